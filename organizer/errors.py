@@ -1,0 +1,37 @@
+"""Typed exceptions of the core. Only the CLI and the GUI turn them into messages."""
+
+from __future__ import annotations
+
+
+class OrganizerError(Exception):
+    """Base class: an error with a message meant for the user."""
+
+
+class ModelUnavailableError(OrganizerError):
+    """A model's weights could not be found or loaded."""
+
+    def __init__(self, role: str, spec: str, looked: str, cause: str = "") -> None:
+        self.role = role
+        self.spec = spec
+        self.looked = looked
+        self.cause = cause
+        hint = {
+            "clip": "--clip-model DIR (a folder saved by transformers' save_pretrained)",
+            "detector": "--detector-model DIR (a folder holding model.safetensors and config.json)",
+            "ocr": "--ocr-model DIR (a folder holding craft_mlt_25k.pth and english_g2.pth)",
+        }.get(role, f"--{role}-model DIR")
+        msg = (
+            f"Could not load the {role} model '{spec}'. Looked in: {looked}."
+            + (f" Reason: {cause}." if cause else "")
+            + f" Point organizer at local files with {hint}, or with --models DIR holding a '{role}/'"
+            " subfolder (`organizer models make-offline-test-set DIR` writes tiny test models in that layout)."
+        )
+        super().__init__(msg)
+
+
+class LibraryError(OrganizerError):
+    """The library folder or database cannot be used."""
+
+
+class BadArgumentError(OrganizerError):
+    """A user-supplied value is invalid (weights, paths, thresholds)."""

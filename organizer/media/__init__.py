@@ -1,0 +1,1 @@
+"""Finding, reading, identifying and decoding photo files. No models, no database."""

@@ -1,0 +1,130 @@
+"""Read a file once, hash its bytes, sniff and decode it into an upright RGB image.
+
+Everything that can go wrong with a file becomes a :class:`SkipError` carrying one of the
+:class:`SkipReason` values and a one-line detail, so a run records it and goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from enum import StrEnum
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from organizer.media.exif import PhotoMeta, read_meta
+
+try:  # HEIC/HEIF through pillow-heif; without it such files are skipped as "not an image".
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is a dependency
+    pass
+
+# Our own limit (DecodeSettings.max_pixels) decides; Pillow's warning would only be noise.
+warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+
+FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "MPO"}
+
+
+class SkipReason(StrEnum):
+    EMPTY = "empty file"
+    NOT_IMAGE = "not an image"
+    UNSUPPORTED = "unsupported image format"
+    TRUNCATED = "truncated or corrupt"
+    TOO_LARGE = "too large"
+    UNREADABLE = "unreadable"
+
+
+class SkipError(Exception):
+    def __init__(self, reason: SkipReason, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
+
+
+@dataclass(slots=True)
+class Decoded:
+    image: Image.Image  # RGB, EXIF orientation applied, possibly reduced
+    meta: PhotoMeta
+
+
+def read_file(path: str, max_bytes: int) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except PermissionError as e:
+        raise SkipError(SkipReason.UNREADABLE, f"permission denied ({e.strerror})") from e
+    except FileNotFoundError as e:
+        raise SkipError(SkipReason.UNREADABLE, "the file disappeared while indexing") from e
+    except OSError as e:
+        raise SkipError(SkipReason.UNREADABLE, e.strerror or str(e)) from e
+    if not data:
+        raise SkipError(SkipReason.EMPTY, "zero bytes")
+    if len(data) > max_bytes:
+        raise SkipError(SkipReason.TOO_LARGE, f"over {max_bytes // 1_000_000} MB")
+    return data
+
+
+def content_hash(data: bytes) -> str:
+    """The photo's identity: BLAKE2b-128 of the file's bytes, as hex."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def decode(data: bytes, max_pixels: int, min_side: int | None = None, max_side: int | None = None) -> Decoded:
+    """Decode ``data`` into an upright RGB image.
+
+    ``min_side``: the caller needs at least this many pixels on the short side (JPEGs are then
+    decoded at a reduced scale with ``draft()``, several times faster). ``max_side``: the image is
+    scaled down so that its long side is at most this.
+    """
+    try:
+        im = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError as e:
+        raise SkipError(SkipReason.NOT_IMAGE, "no known image format in its content") from e
+    except Image.DecompressionBombError as e:
+        raise SkipError(SkipReason.TOO_LARGE, str(e).split(".")[0]) from e
+    except (OSError, SyntaxError, ValueError) as e:
+        raise SkipError(SkipReason.TRUNCATED, str(e) or type(e).__name__) from e
+    if im.format not in FORMATS:
+        raise SkipError(SkipReason.UNSUPPORTED, f"{im.format} images are not indexed")
+    width, height = im.size
+    if width <= 0 or height <= 0:
+        raise SkipError(SkipReason.TRUNCATED, "zero-sized image")
+    if width * height > max_pixels:
+        raise SkipError(SkipReason.TOO_LARGE, f"{width}x{height} is over the {max_pixels:,}-pixel limit")
+    try:
+        meta = read_meta(im)
+        if min_side and im.format == "JPEG":
+            # draft() keeps both sides >= the requested size, at 1/2, 1/4 or 1/8 scale.
+            scale = min(width, height) / min_side
+            if scale >= 2:
+                im.draft("RGB", (max(1, round(width / scale)), max(1, round(height / scale))))
+        im.load()
+        im = ImageOps.exif_transpose(im)
+        im = _to_rgb(im)
+    except Image.DecompressionBombError as e:
+        raise SkipError(SkipReason.TOO_LARGE, str(e).split(".")[0]) from e
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as e:
+        raise SkipError(SkipReason.TRUNCATED, str(e) or type(e).__name__) from e
+    if meta.orientation in (5, 6, 7, 8):
+        width, height = height, width
+    meta.width, meta.height = width, height
+    if max_side and max(im.size) > max_side:
+        im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return Decoded(im, meta)
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    if im.mode == "RGB":
+        return im
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        im = im.point(lambda v: v / 256).convert("L")
+    return im.convert("RGB")

@@ -1,0 +1,89 @@
+"""The metadata a photo carries: date taken, camera, GPS position, orientation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PIL import Image
+
+_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_MAKE, _MODEL, _DATETIME, _ORIENTATION = 0x010F, 0x0110, 0x0132, 0x0112
+_DATETIME_ORIGINAL = 0x9003
+
+
+@dataclass(slots=True)
+class PhotoMeta:
+    format: str = ""
+    width: int = 0
+    height: int = 0
+    orientation: int = 1
+    taken_at: datetime | None = None
+    camera_make: str | None = None
+    camera_model: str | None = None
+    gps_lat: float | None = None
+    gps_lon: float | None = None
+
+
+def read_meta(im: Image.Image) -> PhotoMeta:
+    meta = PhotoMeta(format=im.format or "", width=im.width, height=im.height)
+    try:
+        exif = im.getexif()
+    except Exception:  # noqa: BLE001 - broken EXIF must not cost the photo
+        return meta
+    if not exif:
+        return meta
+    meta.orientation = _int(exif.get(_ORIENTATION)) or 1
+    meta.camera_make = _text(exif.get(_MAKE))
+    meta.camera_model = _text(exif.get(_MODEL))
+    try:
+        sub = exif.get_ifd(_EXIF_IFD)
+        meta.taken_at = _date(sub.get(_DATETIME_ORIGINAL)) or _date(exif.get(_DATETIME))
+        gps = exif.get_ifd(_GPS_IFD)
+        if gps:
+            lat, lon = _degrees(gps.get(2), gps.get(1)), _degrees(gps.get(4), gps.get(3))
+            if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
+                meta.gps_lat, meta.gps_lon = lat, lon
+    except Exception:  # noqa: BLE001
+        pass
+    return meta
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(v: Any) -> str | None:
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "replace")
+    if not isinstance(v, str):
+        return None
+    v = v.strip("\x00 ").strip()
+    return v or None
+
+
+def _date(v: Any) -> datetime | None:
+    text = _text(v)
+    if not text:
+        return None
+    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y:%m:%d"):
+        try:
+            return datetime.strptime(text[:19], fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _degrees(value: Any, ref: Any) -> float | None:
+    try:
+        d, m, s = (float(x) for x in value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    deg = d + m / 60 + s / 3600
+    if _text(ref) in ("S", "W"):
+        deg = -deg
+    return deg

@@ -1,0 +1,74 @@
+"""What every model role shares: device choice, lazy loading under a lock, weight lookup."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+from organizer.errors import ModelUnavailableError
+
+
+def best_device(wanted: str = "auto") -> str:
+    """'cuda', 'mps' or 'cpu': the fastest one present, or the one asked for if it is present."""
+    import torch
+
+    if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()):
+        if torch.cuda.is_available():
+            return "cuda"
+    if wanted == "mps" or wanted == "auto":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+    return "cpu"
+
+
+def bf16_native(device: str) -> bool:
+    """Whether bf16 matrix products run natively (AVX512-BF16/AMX on x86, any recent GPU)."""
+    import torch
+
+    if device == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    if device == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            return False
+    return False
+
+
+def local_folder(role: str, spec: str, models_dir: Path | None) -> Path | None:
+    """The local folder for a role: ``spec`` itself if it is a folder, else ``models_dir/role``."""
+    p = Path(spec).expanduser()
+    if p.is_dir():
+        return p
+    if spec.startswith((".", "/", "~")) or "\\" in spec or (p.suffix == "" and len(p.parts) > 2):
+        raise ModelUnavailableError(role, spec, str(p), "no such folder")
+    if models_dir is not None and (Path(models_dir) / role).is_dir():
+        return Path(models_dir) / role
+    return None
+
+
+class LazyModel(ABC):
+    """A model loaded on first use, once per process, under a lock (safe from worker threads)."""
+
+    role: str = "model"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded: Any = None
+
+    @property
+    def loaded(self) -> Any:
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = self._load()
+        return self._loaded
+
+    def load(self) -> None:
+        _ = self.loaded
+
+    @abstractmethod
+    def _load(self) -> Any: ...

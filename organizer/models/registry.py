@@ -1,0 +1,48 @@
+"""The models of one process, built from settings, each loaded once on first use."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from organizer.models.base import local_folder
+from organizer.models.clip import ClipModel
+from organizer.models.detector import Detector
+from organizer.models.ocr import OcrEngine
+from organizer.settings import Settings
+
+
+class ModelSet:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.models_dir: Path | None = settings.models.dir
+
+    @cached_property
+    def clip(self) -> ClipModel:
+        m = self.settings.models
+        return ClipModel(m.clip, local_folder("clip", m.clip, self.models_dir), m.device, m.precision)
+
+    @cached_property
+    def detector(self) -> Detector:
+        m, d = self.settings.models, self.settings.detection
+        folder = None if m.detector != "auto" and not _looks_like_path(m.detector) else (
+            local_folder("detector", m.detector, self.models_dir))
+        return Detector(m.detector, folder, m.device, d.score_threshold)
+
+    @cached_property
+    def ocr(self) -> OcrEngine:
+        m, o = self.settings.models, self.settings.ocr
+        folder = local_folder("ocr", m.ocr, self.models_dir) if m.ocr != "easyocr" else (
+            local_folder("ocr", "easyocr", self.models_dir))
+        return OcrEngine(folder, o.languages, m.device, o.canvas, o.min_confidence)
+
+    def parts_key(self) -> str:
+        """Everything the parts of a photo depend on; when it changes, the parts pass runs again."""
+        d, o = self.settings.detection, self.settings.ocr
+        det = f"{self.detector.key}/{d.score_threshold}/{d.min_area}/{d.max_area}/{d.max_parts}" if d.enabled else "-"
+        ocr = f"{self.ocr.key}/{o.min_confidence}/{o.gate}" if o.enabled else "-"
+        return f"{self.clip.key}|{det}|{ocr}"
+
+
+def _looks_like_path(spec: str) -> bool:
+    return "/" in spec or "\\" in spec or Path(spec).expanduser().is_dir()

@@ -1,0 +1,62 @@
+"""The vocabulary of part types: the whole photo, OCR text and the twelve COCO super-categories."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PartType(StrEnum):
+    WHOLE = "whole"
+    TEXT = "text"
+    PERSON = "person"
+    VEHICLE = "vehicle"
+    OUTDOOR = "outdoor"
+    ANIMAL = "animal"
+    ACCESSORY = "accessory"
+    SPORTS = "sports"
+    KITCHEN = "kitchen"
+    FOOD = "food"
+    FURNITURE = "furniture"
+    ELECTRONIC = "electronic"
+    APPLIANCE = "appliance"
+    INDOOR = "indoor"
+
+
+class Modality(StrEnum):
+    IMAGE = "image"
+    TEXT = "text"
+
+
+PART_TYPES: tuple[str, ...] = tuple(p.value for p in PartType)
+
+# COCO 2017 categories by super-category, as in the COCO annotation files. Detector class
+# names come from the weights' own metadata; they are folded into these groups by name.
+_SUPER: dict[PartType, tuple[str, ...]] = {
+    PartType.PERSON: ("person",),
+    PartType.VEHICLE: ("bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat"),
+    PartType.OUTDOOR: ("traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "street sign"),
+    PartType.ANIMAL: ("bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe"),
+    PartType.ACCESSORY: ("backpack", "umbrella", "handbag", "tie", "suitcase", "hat", "shoe", "eye glasses"),
+    PartType.SPORTS: (
+        "frisbee", "skis", "snowboard", "sports ball", "kite", "baseball bat", "baseball glove",
+        "skateboard", "surfboard", "tennis racket",
+    ),
+    PartType.KITCHEN: ("bottle", "wine glass", "cup", "fork", "knife", "spoon", "bowl", "plate"),
+    PartType.FOOD: ("banana", "apple", "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut", "cake"),
+    PartType.FURNITURE: ("chair", "couch", "potted plant", "bed", "dining table", "toilet", "mirror", "window",
+                         "desk", "door"),
+    PartType.ELECTRONIC: ("tv", "laptop", "mouse", "remote", "keyboard", "cell phone"),
+    PartType.APPLIANCE: ("microwave", "oven", "toaster", "sink", "refrigerator", "blender"),
+    PartType.INDOOR: ("book", "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush", "hair brush"),
+}
+_ALIASES = {"motorbike": "motorcycle", "aeroplane": "airplane", "sofa": "couch", "tvmonitor": "tv",
+            "diningtable": "dining table", "pottedplant": "potted plant", "hair dryer": "hair drier",
+            "cellphone": "cell phone", "mobile phone": "cell phone"}
+COCO_TO_SUPER: dict[str, PartType] = {name: sup for sup, names in _SUPER.items() for name in names}
+
+
+def super_category(class_name: str) -> PartType | None:
+    """The super-category of a detector class name, or None for background and unknown names."""
+    name = class_name.strip().lower().replace("_", " ")
+    name = _ALIASES.get(name, name)
+    return COCO_TO_SUPER.get(name)

@@ -1,0 +1,173 @@
+"""One typed settings object: defaults, a per-user file, per-call overrides.
+
+Precedence, lowest first: the defaults below, the user's ``settings.json`` in the platform's
+config folder (or the file named by ``ORGANIZER_SETTINGS``), ``ORGANIZER_LIBRARY``, then
+overrides passed by the caller (command-line flags, the GUI's settings page).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from organizer.errors import BadArgumentError
+from organizer.parts import PART_TYPES
+
+APP_NAME = "organizer"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelSettings(_Section):
+    dir: Path | None = Field(None, title="Local models folder",
+                             description="A folder with one subfolder per role: clip/, detector/, ocr/.")
+    clip: str = Field("openai/clip-vit-base-patch32", title="CLIP model",
+                      description="A Hugging Face model id or a local folder.")
+    detector: str = Field("auto", title="Object detector",
+                          description="'auto' (by device), a torchvision architecture name, or a local folder.")
+    ocr: str = Field("easyocr", title="OCR weights",
+                     description="'easyocr' (EasyOCR's model folder) or a folder holding its .pth files.")
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="'auto' uses bf16 where the CPU or GPU runs it natively, else fp32.")
+
+
+class DecodeSettings(_Section):
+    max_pixels: int = Field(100_000_000, description="Larger images are skipped as decompression bombs.")
+    max_file_bytes: int = Field(1_000_000_000, description="Larger files are skipped.")
+
+
+class EmbedSettings(_Section):
+    batch_size: int = Field(32, ge=1, le=1024)
+    workers: int = Field(2, ge=1, le=32, description="Threads that read, hash and decode ahead of the model.")
+
+
+class DetectionSettings(_Section):
+    enabled: bool = True
+    score_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    # The seed kept parts between 0.25 and 0.9 of the photo's area, which drops every face and
+    # most objects in a group or street photo. 0.5% of the area (about 110x80 px on a 12 MP
+    # photo's 1600 px canvas) still gives CLIP a crop it can read once upscaled to 224 px.
+    min_area: float = Field(0.005, ge=0.0, le=1.0)
+    # Above 90% a part is the whole photo again and adds nothing to search.
+    max_area: float = Field(0.9, ge=0.0, le=1.0)
+    max_parts: int = Field(20, ge=0, description="At most this many parts per photo, best first.")
+    canvas: int = Field(1333, ge=128, description="Longest side the photo is decoded at for detection.")
+
+
+class OcrSettings(_Section):
+    enabled: bool = True
+    canvas: int = Field(960, ge=160, description="Longest side the photo is scaled to before OCR.")
+    min_confidence: float = Field(0.3, ge=0.0, le=1.0)
+    languages: list[str] = Field(default_factory=lambda: ["en"])
+    gate: Literal["clip", "none"] = Field(
+        "clip", description="'clip' skips OCR on photos whose whole-photo embedding does not look like text.")
+    gate_margin: float = Field(
+        -0.01, description="Run OCR when the best text prompt beats the best non-text prompt by this margin.")
+
+
+class SearchSettings(_Section):
+    top_k: int = Field(20, ge=1)
+    threshold: float = 0.0
+    weights: dict[str, float] = Field(default_factory=dict, description="Per part type; missing types weigh 1.0.")
+    keyword_boost: float = Field(0.5, ge=0.0, description="Added to a photo's score for a full keyword match.")
+    # Raw cosine ranges (lo, hi) mapped to 0..1 per (query modality, stored modality): CLIP's
+    # text-to-image similarities sit around 0.15-0.35, same-modality ones around 0.5-1.0.
+    calibration: dict[str, tuple[float, float]] = Field(default_factory=lambda: {
+        "text>image": (0.10, 0.35),
+        "text>text": (0.50, 1.00),
+        "image>image": (0.50, 1.00),
+        "image>text": (0.10, 0.35),
+    })
+
+    @field_validator("weights")
+    @classmethod
+    def _known_types(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(PART_TYPES))
+        if unknown:
+            raise ValueError(f"unknown part types {unknown}; known: {', '.join(PART_TYPES)}")
+        return v
+
+
+class ClusterSettings(_Section):
+    eps: float = 0.2
+    min_samples: int = 2
+    metric: Literal["cosine"] = "cosine"
+
+
+class ProjectionSettings(_Section):
+    n_components: int = 3
+    perplexity: float = 10.0
+    max_iter: int = 1500
+    init: Literal["pca", "random"] = "pca"
+    metric: Literal["cosine"] = "cosine"
+    sample: int = 3000
+
+
+def default_library() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "library"
+
+
+def user_settings_file() -> Path:
+    env = os.environ.get("ORGANIZER_SETTINGS")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "settings.json"
+
+
+class Settings(_Section):
+    library: Path = Field(default_factory=default_library, title="Library folder")
+    models: ModelSettings = Field(default_factory=ModelSettings)
+    decode: DecodeSettings = Field(default_factory=DecodeSettings)
+    embed: EmbedSettings = Field(default_factory=EmbedSettings)
+    detection: DetectionSettings = Field(default_factory=DetectionSettings)
+    ocr: OcrSettings = Field(default_factory=OcrSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    clusters: ClusterSettings = Field(default_factory=ClusterSettings)
+    projection: ProjectionSettings = Field(default_factory=ProjectionSettings)
+
+    @classmethod
+    def load(cls, overrides: dict[str, Any] | None = None, user_file: Path | None = None) -> Settings:
+        """Defaults, then the user's file, then the environment, then ``overrides`` (nested dicts)."""
+        data: dict[str, Any] = {}
+        path = user_file or user_settings_file()
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as e:
+                raise BadArgumentError(f"Cannot read settings file {path}: {e}") from e
+        if os.environ.get("ORGANIZER_LIBRARY"):
+            data["library"] = os.environ["ORGANIZER_LIBRARY"]
+        _merge(data, overrides or {})
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            raise BadArgumentError(f"Invalid settings: {e}") from e
+
+    def save(self, user_file: Path | None = None) -> Path:
+        path = user_file or user_settings_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        return path
+
+    def weight(self, part_type: str) -> float:
+        return self.search.weights.get(part_type, 1.0)
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if value is None:
+            continue
+        if isinstance(value, dict) and key != "weights" and key != "calibration":
+            if not isinstance(base.get(key), dict):
+                base[key] = {}
+            _merge(base[key], value)
+        else:
+            base[key] = value

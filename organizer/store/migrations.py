@@ -1,0 +1,49 @@
+"""Schema versions and the steps between them.
+
+Version 1 is the first schema. A later change adds ``SCHEMA_VERSION = N`` in schema.py and a
+function ``_to_N(conn)`` here, registered in ``STEPS``; opening an older library runs each missing
+step in order, inside one transaction, then records the new version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, inspect, text
+
+from organizer.errors import LibraryError
+from organizer.store.schema import FTS_DDL, SCHEMA_VERSION, Base
+
+_TRIGGERS = (
+    "CREATE TRIGGER IF NOT EXISTS photos_words_ad AFTER DELETE ON photos "
+    "BEGIN DELETE FROM photo_words WHERE rowid = old.id; END",
+)
+
+
+def _to_1(conn: Connection) -> None:
+    Base.metadata.create_all(conn)
+    conn.execute(text(FTS_DDL))
+    for ddl in _TRIGGERS:
+        conn.execute(text(ddl))
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _to_1}
+
+
+def current_version(conn: Connection) -> int:
+    if not inspect(conn).has_table("meta"):
+        return 0
+    row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: Connection) -> int:
+    version = current_version(conn)
+    if version > SCHEMA_VERSION:
+        raise LibraryError(
+            f"This library was written by a newer organizer (schema {version}, this one knows {SCHEMA_VERSION}). "
+            "Update organizer to open it.")
+    for step in range(version + 1, SCHEMA_VERSION + 1):
+        STEPS[step](conn)
+        conn.execute(text("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', :v)"), {"v": str(step)})
+    return SCHEMA_VERSION

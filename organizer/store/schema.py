@@ -1,0 +1,89 @@
+"""Tables of the library database (SQLAlchemy 2.0 declarative)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA_VERSION = 1
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Photo(Base):
+    __tablename__ = "photos"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(32), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(8))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(default=None)
+    camera_make: Mapped[str | None] = mapped_column(String, default=None)
+    camera_model: Mapped[str | None] = mapped_column(String, default=None)
+    gps_lat: Mapped[float | None] = mapped_column(Float, default=None)
+    gps_lon: Mapped[float | None] = mapped_column(Float, default=None)
+    # The settings key (models and thresholds) the photo's parts were found with; None until the
+    # parts pass has run on it. A different key means the parts pass runs again.
+    parts_key: Mapped[str | None] = mapped_column(String, default=None, index=True)
+    added_at: Mapped[datetime] = mapped_column(default=datetime.now)
+
+
+class PhotoPath(Base):
+    __tablename__ = "paths"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String, unique=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mtime_ns: Mapped[int] = mapped_column(Integer)
+
+
+class Part(Base):
+    __tablename__ = "parts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(16), index=True)
+    label: Mapped[str | None] = mapped_column(String, default=None)  # the detector's own class name
+    x0: Mapped[float] = mapped_column(Float, default=0.0)
+    y0: Mapped[float] = mapped_column(Float, default=0.0)
+    x1: Mapped[float] = mapped_column(Float, default=1.0)
+    y1: Mapped[float] = mapped_column(Float, default=1.0)
+    confidence: Mapped[float | None] = mapped_column(Float, default=None)
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Embedding(Base):
+    __tablename__ = "embeddings"
+    __table_args__ = (UniqueConstraint("part_id", "model"), Index("ix_embeddings_model_id", "model", "id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String)
+    modality: Mapped[str] = mapped_column(String(8))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float16, L2-normalised
+
+
+class Skipped(Base):
+    __tablename__ = "skipped"
+    path: Mapped[str] = mapped_column(String, primary_key=True)
+    reason: Mapped[str] = mapped_column(String)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    mtime_ns: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime] = mapped_column(default=datetime.now)
+
+
+# Keyword search over file and folder names and OCR text (one row per photo).
+FTS_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS photo_words USING fts5("
+    "words, tokenize = 'unicode61 remove_diacritics 2')"
+)
