@@ -97,9 +97,10 @@ def decode(data: bytes, max_pixels: int, min_side: int | None = None, max_side: 
         raise SkipError(SkipReason.TOO_LARGE, f"{width}x{height} is over the {max_pixels:,}-pixel limit")
     try:
         meta = read_meta(im)
-        if min_side and im.format == "JPEG":
-            # draft() keeps both sides >= the requested size, at 1/2, 1/4 or 1/8 scale.
-            scale = min(width, height) / min_side
+        if im.format == "JPEG" and (min_side or max_side):
+            # draft() decodes at 1/2, 1/4 or 1/8 scale, keeping both sides >= the requested size.
+            scale = min(min(width, height) / min_side if min_side else 1e9,
+                        max(width, height) / max_side if max_side else 1e9)
             if scale >= 2:
                 im.draft("RGB", (max(1, round(width / scale)), max(1, round(height / scale))))
         im.load()

@@ -14,9 +14,8 @@ def best_device(wanted: str = "auto") -> str:
     """'cuda', 'mps' or 'cpu': the fastest one present, or the one asked for if it is present."""
     import torch
 
-    if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()):
-        if torch.cuda.is_available():
-            return "cuda"
+    if wanted in ("cuda", "auto") and torch.cuda.is_available():
+        return "cuda"
     if wanted == "mps" or wanted == "auto":
         mps = getattr(torch.backends, "mps", None)
         if mps is not None and mps.is_available():

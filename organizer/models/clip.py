@@ -89,7 +89,7 @@ class ClipModel(LazyModel):
         try:
             model = CLIPModel.from_pretrained(source)
             tokenizer = AutoTokenizer.from_pretrained(source)
-        except (OSError, ValueError, EnvironmentError) as e:
+        except (OSError, ValueError) as e:
             cause = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise ModelUnavailableError("clip", self.spec, looked, cause[:300]) from e
         device = best_device(self.want_device)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,8 @@ class OcrEngine(LazyModel):
             if missing and self.languages == ["en"]:
                 raise ModelUnavailableError("ocr", str(folder), looked, f"missing {', '.join(missing)}")
         try:
+            warnings.filterwarnings("ignore", message=".*quantize.*", category=UserWarning)
+            warnings.filterwarnings("ignore", message=".*pin_memory.*", category=UserWarning)
             # EasyOCR loads its .pth files with torch.load, which defaults to weights_only=True.
             return easyocr.Reader(self.languages, gpu=best_device(self.want_device) == "cuda",
                                   model_storage_directory=str(folder or own), download_enabled=folder is None,

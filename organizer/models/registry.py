@@ -40,7 +40,7 @@ class ModelSet:
         """Everything the parts of a photo depend on; when it changes, the parts pass runs again."""
         d, o = self.settings.detection, self.settings.ocr
         det = f"{self.detector.key}/{d.score_threshold}/{d.min_area}/{d.max_area}/{d.max_parts}" if d.enabled else "-"
-        ocr = f"{self.ocr.key}/{o.min_confidence}/{o.gate}" if o.enabled else "-"
+        ocr = f"{self.ocr.key}/{o.min_confidence}" if o.enabled else "-"
         return f"{self.clip.key}|{det}|{ocr}"
 
 

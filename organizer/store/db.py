@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, delete, event, func, select, text, update
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -157,6 +157,10 @@ class Store:
                 chunk = hashes[i : i + 500]
                 out.update({h: pid for h, pid in s.execute(select(Photo.hash, Photo.id).where(Photo.hash.in_(chunk)))})
         return out
+
+    def all_hashes(self) -> set[str]:
+        with self.session() as s:
+            return set(s.execute(select(Photo.hash)).scalars())
 
     def add_photos(self, photos: Sequence[NewPhoto], model: str) -> list[int]:
         """Store new photos with their whole-photo embedding: each whole, all in one transaction."""
@@ -402,11 +406,6 @@ class Store:
         with self.session() as s:
             return [(a, b, c) for a, b, c in s.execute(
                 select(Skipped.path, Skipped.reason, Skipped.detail).order_by(Skipped.path).limit(limit))]
-
-    def touch(self, files: Sequence[FileRef]) -> None:
-        with self.session() as s, s.begin():
-            for f in files:
-                s.execute(update(PhotoPath).where(PhotoPath.path == f.path).values(size=f.size, mtime_ns=f.mtime_ns))
 
 
 def path_words(path: str) -> str:

@@ -1,0 +1,61 @@
+"""The library as the CLI and the GUI see it: one object over the store, the models, indexing and search."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from typing import Any
+
+from organizer.errors import BadArgumentError
+from organizer.media.scan import normalise
+from organizer.models.registry import ModelSet
+from organizer.pipeline.events import Event
+from organizer.pipeline.indexer import Indexer
+from organizer.search.engine import PhotoMatch, Searcher, SearchQuery
+from organizer.settings import Settings
+from organizer.store.db import Store
+
+
+class Library:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = Store(settings.library)
+        self.models = ModelSet(settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def index(self, roots: Sequence[str | os.PathLike[str]], parts: bool = True) -> Iterator[Event]:
+        return Indexer(self.store, self.models, self.settings).run(roots, parts=parts)
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        return Searcher(self.store, self.models.clip, self.settings)
+
+    def search(self, query: SearchQuery) -> list[PhotoMatch]:
+        return self.searcher.search(query)
+
+    def forget(self, folders: Sequence[str]) -> tuple[int, int]:
+        """Remove the photos under folders (or single files) from the library: (paths, photos) removed."""
+        paths: list[str] = []
+        for f in folders:
+            indexed, skipped = self.store.paths_under(normalise(f))
+            paths += indexed + skipped
+        if not paths:
+            raise BadArgumentError("Nothing in the library is under " + ", ".join(normalise(f) for f in folders))
+        photos = self.store.remove_paths(paths)
+        return len(paths), photos
+
+    def status(self) -> dict[str, Any]:
+        clip_key = self.models.clip.key
+        parts_key = self.models.parts_key()
+        st = self.store.stats(parts_key=parts_key, model=clip_key)
+        st["library"] = str(self.store.folder)
+        st["models"] = {
+            "clip": clip_key,
+            "detector": self.models.detector.key if self.settings.detection.enabled else None,
+            "ocr": self.models.ocr.key if self.settings.ocr.enabled else None,
+        }
+        st["skipped_files"] = [{"path": p, "reason": r, "detail": d} for p, r, d in self.store.skipped_list(50)]
+        return st

@@ -1,0 +1,1 @@
+"""Indexing as generators of progress events: scan, whole-photo pass, parts pass."""

@@ -1,0 +1,75 @@
+"""What indexing reports as it goes. The CLI draws a progress bar; the GUI emits signals."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Progress:
+    phase: str  # "scan", "whole", "parts"
+    done: int
+    total: int
+    path: str | None = None
+    rate: float = 0.0  # items per second
+    eta: float | None = None  # seconds
+
+
+@dataclass(slots=True)
+class Skipped:
+    path: str
+    reason: str
+    detail: str
+
+
+@dataclass(slots=True)
+class Stored:
+    """Photos just committed (searchable from now on)."""
+
+    phase: str
+    photo_ids: list[int]
+
+
+@dataclass(slots=True)
+class Notice:
+    message: str
+
+
+@dataclass(slots=True)
+class Summary:
+    scanned: int = 0
+    new: int = 0
+    linked: int = 0  # moved, copied or duplicate files pointed at photos already stored
+    unchanged: int = 0
+    skipped: int = 0
+    removed_paths: int = 0
+    removed_photos: int = 0
+    reembedded: int = 0
+    parts_done: int = 0
+    parts_found: int = 0
+    text_found: int = 0
+    ocr_run: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+Event = Progress | Skipped | Stored | Notice | Summary
+
+
+class Meter:
+    """Counts done items of one phase and derives rate and ETA."""
+
+    def __init__(self, phase: str, total: int) -> None:
+        self.phase, self.total, self.done = phase, total, 0
+        self.start = time.perf_counter()
+
+    def step(self, n: int = 1, path: str | None = None) -> Progress:
+        self.done += n
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        rate = self.done / elapsed
+        eta = (self.total - self.done) / rate if rate > 0 and self.total >= self.done else None
+        return Progress(self.phase, self.done, self.total, path, rate, eta)
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start

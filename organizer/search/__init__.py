@@ -1,0 +1,1 @@
+"""Search: the in-memory vector index, keyword search and ranking."""

@@ -1,0 +1,171 @@
+"""Search the library by text or by an example photo."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from organizer.errors import BadArgumentError
+from organizer.media.decode import SkipError, decode, read_file
+from organizer.models.clip import ClipModel
+from organizer.parts import PART_TYPES, Modality
+from organizer.search.index import VectorIndex
+from organizer.search.keywords import query_tokens
+from organizer.search.ranking import rank, row_scores
+from organizer.settings import Settings
+from organizer.store.db import Store
+
+SCHEMA = "organizer.search/1"
+
+
+@dataclass(slots=True)
+class PartMatch:
+    part_id: int
+    type: str
+    box: tuple[float, float, float, float]
+    score: float
+    similarity: float
+    label: str | None = None
+    text: str | None = None
+
+
+@dataclass(slots=True)
+class PhotoMatch:
+    photo_id: int
+    score: float
+    path: str
+    paths: list[str]
+    keyword_score: float
+    parts: list[PartMatch] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SearchQuery:
+    text: str | None = None
+    image: str | None = None
+    weights: dict[str, float] = field(default_factory=dict)
+    threshold: float | None = None
+    top_k: int | None = None
+
+
+class Searcher:
+    """Keeps the vector index in memory between queries and in step with the store."""
+
+    def __init__(self, store: Store, clip: ClipModel, settings: Settings) -> None:
+        self.store = store
+        self.clip = clip
+        self.settings = settings
+        self.index = VectorIndex(store, clip.key)
+
+    def search(self, q: SearchQuery) -> list[PhotoMatch]:
+        if bool(q.text) == bool(q.image):
+            raise BadArgumentError("Give either a text query or --image FILE, not both and not neither.")
+        s = self.settings.search
+        weights = {**s.weights, **q.weights}
+        unknown = sorted(set(weights) - set(PART_TYPES))
+        if unknown:
+            raise BadArgumentError(f"Unknown part types in weights: {', '.join(unknown)}. Known: {', '.join(PART_TYPES)}")
+        top_k = q.top_k or s.top_k
+        if top_k < 1:
+            raise BadArgumentError("--top must be at least 1")
+        threshold = s.threshold if q.threshold is None else q.threshold
+        self.index.sync()
+        if q.text:
+            vec = self.clip.embed_texts([q.text])[0]
+            modality = Modality.TEXT.value
+            tokens = query_tokens(q.text)
+            keyword = self._keyword_scores(tokens)
+        else:
+            vec = self.embed_image_file(q.image or "")
+            modality = Modality.IMAGE.value
+            keyword = {}
+        raw = self.index.similarities(vec)
+        scores = row_scores(self.index, raw, modality, weights, s.calibration)
+        ranked = rank(self.index, scores, raw, top_k, threshold, keyword)
+        return self._describe(ranked)
+
+    def embed_image_file(self, path: str) -> np.ndarray:
+        if not os.path.isfile(path):
+            raise BadArgumentError(f"Query image not found: {path}")
+        try:
+            d = decode(read_file(path, self.settings.decode.max_file_bytes), self.settings.decode.max_pixels,
+                       min_side=self.clip.image_size)
+        except SkipError as e:
+            raise BadArgumentError(f"Cannot use {path} as a query: {e}") from e
+        return self.clip.embed_images([d.image], mode="crop")[0]
+
+    def _keyword_scores(self, tokens: list[str]) -> dict[int, float]:
+        if not tokens:
+            return {}
+        hits = self.store.keyword_hits(tokens)
+        boost = self.settings.search.keyword_boost
+        return {pid: boost * n / len(tokens) for pid, n in hits.items()}
+
+    def _describe(self, ranked: list) -> list[PhotoMatch]:
+        photos = self.store.photos([r.photo_id for r in ranked])
+        parts = self.store.parts([p.part_id for r in ranked for p in r.parts])
+        out = []
+        for r in ranked:
+            info = photos.get(r.photo_id)
+            if info is None:  # removed since the index was loaded
+                continue
+            matches = []
+            for p in r.parts:
+                row = parts.get(p.part_id)
+                if row is not None:
+                    matches.append(PartMatch(p.part_id, row.type, row.box, p.score, p.raw, row.label, row.text))
+            paths = info.pop("paths")
+            out.append(PhotoMatch(r.photo_id, r.score, paths[0] if paths else "", paths, r.keyword_score, matches, info))
+        return out
+
+
+def to_json(q: SearchQuery, results: list[PhotoMatch], model: str, settings: Settings) -> dict[str, Any]:
+    """The versioned JSON form of a search (documented in the README)."""
+    s = settings.search
+    return {
+        "schema": SCHEMA,
+        "model": model,
+        "query": {"text": q.text, "image": q.image, "weights": {**s.weights, **q.weights},
+                  "threshold": s.threshold if q.threshold is None else q.threshold, "top": q.top_k or s.top_k},
+        "results": [
+            {
+                "rank": i + 1, "photo_id": r.photo_id, "score": round(r.score, 4),
+                "keyword_score": round(r.keyword_score, 4), "path": r.path, "paths": r.paths,
+                "width": r.info.get("width"), "height": r.info.get("height"), "taken_at": r.info.get("taken_at"),
+                "parts": [{"part_id": p.part_id, "type": p.type, "label": p.label,
+                           "box": [round(x, 4) for x in p.box], "score": round(p.score, 4),
+                           "similarity": round(p.similarity, 4), "text": p.text} for p in r.parts],
+            }
+            for i, r in enumerate(results)
+        ],
+    }
+
+
+def parse_weights(spec: str | None) -> Mapping[str, float]:
+    """'person=2,vehicle=0.5' -> {'person': 2.0, 'vehicle': 0.5}, with clear errors."""
+    out: dict[str, float] = {}
+    if not spec:
+        return out
+    for item in spec.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, sep, value = item.partition("=")
+        key = key.strip().lower()
+        if not sep:
+            raise BadArgumentError(f"Weight '{item}' needs the form TYPE=NUMBER, e.g. person=2")
+        if key not in PART_TYPES:
+            raise BadArgumentError(f"Unknown part type '{key}' in --weights. Known: {', '.join(PART_TYPES)}")
+        try:
+            w = float(value)
+        except ValueError:
+            raise BadArgumentError(f"Weight for '{key}' is not a number: '{value}'") from None
+        if w < 0 or not np.isfinite(w):
+            raise BadArgumentError(f"Weight for '{key}' must be 0 or more, got {value}")
+        out[key] = w
+    return out

@@ -1,0 +1,81 @@
+"""From raw similarities to ranked photos: calibrate per modality, weigh per part type, threshold,
+take each photo's best part, blend keyword matches, keep the top k. All in arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from organizer.parts import PART_TYPES
+from organizer.search.index import MODALITIES, VectorIndex
+
+
+@dataclass(slots=True)
+class RankedPart:
+    row: int
+    part_id: int
+    type: str
+    score: float
+    raw: float  # the uncalibrated cosine similarity
+
+
+@dataclass(slots=True)
+class RankedPhoto:
+    photo_id: int
+    score: float
+    vector_score: float
+    keyword_score: float
+    parts: list[RankedPart] = field(default_factory=list)
+
+
+def row_scores(index: VectorIndex, raw: np.ndarray, query_modality: str, weights: Mapping[str, float],
+               calibration: Mapping[str, tuple[float, float]]) -> np.ndarray:
+    """Calibrated, weighted score of every row; rows of a type weighted 0 get -inf (left out)."""
+    w = np.array([weights.get(t, 1.0) for t in PART_TYPES], np.float32)
+    lo = np.zeros(len(MODALITIES), np.float32)
+    span = np.ones(len(MODALITIES), np.float32)
+    for i, m in enumerate(MODALITIES):
+        a, b = calibration.get(f"{query_modality}>{m}", (0.0, 1.0))
+        lo[i], span[i] = a, max(b - a, 1e-6)
+    row_w = w[index.type_codes]
+    scores = (raw - lo[index.mod_codes]) / span[index.mod_codes] * row_w
+    scores[row_w == 0] = -np.inf
+    return scores.astype(np.float32, copy=False)
+
+
+def rank(index: VectorIndex, scores: np.ndarray, raw: np.ndarray, top_k: int, threshold: float,
+         keyword: Mapping[int, float] | None = None, parts_per_photo: int = 3) -> list[RankedPhoto]:
+    """Group rows by photo (photo score = best part + keyword score), threshold, top k."""
+    if len(scores) == 0 and not keyword:
+        return []
+    g = index.grouping
+    sorted_scores = scores[g.order]
+    best = np.maximum.reduceat(sorted_scores, g.starts) if len(g.starts) else np.zeros(0, np.float32)
+    kw = np.zeros(len(g.photos), np.float32)
+    if keyword:
+        pos = np.searchsorted(g.photos, np.fromiter(keyword.keys(), np.int64))
+        vals = np.fromiter(keyword.values(), np.float32)
+        ok = (pos < len(g.photos)) & (g.photos[np.minimum(pos, len(g.photos) - 1)] == np.fromiter(keyword.keys(), np.int64))
+        kw[pos[ok]] = vals[ok]
+    base = np.where(np.isfinite(best), best, np.where(kw > 0, 0.0, -np.inf))
+    total = np.where(kw > 0, np.maximum(base, 0.0) + kw, base).astype(np.float32)
+    candidates = np.flatnonzero(np.isfinite(total) & (total >= threshold))
+    if len(candidates) > top_k:
+        part = np.argpartition(-total[candidates], top_k - 1)[:top_k]
+        candidates = candidates[part]
+    candidates = candidates[np.lexsort((g.photos[candidates], -total[candidates]))]
+    ends = np.r_[g.starts[1:], len(g.order)]
+    out = []
+    for gi in candidates:
+        rows = g.order[g.starts[gi] : ends[gi]]
+        rs = scores[rows]
+        keep = rows[np.argsort(-rs, kind="stable")][:parts_per_photo]
+        keep = [r for r in keep if np.isfinite(scores[r]) and scores[r] >= min(threshold, best[gi])]
+        out.append(RankedPhoto(
+            int(g.photos[gi]), float(total[gi]), float(best[gi]) if np.isfinite(best[gi]) else float("-inf"),
+            float(kw[gi]),
+            [RankedPart(int(r), int(index.part_ids[r]), PART_TYPES[index.type_codes[r]], float(scores[r]),
+                        float(raw[r])) for r in keep]))
+    return out
