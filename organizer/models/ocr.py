@@ -68,9 +68,9 @@ class OcrEngine(LazyModel):
             missing = [f for f in WEIGHT_FILES if not (folder / f).is_file()]
             if missing and self.languages == ["en"]:
                 raise ModelUnavailableError("ocr", str(folder), looked, f"missing {', '.join(missing)}")
+        # EasyOCR's own use of deprecated torch APIs is not the user's business.
+        warnings.filterwarnings("ignore", message=".*(quantiz|pin_memory).*")
         try:
-            warnings.filterwarnings("ignore", message=".*quantize.*", category=UserWarning)
-            warnings.filterwarnings("ignore", message=".*pin_memory.*", category=UserWarning)
             # EasyOCR loads its .pth files with torch.load, which defaults to weights_only=True.
             return easyocr.Reader(self.languages, gpu=best_device(self.want_device) == "cuda",
                                   model_storage_directory=str(folder or own), download_enabled=folder is None,

@@ -87,17 +87,16 @@ class Indexer:
                 yield Progress("scan", summary.scanned, 0, e.path, summary.scanned / max(meter.elapsed, 1e-9))
         gone = [p for p in known if p not in seen]
         gone += [p for p in skipped if p not in seen and any(_under(p, r) for r in existing)]
-        if gone:
-            with _writing():
-                summary.removed_photos += self.store.remove_paths(gone)
-            summary.removed_paths += len(gone)
         summary.seconds["scan"] = meter.elapsed
         yield Progress("scan", summary.scanned, summary.scanned, None, summary.scanned / max(meter.elapsed, 1e-9), 0)
         if entries:
-            yield from self._store_new(entries, known, summary)
+            yield from self._store_new(entries, summary)
+        if gone:  # after the new paths, so that a moved photo keeps its analysis
+            with _writing():
+                summary.removed_photos += self.store.remove_paths(gone)
+            summary.removed_paths += len(gone)
 
-    def _store_new(self, entries: list[FileEntry], known: dict[str, tuple[int, int, int]],
-                   summary: Summary) -> Iterator[Event]:
+    def _store_new(self, entries: list[FileEntry], summary: Summary) -> Iterator[Event]:
         clip = self.models.clip
         clip.load()
         size = clip.image_size

@@ -1,0 +1,39 @@
+"""The core knows no Qt: checked on the source and in a fresh interpreter."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1] / "organizer"
+QT = ("PySide6", "PyQt5", "PyQt6", "pyqtgraph", "qtpy")
+
+
+def test_no_qt_import_outside_gui() -> None:
+    offenders = []
+    for f in ROOT.rglob("*.py"):
+        if "gui" in f.relative_to(ROOT).parts:
+            continue
+        for node in ast.walk(ast.parse(f.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{f}: {n}" for n in names if n.split(".")[0] in QT]
+    assert offenders == []
+
+
+def test_core_modules_load_without_qt_or_heavy_libraries() -> None:
+    code = (
+        "import sys; import organizer.library, organizer.cli, organizer.settings; "
+        "bad = [m for m in ('PySide6','PyQt5','PyQt6','torch','transformers','easyocr') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_import_linter_contracts_hold() -> None:
+    lint = Path(sys.executable).parent / "lint-imports"
+    proc = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT.parent)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

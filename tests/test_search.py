@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from organizer.library import Library
+from organizer.search.engine import SearchQuery, parse_weights
+from organizer.search.index import VectorIndex
+from organizer.search.keywords import query_tokens
+from organizer.search.ranking import rank, row_scores
+from organizer.settings import SearchSettings
+from tests.conftest import text_image
+
+CAL = {"text>image": (0.0, 1.0), "text>text": (0.0, 1.0), "image>image": (0.0, 1.0), "image>text": (0.0, 1.0)}
+
+
+def unit(*xs: float) -> np.ndarray:
+    v = np.array(xs + (0.0,) * (4 - len(xs)), np.float32)
+    return v / np.linalg.norm(v)
+
+
+def index_of(rows: list[tuple[int, int, str, str, np.ndarray]]) -> VectorIndex:
+    """rows: (part_id, photo_id, type, modality, vector)."""
+    idx = VectorIndex(None, "test", dtype="fp32")  # type: ignore[arg-type]
+    idx.add_arrays(np.array([r[0] for r in rows]), np.array([r[1] for r in rows]), [r[2] for r in rows],
+                   [r[3] for r in rows], np.stack([r[4] for r in rows]))
+    return idx
+
+
+def search(idx: VectorIndex, q: np.ndarray, weights: dict[str, float] | None = None, top: int = 10,
+           threshold: float = -10.0, cal: dict = CAL, modality: str = "image", keyword: dict | None = None):
+    raw = idx.similarities(q)
+    scores = row_scores(idx, raw, modality, weights or {}, cal)
+    return rank(idx, scores, raw, top, threshold, keyword)
+
+
+@pytest.fixture
+def idx() -> VectorIndex:
+    return index_of([
+        (1, 10, "whole", "image", unit(1, 0.2)),     # photo 10: close as a whole
+        (2, 20, "whole", "image", unit(0.2, 1)),     # photo 20: far as a whole...
+        (3, 20, "person", "image", unit(1, 0.5)),    # ...but holds a person close to the query
+        (4, 30, "whole", "image", unit(0, 0, 1)),    # photo 30: unrelated
+        (5, 30, "vehicle", "image", unit(1, 0.6)),   # ...with a vehicle somewhat close
+    ])
+
+
+def test_photo_score_is_its_best_part_and_photos_are_unique(idx: VectorIndex) -> None:
+    res = search(idx, unit(1))
+    assert [r.photo_id for r in res] == [10, 20, 30]
+    assert res[1].parts[0].type == "person" and res[1].score == pytest.approx(float(unit(1, 0.5)[0]), abs=2e-3)
+
+
+def test_weights_reorder_results(idx: VectorIndex) -> None:
+    res = search(idx, unit(1), weights={"person": 2.0})
+    assert [r.photo_id for r in res][0] == 20
+    res = search(idx, unit(1), weights={"vehicle": 3.0, "person": 0.5})
+    assert [r.photo_id for r in res][0] == 30 and res[0].parts[0].type == "vehicle"
+
+
+def test_weight_zero_leaves_a_type_out(idx: VectorIndex) -> None:
+    res = search(idx, unit(1), weights={"whole": 0.0})
+    assert [r.photo_id for r in res] == [20, 30]  # photo 10 has only a whole part
+    assert all(p.type != "whole" for r in res for p in r.parts)
+
+
+def test_threshold_and_top_k(idx: VectorIndex) -> None:
+    assert [r.photo_id for r in search(idx, unit(1), threshold=0.87)] == [10, 20]
+    assert [r.photo_id for r in search(idx, unit(1), top=1)] == [10]
+
+
+def test_per_modality_calibration_lifts_cross_modal_matches() -> None:
+    idx = index_of([(1, 1, "whole", "image", unit(1, 3.6)),   # raw ~0.27 from a text query: a good match
+                    (2, 2, "text", "text", unit(1, 1.4))])    # raw ~0.58 text-to-text: a weak one
+    raw_order = [r.photo_id for r in search(idx, unit(1), modality="text")]
+    assert raw_order == [2, 1]
+    cal = {"text>image": (0.1, 0.35), "text>text": (0.5, 1.0)}
+    assert [r.photo_id for r in search(idx, unit(1), modality="text", cal=cal)] == [1, 2]
+
+
+def test_keyword_matches_are_blended_in(idx: VectorIndex) -> None:
+    res = search(idx, unit(1), keyword={30: 0.5})
+    assert res[0].photo_id == 30 and res[0].keyword_score == 0.5
+
+
+def test_empty_index() -> None:
+    idx = VectorIndex(None, "test", dtype="fp32")  # type: ignore[arg-type]
+    assert search(idx, unit(1)) == []
+
+
+def test_half_precision_index_ranks_like_fp32() -> None:
+    rng = np.random.default_rng(0)
+    m = rng.normal(size=(2000, 64)).astype(np.float32)
+    m /= np.linalg.norm(m, axis=1, keepdims=True)
+    q = m[7] + 0.1 * rng.normal(size=64).astype(np.float32)
+    q /= np.linalg.norm(q)
+    ranks = {}
+    for dt in ("fp32", "bf16"):
+        idx = VectorIndex(None, "t", dtype=dt)  # type: ignore[arg-type]
+        idx.add_arrays(np.arange(2000), np.arange(2000), ["whole"] * 2000, ["image"] * 2000, m)
+        ranks[dt] = [r.photo_id for r in search(idx, q, top=5)]
+    assert ranks["fp32"][0] == ranks["bf16"][0] == 7
+    assert len(set(ranks["fp32"]) & set(ranks["bf16"])) >= 4
+
+
+def test_query_tokens() -> None:
+    assert query_tokens("A photo of the Café in Paris") == ["cafe", "paris"]
+
+
+def test_parse_weights_errors() -> None:
+    from organizer.errors import BadArgumentError
+
+    assert parse_weights("person=2, vehicle=0.5") == {"person": 2.0, "vehicle": 0.5}
+    for bad in ("person", "dog=1", "person=x", "person=-1"):
+        with pytest.raises(BadArgumentError):
+            parse_weights(bad)
+
+
+def test_search_settings_reject_unknown_types() -> None:
+    with pytest.raises(ValueError):
+        SearchSettings(weights={"dragon": 1.0})
+
+
+# ---- through the real pipeline with tiny models -----------------------------------------------
+
+def test_image_query_finds_the_same_photo_first(make_settings, photo_dir: Path) -> None:
+    lib = Library(make_settings())
+    list(lib.index([str(photo_dir)], parts=False))
+    res = lib.search(SearchQuery(image=str(photo_dir / "coffee.jpg"), top_k=2))
+    assert res[0].path == str(photo_dir / "coffee.jpg") and res[0].score == pytest.approx(1.0, abs=0.02)
+
+
+def test_folder_names_are_searchable_words(make_settings, photo_dir: Path) -> None:
+    paris = photo_dir / "Paris 2019"
+    paris.mkdir()
+    (photo_dir / "coffee.jpg").rename(paris / "IMG_0001.jpg")
+    lib = Library(make_settings())
+    list(lib.index([str(photo_dir)], parts=False))
+    res = lib.search(SearchQuery(text="paris", top_k=4))
+    assert res[0].path == str(paris / "IMG_0001.jpg") and res[0].keyword_score > 0
+    assert all(r.keyword_score == 0 for r in res[1:])
+
+
+def test_index_follows_new_photos_between_queries(make_settings, photo_dir: Path) -> None:
+    lib = Library(make_settings())
+    list(lib.index([str(photo_dir / "trip")], parts=False))
+    assert len(lib.search(SearchQuery(text="anything", threshold=-100, top_k=50))) == 2
+    list(lib.index([str(photo_dir)], parts=False))
+    assert len(lib.search(SearchQuery(text="anything", threshold=-100, top_k=50))) == 4
+    lib.forget([str(photo_dir / "trip")])
+    assert len(lib.search(SearchQuery(text="anything", threshold=-100, top_k=50))) == 2
+
+
+def test_ocr_text_is_found_by_keyword(make_settings, tmp_path: Path) -> None:
+    """Real EasyOCR weights read a rendered sign; typing a word of it finds the photo with its box."""
+    folder = tmp_path / "signs"
+    folder.mkdir()
+    text_image("CAFE ROMA").save(folder / "a.png")
+    text_image("BAKERY").save(folder / "b.png")
+    lib = Library(make_settings(ocr={"enabled": True, "gate": "none"}, detection={"enabled": False}))
+    summary = list(lib.index([str(folder)]))[-1]
+    assert summary.text_found >= 2
+    res = lib.search(SearchQuery(text="cafe", top_k=5))
+    assert Path(res[0].path).name == "a.png" and res[0].keyword_score > 0
+    assert all(r.keyword_score == 0 for r in res[1:])
+    texts = [p for p in lib.store.parts_of(res[0].photo_id) if p.type == "text"]
+    assert any("CAFE" in (p.text or "").upper() for p in texts)
+    box = texts[0].box
+    assert 0 <= box[0] < box[2] <= 1 and 0 <= box[1] < box[3] <= 1
