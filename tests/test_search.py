@@ -153,13 +153,15 @@ def test_index_follows_new_photos_between_queries(make_settings, photo_dir: Path
     assert len(lib.search(SearchQuery(text="anything", threshold=-100, top_k=50))) == 2
 
 
-def test_ocr_text_is_found_by_keyword(make_settings, tmp_path: Path) -> None:
-    """Real EasyOCR weights read a rendered sign; typing a word of it finds the photo with its box."""
+@pytest.mark.parametrize("engine", ["easyocr", "rapidocr"])
+def test_ocr_text_is_found_by_keyword(make_settings, tmp_path: Path, engine: str) -> None:
+    """Real OCR weights read a rendered sign; typing a word of it finds the photo with its box."""
     folder = tmp_path / "signs"
     folder.mkdir()
     text_image("CAFE ROMA").save(folder / "a.png")
     text_image("BAKERY").save(folder / "b.png")
-    lib = Library(make_settings(ocr={"enabled": True, "gate": "none"}, detection={"enabled": False}))
+    lib = Library(make_settings(ocr={"enabled": True, "gate": "none", "engine": engine}, detection={"enabled": False}))
+    assert lib.models.ocr.name == engine
     summary = list(lib.index([str(folder)]))[-1]
     assert summary.text_found >= 2
     res = lib.search(SearchQuery(text="cafe", top_k=5))

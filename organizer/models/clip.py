@@ -118,7 +118,8 @@ class ClipModel(LazyModel):
         if len(pixels) == 0:
             return np.zeros((0, self.dim), np.float32)
         with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(pixels)).to(m.device)
+            x = torch.from_numpy(np.array(pixels, dtype=np.uint8, copy=not pixels.flags.writeable, order="C"))
+            x = x.to(m.device)
             x = x.permute(0, 3, 1, 2).float().div_(255.0).sub_(m.mean).div_(m.std)
             with self._autocast():
                 out = m.model.get_image_features(pixel_values=x)

@@ -43,7 +43,10 @@ def default_ocr_folder() -> Path | None:
 
 
 class OcrEngine(LazyModel):
+    """Shared by the OCR engines: scale to the canvas, read, drop weak words, group neighbours."""
+
     role = "ocr"
+    name = "ocr"
 
     def __init__(self, folder: Path | None = None, languages: list[str] | None = None, device: str = "auto",
                  canvas: int = 960, min_confidence: float = 0.3) -> None:
@@ -56,7 +59,32 @@ class OcrEngine(LazyModel):
 
     @property
     def key(self) -> str:
-        return f"easyocr:{'+'.join(self.languages)}@{self.canvas}"
+        return f"{self.name}:{'+'.join(self.languages)}@{self.canvas}"
+
+    def read(self, image: Image.Image) -> list[TextRegion]:
+        """Text regions of ``image`` (scaled to the canvas), grouped, boxes relative to the image."""
+        engine = self.loaded
+        w, h = image.size
+        scale = min(1.0, self.canvas / max(w, h))
+        if scale < 1.0:
+            image = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR)
+        words = []
+        for pts, text, conf in self._raw(engine, np.asarray(image.convert("RGB"))):
+            text = str(text).strip()
+            if conf < self.min_confidence or not any(c.isalnum() for c in text):
+                continue
+            xs, ys = [float(p[0]) for p in pts], [float(p[1]) for p in pts]
+            words.append(Word((min(xs), min(ys), max(xs), max(ys)), text, float(conf)))
+        iw, ih = image.size
+        return [TextRegion((r.box[0] / iw, r.box[1] / ih, r.box[2] / iw, r.box[3] / ih), r.text, r.confidence)
+                for r in group_words(words)]
+
+    def _raw(self, engine: Any, rgb: np.ndarray) -> list[tuple[Any, str, float]]:
+        raise NotImplementedError
+
+
+class EasyOcrEngine(OcrEngine):
+    name = "easyocr"
 
     def _load(self) -> Any:
         import easyocr
@@ -78,25 +106,49 @@ class OcrEngine(LazyModel):
         except Exception as e:  # noqa: BLE001 - a failed download or load becomes one message
             raise ModelUnavailableError("ocr", "easyocr", looked, str(e).splitlines()[0][:200]) from e
 
-    def read(self, image: Image.Image) -> list[TextRegion]:
-        """Text regions of ``image`` (scaled to the canvas), grouped, boxes relative to the image."""
-        reader = self.loaded
-        w, h = image.size
-        scale = min(1.0, self.canvas / max(w, h))
-        if scale < 1.0:
-            image = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR)
-        arr = np.asarray(image.convert("RGB"))
-        raw = reader.readtext(arr, canvas_size=self.canvas, detail=1, paragraph=False)
-        words = []
-        for pts, text, conf in raw:
-            text = str(text).strip()
-            if conf < self.min_confidence or not any(c.isalnum() for c in text):
-                continue
-            xs, ys = [float(p[0]) for p in pts], [float(p[1]) for p in pts]
-            words.append(Word((min(xs), min(ys), max(xs), max(ys)), text, float(conf)))
-        iw, ih = image.size
-        return [TextRegion((r.box[0] / iw, r.box[1] / ih, r.box[2] / iw, r.box[3] / ih), r.text, r.confidence)
-                for r in group_words(words)]
+    def _raw(self, engine: Any, rgb: np.ndarray) -> list[tuple[Any, str, float]]:
+        return [(pts, text, float(conf)) for pts, text, conf in
+                engine.readtext(rgb, canvas_size=self.canvas, detail=1, paragraph=False)]
+
+
+class RapidOcrEngine(OcrEngine):
+    """PP-OCR models on ONNX Runtime; the weights ship inside the ``rapidocr`` package."""
+
+    name = "rapidocr"
+
+    def _load(self) -> Any:
+        try:
+            from rapidocr import RapidOCR
+        except ImportError as e:
+            raise ModelUnavailableError("ocr", "rapidocr", "the installed Python packages",
+                                        "the rapidocr package is not installed (pip install rapidocr onnxruntime)") from e
+        try:
+            return RapidOCR(params={"Global.log_level": "error", "Det.limit_type": "max",
+                                    "Det.limit_side_len": self.canvas, "Global.max_side_len": max(self.canvas, 2000)})
+        except Exception as e:  # noqa: BLE001
+            raise ModelUnavailableError("ocr", "rapidocr", "the rapidocr package's models folder",
+                                        str(e).splitlines()[0][:200]) from e
+
+    def _raw(self, engine: Any, rgb: np.ndarray) -> list[tuple[Any, str, float]]:
+        out = engine(rgb)
+        if out.boxes is None or out.txts is None:
+            return []
+        return [(box, text, float(score)) for box, text, score in zip(out.boxes, out.txts, out.scores, strict=True)]
+
+
+def rapidocr_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("rapidocr") is not None and importlib.util.find_spec("onnxruntime") is not None
+
+
+def make_ocr(engine: str, folder: Path | None, languages: list[str], device: str, canvas: int,
+             min_confidence: float) -> OcrEngine:
+    """'auto' picks RapidOCR where it is installed (faster at equal recall, see the README), else EasyOCR."""
+    if engine == "auto":
+        engine = "rapidocr" if rapidocr_available() and languages == ["en"] else "easyocr"
+    cls = RapidOcrEngine if engine == "rapidocr" else EasyOcrEngine
+    return cls(folder, languages, device, canvas, min_confidence)
 
 
 def group_words(words: list[Word]) -> list[Word]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from organizer.models.base import local_folder
 from organizer.models.clip import ClipModel
 from organizer.models.detector import Detector
-from organizer.models.ocr import OcrEngine
+from organizer.models.ocr import OcrEngine, make_ocr
 from organizer.settings import Settings
 
 
@@ -32,9 +32,10 @@ class ModelSet:
     @cached_property
     def ocr(self) -> OcrEngine:
         m, o = self.settings.models, self.settings.ocr
-        folder = local_folder("ocr", m.ocr, self.models_dir) if m.ocr != "easyocr" else (
-            local_folder("ocr", "easyocr", self.models_dir))
-        return OcrEngine(folder, o.languages, m.device, o.canvas, o.min_confidence)
+        explicit = m.ocr != "easyocr"  # a folder of EasyOCR weights was named: use EasyOCR
+        folder = local_folder("ocr", m.ocr if explicit else "easyocr", self.models_dir)
+        engine = "easyocr" if explicit and o.engine == "auto" else o.engine
+        return make_ocr(engine, folder, o.languages, m.device, o.canvas, o.min_confidence)
 
     def parts_key(self) -> str:
         """Everything the parts of a photo depend on; when it changes, the parts pass runs again."""

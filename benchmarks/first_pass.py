@@ -1,0 +1,98 @@
+"""First pass (decode + whole-photo CLIP embedding + store) on 12 MP JPEGs: ours against the plain path.
+
+Plain path: Pillow full decode, resize, CLIP ViT-B/32 in torch fp32, one photo at a time.
+Ours: `organizer index --no-parts` into a fresh library (read, hash, draft() decode in worker
+threads a bounded distance ahead, bf16 where the CPU has it, batches of 32, one commit a batch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from common import cpu_line, full_clip, photos_12mp
+from PIL import Image, ImageOps
+
+
+def plain(folder: Path, clip_dir: Path, n: int) -> float:
+    from organizer.models.clip import ClipModel, prepare
+
+    clip = ClipModel("b32", clip_dir, precision="fp32")
+    clip.load()
+    files = sorted(folder.glob("*.jpg"))[:n]
+    t = time.perf_counter()
+    for f in files:
+        im = ImageOps.exif_transpose(Image.open(f)).convert("RGB")
+        clip.embed_pixels(prepare(im, 224, "crop")[None])
+    return len(files) / (time.perf_counter() - t)
+
+
+def ours(folder: Path, clip_dir: Path) -> tuple[float, int]:
+    from organizer.library import Library
+    from organizer.pipeline.events import Summary
+    from organizer.settings import Settings
+
+    lib_dir = Path(tempfile.mkdtemp(prefix="bench-lib-"))
+    try:
+        lib = Library(Settings.load({"library": str(lib_dir), "models": {"clip": str(clip_dir)}}))
+        lib.models.clip.load()  # model loading is once per process; not part of the rate
+        t = time.perf_counter()
+        summary = [e for e in lib.index([str(folder)], parts=False) if isinstance(e, Summary)][0]
+        el = time.perf_counter() - t
+        lib.close()
+        return summary.new / el, summary.new
+    finally:
+        shutil.rmtree(lib_dir, ignore_errors=True)
+
+
+def stages(folder: Path, clip_dir: Path) -> None:
+    from organizer.media.decode import decode
+    from organizer.models.clip import ClipModel, prepare
+
+    f = sorted(folder.glob("*.jpg"))[0]
+    data = f.read_bytes()
+    reps = 5
+    t = time.perf_counter()
+    for _ in range(reps):
+        im = Image.open(f)
+        im.load()
+        prepare(im.convert("RGB"), 224)
+    full = (time.perf_counter() - t) / reps
+    t = time.perf_counter()
+    for _ in range(reps):
+        prepare(decode(data, 10**9, min_side=224).image, 224)
+    draft = (time.perf_counter() - t) / reps
+    print(f"decode 12 MP to 224 px, one thread: full {full * 1000:.0f} ms, draft() {draft * 1000:.0f} ms")
+    px = np.random.default_rng(0).integers(0, 255, (32, 224, 224, 3), dtype=np.uint8)
+    for prec in ("fp32", "bf16"):
+        clip = ClipModel("b32", clip_dir, precision=prec)
+        clip.embed_pixels(px[:4])
+        for bs in (1, 32):
+            t = time.perf_counter()
+            for _ in range(max(1, 32 // bs)):
+                clip.embed_pixels(px[:bs])
+            print(f"CLIP B/32 image tower {prec} batch {bs}: {(time.perf_counter() - t) / 32 * 1000:.1f} ms/photo")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", type=int, default=96, help="photos")
+    args = ap.parse_args()
+    print(cpu_line())
+    folder = photos_12mp(args.n)
+    clip_dir = full_clip()
+    print(f"set: {args.n} distinct 4000x3000 JPEGs (q90, ~{sum(f.stat().st_size for f in folder.glob('*.jpg')) / args.n / 1e6:.1f} MB each) "
+          "made from scikit-image's sample photos; CLIP ViT-B/32 architecture with random weights")
+    stages(folder, clip_dir)
+    p = plain(folder, clip_dir, min(args.n, 24))
+    print(f"plain path (full decode, fp32, batch 1): {p:.1f} photos/s")
+    rate, n = ours(folder, clip_dir)
+    print(f"organizer first pass (index --no-parts): {rate:.1f} photos/s over {n} photos ({rate / p:.1f}x)")
+
+
+if __name__ == "__main__":
+    main()
