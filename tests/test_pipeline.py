@@ -63,7 +63,7 @@ def test_duplicate_bytes_are_one_photo_with_two_paths(make_settings, photo_dir: 
     lib = Library(make_settings())
     summary, _ = run(lib, photo_dir)
     st = lib.store.stats()
-    assert st["photos"] == 4 and st["paths"] == 5
+    assert st["photos"] == 4 and st["paths"] == 5 and summary.new == 4 and summary.linked == 1
     # forgetting one path keeps the photo; forgetting the last one removes it
     assert lib.forget([str(photo_dir / "trip" / "astronaut-copy.jpg")]) == (1, 0)
     assert lib.forget([str(photo_dir / "astronaut.jpg")]) == (1, 1)
@@ -162,3 +162,46 @@ def test_missing_only_root_is_a_clear_error(make_settings, tmp_path: Path) -> No
     lib = Library(make_settings())
     with pytest.raises(BadArgumentError, match="exist"):
         run(lib, tmp_path / "nope")
+
+
+def test_a_failed_write_is_one_message_and_loses_nothing(make_settings, photo_dir: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from organizer.errors import LibraryError
+
+    lib = Library(make_settings())
+    run(lib, photo_dir / "trip", parts=False)
+    (photo_dir / "more").mkdir()
+    noise_image(1).save(photo_dir / "more" / "n.jpg")
+
+    def full(*_a: object, **_k: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(lib.store, "add_photos", full)
+    with pytest.raises(LibraryError, match="disk is full.*Everything stored before"):
+        run(lib, photo_dir)
+    monkeypatch.undo()
+    assert lib.store.stats()["photos"] == 2  # what was indexed before is still there
+    summary, _ = run(lib, photo_dir)
+    assert summary.new == 3
+
+
+def test_a_damaged_database_is_a_clear_error(tmp_path: Path, make_settings) -> None:
+    from organizer.errors import LibraryError
+
+    lib_dir = tmp_path / "lib"
+    lib_dir.mkdir()
+    (lib_dir / "library.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(LibraryError, match="library database"):
+        Library(make_settings())
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path, make_settings) -> None:
+    from organizer.errors import LibraryError
+
+    lib = Library(make_settings())
+    lib.store.set_meta("schema_version", "99")
+    lib.close()
+    with pytest.raises(LibraryError, match="newer organizer"):
+        Library(make_settings())

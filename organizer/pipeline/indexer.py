@@ -137,7 +137,7 @@ class Indexer:
                     self.store.record_skips(skips)
             known_hashes.update(pending)
             summary.new += len(photos)
-            summary.linked += len(links)
+            summary.linked += len(links) + sum(len(p.extra_files) for p in photos)
             summary.skipped += len(skips)
             if ids:
                 yield Stored("whole", ids)
