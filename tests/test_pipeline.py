@@ -205,3 +205,24 @@ def test_a_newer_schema_is_refused(tmp_path: Path, make_settings) -> None:
     lib.close()
     with pytest.raises(LibraryError, match="newer organizer"):
         Library(make_settings())
+
+
+def test_single_files_can_be_indexed(make_settings, photo_dir: Path) -> None:
+    lib = Library(make_settings())
+    summary, _ = run(lib, photo_dir / "coffee.jpg", photo_dir / "trip" / "rocket.webp", parts=False)
+    assert summary.new == 2 and summary.scanned == 2
+    summary, _ = run(lib, photo_dir, parts=False)  # the folder later: only the other two are new
+    assert summary.new == 2 and summary.unchanged == 2
+
+
+def test_ocr_gate_scores_photos_from_their_whole_vectors(make_settings, photo_dir: Path) -> None:
+    from organizer.pipeline.ocr_gate import OcrGate
+
+    lib = Library(make_settings())
+    run(lib, photo_dir, parts=False)
+    gate = OcrGate(lib.models.clip, lib.store, margin=-10.0)
+    ids = sorted(lib.store.photo_for_hash(lib.store.all_hashes()).values())
+    assert all(gate.wants(pid) for pid in ids)
+    strict = OcrGate(lib.models.clip, lib.store, margin=10.0)
+    assert not any(strict.wants(pid) for pid in ids)
+    assert strict.wants(10**6)  # a photo with no vector yet is not skipped blindly

@@ -23,9 +23,8 @@ class OcrGate:
     """Run OCR when the best text prompt scores at least ``margin`` above the best other prompt."""
 
     def __init__(self, clip: ClipModel, store: Store, margin: float) -> None:
-        rows = store.vectors(clip.key)
-        whole = [i for i, t in enumerate(rows.types) if t == "whole"]
-        self._vectors = {int(rows.photo_ids[i]): rows.matrix[i].astype(np.float32) for i in whole}
+        rows = store.vectors(clip.key, types=["whole"])
+        self._vectors = {int(pid): vec.astype(np.float32) for pid, vec in zip(rows.photo_ids, rows.matrix, strict=True)}
         prompts = clip.embed_texts(list(TEXT_PROMPTS + OTHER_PROMPTS))
         self._text, self._other = prompts[: len(TEXT_PROMPTS)], prompts[len(TEXT_PROMPTS) :]
         self.margin = margin

@@ -314,13 +314,15 @@ class Store:
             self._refresh_words(s, photo_id)
         return True
 
-    def vectors(self, model: str, after_id: int = 0) -> VectorRows:
+    def vectors(self, model: str, after_id: int = 0, types: Sequence[str] | None = None) -> VectorRows:
         stmt = (
             select(Embedding.id, Embedding.part_id, Part.photo_id, Part.type, Embedding.modality, Embedding.vector)
             .join(Part, Part.id == Embedding.part_id)
             .where(Embedding.model == model, Embedding.id > after_id)
             .order_by(Embedding.id)
         )
+        if types is not None:
+            stmt = stmt.where(Part.type.in_(list(types)))
         with self.session() as s:
             rows = s.execute(stmt).all()
         if not rows:
