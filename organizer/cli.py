@@ -68,6 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
     _common(fo, suppress=True)
     fo.add_argument("paths", nargs="+", metavar="PATH")
 
+    cl = sub.add_parser("clusters", help="groups of similar photos (DBSCAN), stored and reused")
+    _common(cl, suppress=True)
+    cl.add_argument("--parts", action="store_true", help="cluster detected objects instead of whole photos")
+    cl.add_argument("--recompute", action="store_true", help="recompute even if nothing changed")
+    cl.add_argument("--show", metavar="LABEL", type=int, help="list the photos of one cluster (-1: unclustered)")
+    cl.add_argument("--eps", type=float, help="DBSCAN radius in cosine distance (default 0.2)")
+    cl.add_argument("--min-samples", type=int, help="DBSCAN min_samples (default 2)")
+
+    pr = sub.add_parser("project", help="3D t-SNE map of the library, stored and reused")
+    _common(pr, suppress=True)
+    pr.add_argument("--parts", action="store_true", help="project detected objects instead of whole photos")
+    pr.add_argument("--recompute", action="store_true", help="recompute even if nothing changed")
+    pr.add_argument("--export", metavar="FILE", help="write coordinates and labels to FILE (.csv or .json)")
+    pr.add_argument("--sample", type=int, help="points t-SNE runs on (default 3000); the rest are placed")
+
     mo = sub.add_parser("models", help="model utilities")
     msub = mo.add_subparsers(dest="models_command", metavar="ACTION", parser_class=_Parser, required=True)
     mk = msub.add_parser("make-offline-test-set", help="write tiny random test models (meaningless rankings)")
@@ -88,6 +103,10 @@ def _settings(args: argparse.Namespace) -> Any:
         over["ocr"] = {"enabled": False}
     if getattr(args, "ocr_gate", None):
         over.setdefault("ocr", {})["gate"] = args.ocr_gate
+    if getattr(args, "eps", None) is not None or getattr(args, "min_samples", None) is not None:
+        over["clusters"] = {"eps": args.eps, "min_samples": args.min_samples}
+    if getattr(args, "sample", None) is not None:
+        over["projection"] = {"sample": args.sample}
     return Settings.load(over, Path(args.settings) if args.settings else None)
 
 
@@ -120,7 +139,9 @@ def _run(args: argparse.Namespace) -> int:
 
     lib = Library(_settings(args))
     try:
-        return {"index": _index, "search": _search, "status": _status, "forget": _forget}[args.command](lib, args)
+        commands = {"index": _index, "search": _search, "status": _status, "forget": _forget,
+                    "clusters": _clusters, "project": _project}
+        return commands[args.command](lib, args)
     finally:
         lib.close()
 
@@ -231,4 +252,94 @@ def _forget(lib: Any, args: argparse.Namespace) -> int:
         print(json.dumps({"schema": "organizer.forget/1", "paths": paths, "photos": photos}))
     else:
         print(f"Forgot {paths} files; {photos} photos left the library.")
+    return 0
+
+
+def _drive(events: Any, args: argparse.Namespace, want: type) -> Any:
+    """Run a core generator with a progress bar on stderr; return its result of type ``want``."""
+    from tqdm import tqdm
+
+    from organizer.pipeline.events import Progress
+
+    bar = None
+    result = None
+    for ev in events:
+        if isinstance(ev, Progress) and not args.json:
+            if bar is None or bar.desc != ev.phase:
+                if bar is not None:
+                    bar.close()
+                bar = tqdm(total=ev.total or None, desc=ev.phase, file=sys.stderr, dynamic_ncols=True)
+            bar.total = ev.total or None
+            if ev.path:
+                bar.set_postfix_str(ev.path)
+            bar.update(ev.done - bar.n)
+        elif isinstance(ev, want):
+            result = ev
+    if bar is not None:
+        bar.close()
+    return result
+
+
+def _clusters(lib: Any, args: argparse.Namespace) -> int:
+    from organizer.analysis.clusters import ClusterResult
+
+    mode = "parts" if args.parts else "whole"
+    res: ClusterResult = _drive(lib.clusters(mode, args.recompute), args, ClusterResult)
+    photos = lib.store.photos({c.cover_photo_id for c in res.clusters if c.cover_photo_id} | (
+        set(next((c.photo_ids for c in res.clusters if c.label == args.show), [])) if args.show is not None else set()))
+
+    def first_path(pid: int | None) -> str | None:
+        return photos[pid]["paths"][0] if pid in photos and photos[pid]["paths"] else None
+
+    if args.show is not None:
+        chosen = next((c for c in res.clusters if c.label == args.show), None)
+        if chosen is None:
+            raise BadArgumentError(f"No cluster {args.show}; `organizer clusters` lists them")
+        if args.json:
+            print(json.dumps({"schema": "organizer.cluster/1", "label": chosen.label, "name": chosen.name,
+                              "photos": [{"photo_id": p, "path": first_path(p)} for p in chosen.photo_ids]}, indent=2))
+        else:
+            print(f"{chosen.name} ({chosen.photos} photos)")
+            for p in chosen.photo_ids:
+                print(f"  {first_path(p)}")
+        return 0
+    if args.json:
+        print(json.dumps({"schema": "organizer.clusters/1", "mode": mode, "reused": res.reused,
+                          "seconds": round(res.seconds, 3), "points": res.points, "clusters": [
+                              {"label": c.label, "name": c.name, "photos": c.photos, "cover_photo_id": c.cover_photo_id,
+                               "cover": first_path(c.cover_photo_id), "photo_ids": c.photo_ids} for c in res.clusters]},
+                         indent=2))
+        return 0
+    found = [c for c in res.clusters if c.label >= 0]
+    print(f"{len(found)} clusters of {'whole photos' if mode == 'whole' else 'objects'} over {res.points} vectors"
+          + (" (unchanged since the last run)" if res.reused else f" ({res.seconds:.1f} s)"))
+    for c in res.clusters:
+        label = "  -" if c.label < 0 else f"{c.label:3}"
+        print(f"{label}  {c.name:24} {c.photos:6} photos  cover: {first_path(c.cover_photo_id) or '-'}")
+    print("Show one with `organizer clusters --show LABEL`.")
+    return 0
+
+
+def _project(lib: Any, args: argparse.Namespace) -> int:
+    from organizer.analysis.projection import ProjectionResult, export
+
+    mode = "parts" if args.parts else "whole"
+    res: ProjectionResult = _drive(lib.project(mode, args.recompute), args, ProjectionResult)
+    n = len(res.points.part_ids)
+    if args.export:
+        from organizer.analysis.clusters import Clusterer
+
+        names = {c.label: c.name for c in Clusterer(lib.store, lib.models.clip, lib.settings).result(mode, True).clusters}
+        written = export(res, Path(args.export), lib.store, names)
+        if not args.json:
+            print(f"Wrote {written} points to {args.export}")
+    if args.json:
+        print(json.dumps({"schema": "organizer.project/1", "mode": mode, "reused": res.reused, "points": n,
+                          "sampled": res.sampled, "seconds": round(res.seconds, 3), "export": args.export}, indent=2))
+        return 0
+    how = "all of them" if res.sampled == n else (f"t-SNE ran on a sample of {res.sampled} (stratified by cluster); "
+                                                   f"the other {n - res.sampled} were placed from their "
+                                                   "5 most similar sampled points")
+    print(f"3D projection of {n} {'photos' if mode == 'whole' else 'objects'}: {how}"
+          + (" (unchanged since the last run)." if res.reused else f" ({res.seconds:.1f} s)."))
     return 0

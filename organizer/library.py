@@ -36,6 +36,18 @@ class Library:
     def search(self, query: SearchQuery) -> list[PhotoMatch]:
         return self.searcher.search(query)
 
+    def clusters(self, mode: str = "whole", force: bool = False) -> Iterator[Any]:
+        """Progress events, then a ClusterResult (reused when the embeddings did not change)."""
+        from organizer.analysis.clusters import Clusterer
+
+        return Clusterer(self.store, self.models.clip, self.settings).run(mode, force)
+
+    def project(self, mode: str = "whole", force: bool = False) -> Iterator[Any]:
+        """Progress events, then a ProjectionResult (reused when the embeddings did not change)."""
+        from organizer.analysis.projection import Projector
+
+        return Projector(self.store, self.models.clip, self.settings).run(mode, force)
+
     def forget(self, folders: Sequence[str]) -> tuple[int, int]:
         """Remove the photos under folders (or single files) from the library: (paths, photos) removed."""
         paths: list[str] = []

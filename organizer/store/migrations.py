@@ -12,7 +12,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, inspect, text
 
 from organizer.errors import LibraryError
-from organizer.store.schema import FTS_DDL, SCHEMA_VERSION, Base
+from organizer.store.schema import FTS_DDL, SCHEMA_VERSION, AnalysisPoint, AnalysisRun, Base, Cluster
 
 _TRIGGERS = (
     "CREATE TRIGGER IF NOT EXISTS photos_words_ad AFTER DELETE ON photos "
@@ -21,13 +21,20 @@ _TRIGGERS = (
 
 
 def _to_1(conn: Connection) -> None:
-    Base.metadata.create_all(conn)
+    tables = [t for t in Base.metadata.sorted_tables
+              if t.name not in ("analysis_runs", "clusters", "analysis_points")]
+    Base.metadata.create_all(conn, tables=tables)
     conn.execute(text(FTS_DDL))
     for ddl in _TRIGGERS:
         conn.execute(text(ddl))
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _to_1}
+def _to_2(conn: Connection) -> None:
+    """Version 2 adds stored clusters and projections."""
+    Base.metadata.create_all(conn, tables=[AnalysisRun.__table__, Cluster.__table__, AnalysisPoint.__table__])
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _to_1, 2: _to_2}
 
 
 def current_version(conn: Connection) -> int:

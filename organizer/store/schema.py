@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Base(DeclarativeBase):
@@ -80,6 +80,40 @@ class Skipped(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     mtime_ns: Mapped[int] = mapped_column(Integer, default=0)
     at: Mapped[datetime] = mapped_column(default=datetime.now)
+
+
+class AnalysisRun(Base):
+    """The latest clusters or projection: what it was computed from, so it is reused until that changes."""
+
+    __tablename__ = "analysis_runs"
+    kind: Mapped[str] = mapped_column(String, primary_key=True)  # "clusters:whole", "clusters:parts", "projection"
+    signature: Mapped[str] = mapped_column(String)
+    params: Mapped[str] = mapped_column(Text)  # JSON
+    created_at: Mapped[datetime] = mapped_column(default=datetime.now)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Cluster(Base):
+    __tablename__ = "clusters"
+    kind: Mapped[str] = mapped_column(String, primary_key=True)
+    label: Mapped[int] = mapped_column(Integer, primary_key=True)  # -1: unclustered
+    name: Mapped[str] = mapped_column(String)
+    photos: Mapped[int] = mapped_column(Integer)
+    cover_photo_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class AnalysisPoint(Base):
+    """One clustered or projected vector (a whole photo or a part)."""
+
+    __tablename__ = "analysis_points"
+    kind: Mapped[str] = mapped_column(String, primary_key=True)
+    part_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    photo_id: Mapped[int] = mapped_column(Integer, index=True)
+    label: Mapped[int] = mapped_column(Integer, default=-1)
+    x: Mapped[float | None] = mapped_column(Float, default=None)
+    y: Mapped[float | None] = mapped_column(Float, default=None)
+    z: Mapped[float | None] = mapped_column(Float, default=None)
+    sampled: Mapped[bool] = mapped_column(default=False)
 
 
 # Keyword search over file and folder names and OCR text (one row per photo).
