@@ -36,11 +36,20 @@ def test_dbscan_is_exactly_sklearns_cosine_dbscan() -> None:
     noise = rng.standard_normal((30, 64)).astype(np.float32)
     x = np.concatenate([x, noise / np.linalg.norm(noise, axis=1, keepdims=True), x[:3]])  # + exact duplicates
     ours = run_all_labels(x)
+    from organizer.analysis import neighbours
+
+    monkey = neighbours.SMALL
+    neighbours.SMALL = 0  # the pruned radius graph, not scikit-learn's own search
+    try:
+        pruned = run_all_labels(x)
+    finally:
+        neighbours.SMALL = monkey
     ref = DBSCAN(eps=0.2, min_samples=2, metric="cosine", algorithm="brute").fit_predict(x)
     assert (ours == -1).sum() == (ref == -1).sum() == 30
     from sklearn.metrics import adjusted_rand_score
 
-    assert adjusted_rand_score(ours, ref) == 1.0
+    assert adjusted_rand_score(ours, ref) == 1.0 and adjusted_rand_score(pruned, ref) == 1.0
+    assert (pruned == -1).sum() == 30
 
 
 def run_all_labels(x: np.ndarray, eps: float = 0.2, min_samples: int = 2) -> np.ndarray:
