@@ -113,6 +113,17 @@ class ProjectionSettings(_Section):
     sample: int = 3000
 
 
+class LandmarkSettings(_Section):
+    enabled: bool = True
+    head: str = Field("auto", description="'auto' (a trained head in the library's heads/landmarks, else "
+                      "zero-shot), 'zero-shot', or a folder written by `organizer landmarks train`.")
+    # Most personal photos show no landmark, and a softmax is confident anyway: show the top label
+    # only when it takes most of the probability.
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    max_km: float = Field(5.0, gt=0.0, description="With GPS, landmarks farther than this are rejected.")
+    top_k: int = Field(5, ge=1, le=20)
+
+
 def default_library() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "library"
 
@@ -134,6 +145,7 @@ class Settings(_Section):
     search: SearchSettings = Field(default_factory=SearchSettings)
     clusters: ClusterSettings = Field(default_factory=ClusterSettings)
     projection: ProjectionSettings = Field(default_factory=ProjectionSettings)
+    landmarks: LandmarkSettings = Field(default_factory=LandmarkSettings)
 
     @classmethod
     def load(cls, overrides: dict[str, Any] | None = None, user_file: Path | None = None) -> Settings:

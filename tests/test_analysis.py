@@ -194,9 +194,21 @@ def test_schema_1_library_is_migrated(tmp_path: Path, make_settings) -> None:
     eng = create_engine(f"sqlite:///{db}")
     with eng.begin() as conn:
         _to_1(conn)
+        # a genuine version-1 photos table had no landmark columns
+        for index in ("ix_photos_landmark", "ix_photos_landmark_head"):
+            conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
+        for column in ("landmark_head", "landmark", "landmark_p"):
+            conn.execute(text(f"ALTER TABLE photos DROP COLUMN {column}"))
+        conn.execute(text("INSERT INTO photos(hash, size, format, width, height, added_at) "
+                          "VALUES ('h', 1, 'JPEG', 1, 1, '2020-01-01')"))
         conn.execute(text("INSERT INTO meta(key, value) VALUES ('schema_version', '1')"))
     eng.dispose()
+    from organizer.store.schema import SCHEMA_VERSION
+
     lib = Library(make_settings())
-    assert lib.store.get_meta("schema_version") == "2"
+    assert lib.store.get_meta("schema_version") == str(SCHEMA_VERSION) == "3"
     names = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"clusters", "analysis_points", "analysis_runs"} <= names
+    assert {"clusters", "analysis_points", "analysis_runs", "photo_landmarks"} <= names
+    assert lib.store.stats()["photos"] == 1  # the photo it held is still there
+    lib.store.set_landmarks([(1, "Eiffel Tower", 0.9, [("Eiffel_Tower", "Eiffel Tower", 0.9, None)])], "h")
+    assert lib.store.landmark_counts() == [("Eiffel Tower", 1)]

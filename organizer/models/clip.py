@@ -142,6 +142,10 @@ class ClipModel(LazyModel):
             return np.zeros((0, self.dim), np.float32)
         return self.embed_pixels(np.stack([prepare(im, self.image_size, mode) for im in images]))
 
+    def logit_scale(self) -> float:
+        """CLIP's learnt temperature (about 100 for trained models)."""
+        return float(self.loaded.model.logit_scale.exp().item())
+
     @property
     def dim(self) -> int:
         return int(self.loaded.model.config.projection_dim)

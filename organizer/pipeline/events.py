@@ -50,6 +50,7 @@ class Summary:
     parts_found: int = 0
     text_found: int = 0
     ocr_run: int = 0
+    landmarks: int = 0  # photos given a landmark
     seconds: dict[str, float] = field(default_factory=dict)
 
 

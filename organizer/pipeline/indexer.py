@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy.exc import SQLAlchemyError
 
 from organizer.errors import BadArgumentError, LibraryError
+from organizer.landmarks.labeller import label_photos
 from organizer.media.decode import Decoded, SkipError, content_hash, decode, read_file
 from organizer.media.scan import FileEntry, normalise, walk
 from organizer.models.clip import prepare
@@ -53,6 +54,8 @@ class Indexer:
         if roots:
             yield from self.scan_and_store(roots, summary)
         yield from self.reembed(summary)
+        if self.settings.landmarks.enabled:
+            yield from self.landmark_pass(summary)
         if parts:
             yield from self.parts_pass(summary)
         yield summary
@@ -193,6 +196,29 @@ class Indexer:
                 summary.reembedded += len(rows)
                 yield Stored("whole", [item[0] for item, _ in ok])
             yield meter.step(len(chunk), chunk[-1][0][2])
+
+    # ---- landmarks, from the whole-photo vectors (no decoding) ---------------------------------
+
+    def landmark_pass(self, summary: Summary) -> Iterator[Event]:
+        head = self.models.landmark_head
+        key, clip_key = head.key, self.models.clip.key
+        total = self.store.count_needing_landmarks(key)
+        if not total:
+            return
+        lm = self.settings.landmarks
+        meter = Meter("landmarks", total)
+        while True:
+            rows = self.store.photos_needing_landmarks(key, clip_key)
+            if not len(rows.photo_ids):
+                break
+            ids = rows.photo_ids.tolist()
+            labels = label_photos(head, rows.matrix.astype(np.float32), ids, self.store.gps(ids), lm.threshold,
+                                  lm.max_km, lm.top_k)
+            with _writing():
+                self.store.set_landmarks(labels, key)
+            summary.landmarks += sum(1 for _, name, _, _ in labels if name)
+            yield meter.step(len(ids))
+        summary.seconds["landmarks"] = meter.elapsed
 
     # ---- second pass: parts -------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from organizer.store.schema import (
     Meta,
     Part,
     Photo,
+    PhotoLandmark,
     PhotoPath,
     Skipped,
 )
@@ -335,13 +336,7 @@ class Store:
             stmt = stmt.where(Part.type.in_(list(types)))
         with self.session() as s:
             rows = s.execute(stmt).all()
-        if not rows:
-            return VectorRows(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), [], [],
-                              np.zeros((0, 0), np.float16))
-        cols = list(zip(*rows, strict=True))
-        matrix = np.frombuffer(b"".join(cols[5]), dtype=np.float16).reshape(len(rows), -1)
-        return VectorRows(np.asarray(cols[0], np.int64), np.asarray(cols[1], np.int64),
-                          np.asarray(cols[2], np.int64), list(cols[3]), list(cols[4]), matrix)
+        return _vector_rows(rows)
 
     def parts(self, part_ids: Iterable[int]) -> dict[int, PartRow]:
         ids = list(part_ids)
@@ -368,18 +363,84 @@ class Store:
                                  "format": p.format, "taken_at": p.taken_at.isoformat() if p.taken_at else None,
                                  "camera": " ".join(x for x in (p.camera_make, p.camera_model) if x) or None,
                                  "gps": [p.gps_lat, p.gps_lon] if p.gps_lat is not None else None,
+                                 "landmark": p.landmark, "landmark_p": p.landmark_p,
                                  "paths": []}
                 for pid, path in s.execute(select(PhotoPath.photo_id, PhotoPath.path)
                                            .where(PhotoPath.photo_id.in_(chunk)).order_by(PhotoPath.path)):
                     out[pid]["paths"].append(path)
         return out
 
+    # ---- landmarks ----------------------------------------------------------------------------
+
+    def photos_needing_landmarks(self, head_key: str, model: str, limit: int = 4096) -> VectorRows:
+        """Whole-photo vectors of photos not yet labelled by ``head_key``."""
+        stmt = (
+            select(Embedding.id, Embedding.part_id, Part.photo_id, Part.type, Embedding.modality, Embedding.vector)
+            .join(Part, Part.id == Embedding.part_id).join(Photo, Photo.id == Part.photo_id)
+            .where(Embedding.model == model, Part.type == "whole",
+                   (Photo.landmark_head.is_(None)) | (Photo.landmark_head != head_key))
+            .order_by(Photo.id).limit(limit)
+        )
+        with self.session() as s:
+            rows = s.execute(stmt).all()
+        return _vector_rows(rows)
+
+    def count_needing_landmarks(self, head_key: str) -> int:
+        with self.session() as s:
+            return s.execute(select(func.count(Photo.id)).where(
+                (Photo.landmark_head.is_(None)) | (Photo.landmark_head != head_key))).scalar_one()
+
+    def gps(self, photo_ids: Sequence[int]) -> dict[int, tuple[float, float]]:
+        out: dict[int, tuple[float, float]] = {}
+        with self.session() as s:
+            for i in range(0, len(photo_ids), 500):
+                for pid, lat, lon in s.execute(select(Photo.id, Photo.gps_lat, Photo.gps_lon).where(
+                        Photo.id.in_(list(photo_ids[i : i + 500])), Photo.gps_lat.is_not(None))):
+                    out[pid] = (lat, lon)
+        return out
+
+    def set_landmarks(self, labels: Sequence[tuple[int, str | None, float | None, list[tuple[str, str, float, float | None]]]],
+                      head_key: str) -> None:
+        """labels: (photo_id, accepted name or None, its probability, top list of (key, name, p, km))."""
+        with self.session() as s, s.begin():
+            for photo_id, name, p, top in labels:
+                photo = s.get(Photo, photo_id)
+                if photo is None:
+                    continue
+                changed = photo.landmark != name
+                photo.landmark, photo.landmark_p, photo.landmark_head = name, p, head_key
+                s.execute(delete(PhotoLandmark).where(PhotoLandmark.photo_id == photo_id))
+                for rank, (key, lname, prob, km) in enumerate(top):
+                    s.add(PhotoLandmark(photo_id=photo_id, rank=rank, key=key, name=lname, probability=prob,
+                                        distance_km=km))
+                if changed:
+                    s.flush()
+                    self._refresh_words(s, photo_id)
+
+    def landmark_counts(self) -> list[tuple[str, int]]:
+        with self.session() as s:
+            return [(n, c) for n, c in s.execute(
+                select(Photo.landmark, func.count(Photo.id)).where(Photo.landmark.is_not(None))
+                .group_by(Photo.landmark).order_by(func.count(Photo.id).desc(), Photo.landmark))]
+
+    def photos_with_landmark(self, name: str) -> dict[int, float]:
+        with self.session() as s:
+            return {pid: p or 0.0 for pid, p in s.execute(
+                select(Photo.id, Photo.landmark_p).where(func.lower(Photo.landmark) == name.strip().lower()))}
+
+    def top_landmarks(self, photo_id: int) -> list[tuple[str, float, float | None]]:
+        with self.session() as s:
+            return [(n, p, d) for n, p, d in s.execute(
+                select(PhotoLandmark.name, PhotoLandmark.probability, PhotoLandmark.distance_km)
+                .where(PhotoLandmark.photo_id == photo_id).order_by(PhotoLandmark.rank))]
+
     # ---- keywords -----------------------------------------------------------------------------
 
     def _refresh_words(self, s: Session, photo_id: int) -> None:
         paths = [p for (p,) in s.execute(select(PhotoPath.path).where(PhotoPath.photo_id == photo_id))]
         texts = [t for (t,) in s.execute(select(Part.text).where(Part.photo_id == photo_id, Part.text.is_not(None)))]
-        words = " ".join([*(path_words(p) for p in paths), *texts])
+        landmark = s.execute(select(Photo.landmark).where(Photo.id == photo_id)).scalar_one_or_none()
+        words = " ".join([*(path_words(p) for p in paths), *texts, landmark or ""])
         s.execute(text("DELETE FROM photo_words WHERE rowid = :id"), {"id": photo_id})
         if paths:
             s.execute(text("INSERT INTO photo_words(rowid, words) VALUES (:id, :w)"), {"id": photo_id, "w": words})
@@ -496,6 +557,16 @@ def path_words(path: str) -> str:
 
 def _is_under(path: str, under: str) -> bool:
     return path == under or path.startswith(under.rstrip(os.sep) + os.sep)
+
+
+def _vector_rows(rows: Sequence[Any]) -> VectorRows:
+    if not rows:
+        return VectorRows(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), [], [],
+                          np.zeros((0, 0), np.float16))
+    cols = list(zip(*rows, strict=True))
+    matrix = np.frombuffer(b"".join(cols[5]), dtype=np.float16).reshape(len(rows), -1)
+    return VectorRows(np.asarray(cols[0], np.int64), np.asarray(cols[1], np.int64),
+                      np.asarray(cols[2], np.int64), list(cols[3]), list(cols[4]), matrix)
 
 
 def _pack(vec: np.ndarray) -> bytes:

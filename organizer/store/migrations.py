@@ -12,7 +12,15 @@ from collections.abc import Callable
 from sqlalchemy import Connection, inspect, text
 
 from organizer.errors import LibraryError
-from organizer.store.schema import FTS_DDL, SCHEMA_VERSION, AnalysisPoint, AnalysisRun, Base, Cluster
+from organizer.store.schema import (
+    FTS_DDL,
+    SCHEMA_VERSION,
+    AnalysisPoint,
+    AnalysisRun,
+    Base,
+    Cluster,
+    PhotoLandmark,
+)
 
 _TRIGGERS = (
     "CREATE TRIGGER IF NOT EXISTS photos_words_ad AFTER DELETE ON photos "
@@ -21,8 +29,9 @@ _TRIGGERS = (
 
 
 def _to_1(conn: Connection) -> None:
+    # the tables as version 1 had them (photos with today's columns); later steps add what came after
     tables = [t for t in Base.metadata.sorted_tables
-              if t.name not in ("analysis_runs", "clusters", "analysis_points")]
+              if t.name not in ("analysis_runs", "clusters", "analysis_points", "photo_landmarks")]
     Base.metadata.create_all(conn, tables=tables)
     conn.execute(text(FTS_DDL))
     for ddl in _TRIGGERS:
@@ -34,7 +43,18 @@ def _to_2(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[AnalysisRun.__table__, Cluster.__table__, AnalysisPoint.__table__])
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _to_1, 2: _to_2}
+def _to_3(conn: Connection) -> None:
+    """Version 3 adds landmark labels: three columns on photos and the photo_landmarks table."""
+    have = {c["name"] for c in inspect(conn).get_columns("photos")}
+    for column, kind in (("landmark_head", "VARCHAR"), ("landmark", "VARCHAR"), ("landmark_p", "FLOAT")):
+        if column not in have:
+            conn.execute(text(f"ALTER TABLE photos ADD COLUMN {column} {kind}"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_photos_landmark ON photos (landmark)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_photos_landmark_head ON photos (landmark_head)"))
+    Base.metadata.create_all(conn, tables=[PhotoLandmark.__table__])
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _to_1, 2: _to_2, 3: _to_3}
 
 
 def current_version(conn: Connection) -> int:

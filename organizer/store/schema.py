@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Base(DeclarativeBase):
@@ -37,6 +37,23 @@ class Photo(Base):
     # parts pass has run on it. A different key means the parts pass runs again.
     parts_key: Mapped[str | None] = mapped_column(String, default=None, index=True)
     added_at: Mapped[datetime] = mapped_column(default=datetime.now)
+    # The landmark head that labelled the photo, and the landmark shown (above the confidence
+    # threshold and, with GPS, near enough); schema 3.
+    landmark_head: Mapped[str | None] = mapped_column(String, default=None, index=True)
+    landmark: Mapped[str | None] = mapped_column(String, default=None, index=True)
+    landmark_p: Mapped[float | None] = mapped_column(Float, default=None)
+
+
+class PhotoLandmark(Base):
+    """A photo's top landmarks with their probabilities (schema 3)."""
+
+    __tablename__ = "photo_landmarks"
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String)
+    name: Mapped[str] = mapped_column(String)
+    probability: Mapped[float] = mapped_column(Float)
+    distance_km: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class PhotoPath(Base):

@@ -1,0 +1,1 @@
+"""Landmark labels: the shipped catalogue, the head over CLIP embeddings, labelling with GPS checks."""

@@ -1,0 +1,126 @@
+"""The landmark head: CLIP image embedding -> dropout 0.1 -> linear layer over landmark classes.
+
+Two sources: a trained head (a folder holding head.safetensors and labels.json, written by
+`organizer landmarks train`), or zero-shot weights built from CLIP text embeddings of prompts
+such as "a photo of the Eiffel Tower in Paris, France" for every landmark in the catalogue, plus
+a few prompts for ordinary photos ("a photo of a person", ...) that absorb probability when no
+landmark is shown. Stored as safetensors; never unpickled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from organizer.errors import ModelUnavailableError
+
+NONE_KEY = "__none__"
+BACKGROUND_PROMPTS = (
+    "a photo of a person", "a selfie", "a group photo of friends", "a photo of a child", "a photo of food",
+    "a photo of a pet", "a photo of a room at home", "a photo of an office", "a photo of a car",
+    "a photo of a document", "a screenshot", "a photo of a garden", "a photo of a forest", "a photo of a beach",
+    "a photo of a street", "a photo of a house", "a photo of a party", "a photo of a field", "a photo of the sky",
+    "a close-up photo of an object",
+)
+FORMAT = "organizer.landmark-head/1"
+
+
+@dataclass(slots=True)
+class HeadClass:
+    key: str
+    name: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(slots=True)
+class LandmarkHead:
+    weight: np.ndarray  # (classes, dim) float32
+    bias: np.ndarray  # (classes,)
+    classes: list[HeadClass]
+    clip_model: str
+    arcface: bool = False
+    scale: float = 1.0  # logit scale for ArcFace (cosine) heads
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        h = hashlib.blake2b(digest_size=8)
+        h.update(self.weight.tobytes()[:1 << 20])
+        h.update(json.dumps([c.key for c in self.classes]).encode())
+        return f"{self.meta.get('source', 'head')}@{h.hexdigest()}"
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float32)
+        if self.arcface:
+            w = self.weight / np.maximum(np.linalg.norm(self.weight, axis=1, keepdims=True), 1e-12)
+            xn = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+            return self.scale * (xn @ w.T)
+        return x @ self.weight.T + self.bias  # dropout is the identity at inference
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        z = self.logits(x)
+        z -= z.max(1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(1, keepdims=True)
+
+    def save(self, folder: Path) -> None:
+        from safetensors.numpy import save_file
+
+        folder.mkdir(parents=True, exist_ok=True)
+        save_file({"weight": np.ascontiguousarray(self.weight, np.float32),
+                   "bias": np.ascontiguousarray(self.bias, np.float32)}, str(folder / "head.safetensors"))
+        (folder / "labels.json").write_text(json.dumps({
+            "format": FORMAT, "clip_model": self.clip_model, "arcface": self.arcface, "scale": self.scale,
+            "meta": self.meta, "classes": [{"key": c.key, "name": c.name, "latitude": c.latitude,
+                                            "longitude": c.longitude} for c in self.classes]}, indent=1))
+
+    @classmethod
+    def load(cls, folder: Path) -> LandmarkHead:
+        from safetensors.numpy import load_file
+
+        try:
+            labels = json.loads((folder / "labels.json").read_text())
+            tensors = load_file(str(folder / "head.safetensors"))
+        except (OSError, ValueError) as e:
+            raise ModelUnavailableError("landmark head", str(folder), str(folder),
+                                        "needs head.safetensors and labels.json written by `organizer landmarks "
+                                        f"train` ({e})") from e
+        classes = [HeadClass(c["key"], c["name"], c.get("latitude"), c.get("longitude")) for c in labels["classes"]]
+        if tensors["weight"].shape[0] != len(classes):
+            raise ModelUnavailableError("landmark head", str(folder), str(folder), "weights and labels disagree")
+        return cls(tensors["weight"], tensors["bias"], classes, labels.get("clip_model", ""),
+                   bool(labels.get("arcface")), float(labels.get("scale", 1.0)), labels.get("meta", {}))
+
+
+def zero_shot_head(clip: Any, cache: Path | None = None) -> LandmarkHead:
+    """Weights from CLIP text embeddings of one prompt per catalogue landmark (and the background
+    prompts), scaled by CLIP's own logit scale; cached as safetensors under ``cache``."""
+    from organizer.landmarks.catalogue import catalogue
+    from organizer.resources import resource
+
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(clip.key.encode())
+    digest.update(resource("landmarks.csv").read_bytes())
+    digest.update("|".join(BACKGROUND_PROMPTS).encode())
+    folder = cache / f"zeroshot-{digest.hexdigest()}" if cache else None
+    if folder is not None and (folder / "head.safetensors").is_file():
+        return LandmarkHead.load(folder)
+    marks = catalogue()
+    prompts = [f"a photo of the {m.name} in {m.city}, {m.country}" for m in marks] + list(BACKGROUND_PROMPTS)
+    emb = np.concatenate([clip.embed_texts(prompts[i : i + 64]) for i in range(0, len(prompts), 64)])
+    scale = clip.logit_scale()
+    classes = [HeadClass(m.key, m.name, m.latitude, m.longitude) for m in marks]
+    classes += [HeadClass(NONE_KEY, p) for p in BACKGROUND_PROMPTS]
+    head = LandmarkHead((emb * scale).astype(np.float32), np.zeros(len(classes), np.float32), classes, clip.key,
+                        meta={"source": "zero-shot"})
+    if folder is not None:
+        with contextlib.suppress(OSError):  # a read-only library still gets labels, just not the cache
+            head.save(folder)
+    return head
