@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "e.g. person=2,vehicle=0.5")
     se.add_argument("--threshold", type=float, help="minimum score of a result")
     se.add_argument("--top", type=int, help="number of photos to return")
+    se.add_argument("--landmark", metavar="NAME", help="only photos labelled with this landmark")
 
     st = sub.add_parser("status", help="what the library holds, what was skipped and why, the models")
     _common(st, suppress=True)
@@ -82,6 +83,29 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--recompute", action="store_true", help="recompute even if nothing changed")
     pr.add_argument("--export", metavar="FILE", help="write coordinates and labels to FILE (.csv or .json)")
     pr.add_argument("--sample", type=int, help="points t-SNE runs on (default 3000); the rest are placed")
+
+    lm = sub.add_parser("landmarks", help="landmarks found in the library; train and evaluate the landmark head")
+    _common(lm, suppress=True)
+    lsub = lm.add_subparsers(dest="landmarks_command", metavar="ACTION", parser_class=_Parser)
+    ll = lsub.add_parser("list", help="landmarks found, with photo counts (the default)")
+    _common(ll, suppress=True)
+    lt = lsub.add_parser("train", help="train the head on an ImageFolder or Google Landmarks v2 folder")
+    _common(lt, suppress=True)
+    lt.add_argument("data", metavar="DATA")
+    lt.add_argument("--out", metavar="DIR", help="where the head goes (default: the library's heads/landmarks, "
+                    "which the library then uses)")
+    lt.add_argument("--loss", choices=["ce", "arcface"], default="ce")
+    lt.add_argument("--min-count", type=int, default=10, help="drop classes with fewer images (default 10)")
+    lt.add_argument("--epochs", type=int, default=100, help="at most this many epochs (early stopping: 5)")
+    lt.add_argument("--lr", type=float, default=1e-3)
+    lt.add_argument("--near-duplicates", type=float, default=0.02, metavar="DIST",
+                    help="images closer than this cosine distance count as one (default 0.02; 0: off)")
+    le = lsub.add_parser("eval", help="top-1/top-5 on the held-out test split the training saved")
+    _common(le, suppress=True)
+    le.add_argument("data", metavar="DATA")
+    le.add_argument("--head", metavar="DIR", help="the trained head (default: the library's heads/landmarks)")
+    le.add_argument("--negatives", metavar="DIR", help="a folder of non-landmark photos: rate of rejection")
+    le.add_argument("--threshold", type=float, help="confidence threshold (default: the landmarks setting, 0.5)")
 
     mo = sub.add_parser("models", help="model utilities")
     msub = mo.add_subparsers(dest="models_command", metavar="ACTION", parser_class=_Parser, required=True)
@@ -140,7 +164,7 @@ def _run(args: argparse.Namespace) -> int:
     lib = Library(_settings(args))
     try:
         commands = {"index": _index, "search": _search, "status": _status, "forget": _forget,
-                    "clusters": _clusters, "project": _project}
+                    "clusters": _clusters, "project": _project, "landmarks": _landmarks}
         return commands[args.command](lib, args)
     finally:
         lib.close()
@@ -203,7 +227,7 @@ def _search(lib: Any, args: argparse.Namespace) -> int:
     if args.top is not None and args.top < 1:
         raise BadArgumentError("--top must be at least 1")
     q = SearchQuery(text=args.text, image=args.image, weights=dict(parse_weights(args.weights)),
-                    threshold=args.threshold, top_k=args.top)
+                    threshold=args.threshold, top_k=args.top, landmark=args.landmark)
     results = lib.search(q)
     if args.json:
         print(json.dumps(to_json(q, results, lib.models.clip.key, lib.settings), indent=2))
@@ -213,7 +237,7 @@ def _search(lib: Any, args: argparse.Namespace) -> int:
                                     "add photos with `organizer index FOLDER`."))
         return 0
     for i, r in enumerate(results, 1):
-        print(f"{i:3}. {r.score:6.3f}  {r.path}")
+        print(f"{i:3}. {r.score:6.3f}  {r.path}" + (f"  [{r.info['landmark']}]" if r.info.get("landmark") else ""))
         for p in r.parts:
             if p.type == "whole":
                 continue
@@ -343,3 +367,81 @@ def _project(lib: Any, args: argparse.Namespace) -> int:
     print(f"3D projection of {n} {'photos' if mode == 'whole' else 'objects'}: {how}"
           + (" (unchanged since the last run)." if res.reused else f" ({res.seconds:.1f} s)."))
     return 0
+
+
+def _landmarks(lib: Any, args: argparse.Namespace) -> int:
+    action = args.landmarks_command or "list"
+    if action == "list":
+        counts = lib.store.landmark_counts()
+        if args.json:
+            print(json.dumps({"schema": "organizer.landmarks/1", "landmarks": [
+                {"name": n, "photos": c} for n, c in counts]}, indent=2))
+        elif not counts:
+            print("No landmarks found yet (photos are labelled while indexing; "
+                  f"a label is shown above {lib.settings.landmarks.threshold:.0%} confidence).")
+        else:
+            for n, c in counts:
+                print(f"{c:6}  {n}")
+            print("Show one with `organizer search --landmark NAME`.")
+        return 0
+    heads = Path(lib.settings.library) / "heads" / "landmarks"
+    if action == "train":
+        from organizer.training.head import TrainConfig
+        from organizer.training.landmarks import TrainOutcome, train_landmarks
+
+        out = Path(args.out) if args.out else heads
+        cfg = TrainConfig(loss=args.loss, max_epochs=args.epochs, lr=args.lr)
+        res: TrainOutcome = _drive(train_landmarks(Path(args.data), out, lib.models.clip, cfg, args.min_count,
+                                                   lib.settings.landmarks.threshold, args.near_duplicates),
+                                   args, TrainOutcome)
+        r, t = res.report, res.test
+        if args.json:
+            from dataclasses import asdict
+
+            print(json.dumps({"schema": "organizer.landmarks-train/1", "head": str(res.folder),
+                              "cleaning": r.as_dict(), "sizes": res.sizes, "best_epoch": res.result.best_epoch,
+                              "epochs": len(res.result.history), "test": asdict(t)}, indent=2))
+            return 0
+        print(f"Cleaning: {r.images} images; removed {r.missing} missing, {r.corrupt} unreadable, "
+              f"{r.exact_duplicates} exact and {r.near_duplicates} near duplicates, {r.outliers} outliers, "
+              f"{r.small_class_images} images of {r.small_classes} classes under {args.min_count} images; "
+              f"kept {r.kept_images} images of {r.kept_classes} classes.")
+        print(f"Split: {res.sizes['train']} train, {res.sizes['validation']} validation, {res.sizes['test']} test. "
+              f"Trained {len(res.result.history)} epochs (best: {res.result.best_epoch}"
+              + (", stopped early" if res.result.stopped_early else "") + ").")
+        print(f"Held-out test: top-1 {t.top1:.1%}, top-5 {t.top5:.1%}; above {t.threshold:.0%} confidence: "
+              f"{t.covered:.1%} of photos, {t.accuracy_at_threshold:.1%} of them right.")
+        print(f"Head written to {res.folder}" + (" (the library uses it from now on)." if out == heads else
+                                                 f"; use it with a settings file: landmarks.head = {res.folder}"))
+        if out == heads:
+            _relabel(lib)
+        return 0
+    from organizer.training.head import Evaluation
+    from organizer.training.landmarks import evaluate_landmarks
+
+    threshold = args.threshold if args.threshold is not None else lib.settings.landmarks.threshold
+    ev: Evaluation = _drive(evaluate_landmarks(Path(args.data), Path(args.head) if args.head else heads,
+                                               lib.models.clip, threshold,
+                                               Path(args.negatives) if args.negatives else None), args, Evaluation)
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps({"schema": "organizer.landmarks-eval/1", **asdict(ev)}, indent=2))
+        return 0
+    print(f"Held-out test split: {ev.images} photos. Top-1 {ev.top1:.1%}, top-5 {ev.top5:.1%}.")
+    print(f"At {ev.threshold:.0%} confidence: {ev.covered:.1%} of the photos get a label, {ev.accuracy_at_threshold:.1%} "
+          "of those right.")
+    if ev.rejected_negatives is not None:
+        print(f"Non-landmark photos: {ev.negatives}, of which {ev.rejected_negatives:.1%} rejected (no label shown).")
+    return 0
+
+
+def _relabel(lib: Any) -> None:
+    from organizer.pipeline.events import Summary
+    from organizer.pipeline.indexer import Indexer
+
+    lib.models.__dict__.pop("landmark_head", None)  # the new head, not one loaded before training
+    summary = Summary()
+    for _ in Indexer(lib.store, lib.models, lib.settings).landmark_pass(summary):
+        pass
+    print(f"Relabelled the library: {summary.landmarks} photos show a landmark.")

@@ -18,21 +18,24 @@ def label_photos(head: LandmarkHead, vectors: np.ndarray, photo_ids: Sequence[in
     With GPS, landmarks farther than ``max_km`` from where the photo was taken get probability 0 and
     the rest are renormalised, so a near landmark gains what the far ones lose.
     """
-    probs = head.probabilities(vectors)
+    logits = head.logits(vectors).astype(np.float64)
     keys = [c.key for c in head.classes]
     is_mark = np.array([k != NONE_KEY for k in keys])
     lat = np.array([np.nan if c.latitude is None else c.latitude for c in head.classes], np.float64)
     lon = np.array([np.nan if c.longitude is None else c.longitude for c in head.classes], np.float64)
-    dist = np.full(probs.shape, np.nan)
+    dist = np.full(logits.shape, np.nan)
     with_gps = [i for i, pid in enumerate(photo_ids) if pid in gps]
     if with_gps:
         here = np.array([gps[photo_ids[i]] for i in with_gps], np.float64)
         d = _haversine(here[:, :1], here[:, 1:], lat[None, :], lon[None, :])
         dist[with_gps] = d
         far = np.nan_to_num(d, nan=0.0) > max_km  # landmarks without coordinates are never rejected
-        sub = probs[with_gps]
-        sub[far] = 0.0
-        probs[with_gps] = sub / np.maximum(sub.sum(1, keepdims=True), 1e-12)
+        sub = logits[with_gps]
+        sub[far] = -np.inf  # the softmax then shares their probability among the rest
+        logits[with_gps] = sub
+    top_logit = logits.max(1, keepdims=True)
+    e = np.exp(logits - np.where(np.isfinite(top_logit), top_logit, 0.0))
+    probs = e / np.maximum(e.sum(1, keepdims=True), 1e-300)
     masked = np.where(is_mark[None, :], probs, -1.0)
     k = min(top_k, int(is_mark.sum()))
     out: list[Label] = []

@@ -15,7 +15,7 @@ from organizer.models.clip import ClipModel
 from organizer.parts import PART_TYPES, Modality
 from organizer.search.index import VectorIndex
 from organizer.search.keywords import query_tokens
-from organizer.search.ranking import rank, row_scores
+from organizer.search.ranking import RankedPhoto, rank, row_scores
 from organizer.settings import Settings
 from organizer.store.db import Store
 
@@ -51,6 +51,7 @@ class SearchQuery:
     weights: dict[str, float] = field(default_factory=dict)
     threshold: float | None = None
     top_k: int | None = None
+    landmark: str | None = None  # only photos labelled with this landmark
 
 
 class Searcher:
@@ -63,7 +64,7 @@ class Searcher:
         self.index = VectorIndex(store, clip.key)
 
     def search(self, q: SearchQuery) -> list[PhotoMatch]:
-        if bool(q.text) == bool(q.image):
+        if q.text and q.image or not (q.text or q.image or q.landmark):
             raise BadArgumentError("Give either a text query or --image FILE, not both and not neither.")
         s = self.settings.search
         weights = {**s.weights, **q.weights}
@@ -74,6 +75,12 @@ class Searcher:
         if top_k < 1:
             raise BadArgumentError("--top must be at least 1")
         threshold = s.threshold if q.threshold is None else q.threshold
+        only: dict[int, float] | None = None
+        if q.landmark:
+            only = self.store.photos_with_landmark(q.landmark)
+            if not (q.text or q.image):  # the landmark alone: its photos, most confident first
+                best = sorted(only.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
+                return self._describe([RankedPhoto(pid, p, p, 0.0) for pid, p in best])
         self.index.sync()
         if q.text:
             vec = self.clip.embed_texts([q.text])[0]
@@ -86,6 +93,9 @@ class Searcher:
             keyword = {}
         raw = self.index.similarities(vec)
         scores = row_scores(self.index, raw, modality, weights, s.calibration)
+        if only is not None:
+            scores[~np.isin(self.index.photo_ids, np.fromiter(only, np.int64, len(only)))] = -np.inf
+            keyword = {pid: v for pid, v in keyword.items() if pid in only}
         ranked = rank(self.index, scores, raw, top_k, threshold, keyword)
         return self._describe(ranked)
 
@@ -106,7 +116,7 @@ class Searcher:
         boost = self.settings.search.keyword_boost
         return {pid: boost * n / len(tokens) for pid, n in hits.items()}
 
-    def _describe(self, ranked: list) -> list[PhotoMatch]:
+    def _describe(self, ranked: list[RankedPhoto]) -> list[PhotoMatch]:
         photos = self.store.photos([r.photo_id for r in ranked])
         parts = self.store.parts([p.part_id for r in ranked for p in r.parts])
         out = []
@@ -130,13 +140,14 @@ def to_json(q: SearchQuery, results: list[PhotoMatch], model: str, settings: Set
     return {
         "schema": SCHEMA,
         "model": model,
-        "query": {"text": q.text, "image": q.image, "weights": {**s.weights, **q.weights},
+        "query": {"text": q.text, "image": q.image, "landmark": q.landmark, "weights": {**s.weights, **q.weights},
                   "threshold": s.threshold if q.threshold is None else q.threshold, "top": q.top_k or s.top_k},
         "results": [
             {
                 "rank": i + 1, "photo_id": r.photo_id, "score": round(r.score, 4),
                 "keyword_score": round(r.keyword_score, 4), "path": r.path, "paths": r.paths,
                 "width": r.info.get("width"), "height": r.info.get("height"), "taken_at": r.info.get("taken_at"),
+                "landmark": r.info.get("landmark"), "landmark_probability": r.info.get("landmark_p"),
                 "parts": [{"part_id": p.part_id, "type": p.type, "label": p.label,
                            "box": [round(x, 4) for x in p.box], "score": round(p.score, 4),
                            "similarity": round(p.similarity, 4), "text": p.text} for p in r.parts],

@@ -1,0 +1,1 @@
+"""Training on the user's data: the landmark head (data cleaning, training, evaluation)."""
