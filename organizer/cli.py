@@ -215,6 +215,8 @@ def _index(lib: Any, args: argparse.Namespace) -> int:
               f"({s.removed_photos} photos removed).")
         if s.reembedded:
             print(f"{s.reembedded} photos re-embedded with the current CLIP model.")
+        if s.landmarks:
+            print(f"{s.landmarks} photos show a landmark (`organizer landmarks` lists them).")
         if s.parts_done:
             print(f"Parts pass: {s.parts_done} photos, {s.parts_found} objects, {s.text_found} text regions "
                   f"(OCR ran on {s.ocr_run}).")
@@ -258,6 +260,8 @@ def _status(lib: Any, args: argparse.Namespace) -> int:
     print(f"Photos: {st['photos']} ({st['paths']} files)")
     print(f"  pass 1 (whole-photo embeddings): {st['whole_pass_done']}/{st['photos']}")
     print(f"  pass 2 (parts):                  {st['parts_pass_done']}/{st['photos']}")
+    print(f"  landmarks checked:               {st['landmarks_checked']}/{st['photos']} "
+          f"({st['photos_with_landmark']} show one)")
     parts = st["parts"]
     print("Parts: " + (", ".join(f"{k} {v}" for k, v in parts.items()) if parts else "none yet"))
     sk = st["skipped"]

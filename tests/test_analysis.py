@@ -212,3 +212,12 @@ def test_schema_1_library_is_migrated(tmp_path: Path, make_settings) -> None:
     assert lib.store.stats()["photos"] == 1  # the photo it held is still there
     lib.store.set_landmarks([(1, "Eiffel Tower", 0.9, [("Eiffel_Tower", "Eiffel Tower", 0.9, None)])], "h")
     assert lib.store.landmark_counts() == [("Eiffel Tower", 1)]
+
+
+def test_a_cluster_takes_the_landmark_its_photos_share(lib: Library) -> None:
+    x, _ = blobs(4, 2, 32, 0.02, seed=7)
+    ids = fill(lib, x)
+    lib.store.set_landmarks([(pid, "Eiffel Tower", 0.9, []) for pid in ids[:3]], "h")
+    res = run_all(lib.clusters())
+    named = {c.name for c in res.clusters}
+    assert "Eiffel Tower" in named and len([n for n in named if n == "Eiffel Tower"]) == 1

@@ -95,10 +95,11 @@ class Clusterer:
             centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
             best = (centroids @ text.T).argmax(1)
             used: dict[str, int] = {}
+            marks = {pid: info.get("landmark") for pid, info in self.store.photos(sorted(set(sel.photo_ids.tolist()))).items()}
             for k, centroid, b in zip(found, centroids, best, strict=True):
                 idx = np.flatnonzero(labels == k)
                 cover = int(sel.photo_ids[idx[np.argmax(sel.vectors[idx] @ centroid)]])
-                name = words[b]
+                name = _shared_landmark([marks.get(int(p)) for p in set(sel.photo_ids[idx].tolist())]) or words[b]
                 used[name] = used.get(name, 0) + 1
                 if used[name] > 1:
                     name = f"{name} ({used[name]})"
@@ -107,6 +108,16 @@ class Clusterer:
         if noise.any():
             rows.append(ClusterRow(-1, UNCLUSTERED, len(set(sel.photo_ids[noise].tolist())), None))
         return rows
+
+
+def _shared_landmark(names: list[str | None]) -> str | None:
+    """The landmark that more than half of a cluster's photos show, if any."""
+    counts: dict[str, int] = {}
+    for n in names:
+        if n:
+            counts[n] = counts.get(n, 0) + 1
+    best = max(counts.items(), key=lambda kv: kv[1], default=None)
+    return best[0] if best and best[1] * 2 > len(names) else None
 
 
 def _with_progress(gen, total: int):  # -> Generator[Progress, None, result]

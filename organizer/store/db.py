@@ -469,11 +469,14 @@ class Store:
             if model:
                 whole_done = s.execute(select(func.count(Embedding.id)).join(Part, Part.id == Embedding.part_id)
                                        .where(Part.type == "whole", Embedding.model == model)).scalar_one()
+            landmarks = s.execute(select(func.count(Photo.id)).where(Photo.landmark.is_not(None))).scalar_one()
+            labelled = s.execute(select(func.count(Photo.id)).where(Photo.landmark_head.is_not(None))).scalar_one()
             parts_done = 0
             if parts_key:
                 parts_done = s.execute(select(func.count(Photo.id)).where(Photo.parts_key == parts_key)).scalar_one()
         return {"photos": photos, "paths": paths, "parts": by_type, "skipped": skipped,
-                "vectors_by_model": models, "whole_pass_done": whole_done, "parts_pass_done": parts_done}
+                "vectors_by_model": models, "whole_pass_done": whole_done, "parts_pass_done": parts_done,
+                "landmarks_checked": labelled, "photos_with_landmark": landmarks}
 
     def skipped_list(self, limit: int = 50) -> list[tuple[str, str, str]]:
         with self.session() as s:
