@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     lt.add_argument("--min-count", type=int, default=10, help="drop classes with fewer images (default 10)")
     lt.add_argument("--epochs", type=int, default=100, help="at most this many epochs (early stopping: 5)")
     lt.add_argument("--lr", type=float, default=1e-3)
+    lt.add_argument("--unfreeze", type=int, default=0, metavar="N",
+                    help="also train the last N blocks of CLIP's image tower (slower; writes a new CLIP beside the head)")
     lt.add_argument("--near-duplicates", type=float, default=0.02, metavar="DIST",
                     help="images closer than this cosine distance count as one (default 0.02; 0: off)")
     le = lsub.add_parser("eval", help="top-1/top-5 on the held-out test split the training saved")
@@ -396,8 +398,8 @@ def _landmarks(lib: Any, args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else heads
         cfg = TrainConfig(loss=args.loss, max_epochs=args.epochs, lr=args.lr)
         res: TrainOutcome = _drive(train_landmarks(Path(args.data), out, lib.models.clip, cfg, args.min_count,
-                                                   lib.settings.landmarks.threshold, args.near_duplicates),
-                                   args, TrainOutcome)
+                                                   lib.settings.landmarks.threshold, args.near_duplicates,
+                                                   args.unfreeze), args, TrainOutcome)
         r, t = res.report, res.test
         if args.json:
             from dataclasses import asdict
@@ -415,9 +417,14 @@ def _landmarks(lib: Any, args: argparse.Namespace) -> int:
               + (", stopped early" if res.result.stopped_early else "") + ").")
         print(f"Held-out test: top-1 {t.top1:.1%}, top-5 {t.top5:.1%}; above {t.threshold:.0%} confidence: "
               f"{t.covered:.1%} of photos, {t.accuracy_at_threshold:.1%} of them right.")
-        print(f"Head written to {res.folder}" + (" (the library uses it from now on)." if out == heads else
-                                                 f"; use it with a settings file: landmarks.head = {res.folder}"))
-        if out == heads:
+        tuned = args.unfreeze > 0
+        if tuned:
+            print(f"Head and fine-tuned CLIP written to {res.folder}; use them with --clip-model {res.folder / 'clip'} "
+                  "(the library is re-embedded on the next `organizer index`).")
+        else:
+            print(f"Head written to {res.folder}" + (" (the library uses it from now on)." if out == heads else
+                                                     f"; use it with a settings file: landmarks.head = {res.folder}"))
+        if out == heads and not tuned:
             _relabel(lib)
         return 0
     from organizer.training.head import Evaluation

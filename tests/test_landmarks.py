@@ -255,3 +255,32 @@ def test_train_and_eval_commands_on_an_imagefolder(tmp_path: Path, tiny_models: 
     ev = json.loads(capsys.readouterr().out)
     assert ev["images"] == len(split_test) and ev["negatives"] == 3 and 0 <= ev["top1"] <= ev["top5"] <= 1
     assert main(["landmarks", "eval", str(tmp_path), *args]) == 2  # not the data it was trained on
+
+
+def test_unfreezing_trains_the_last_clip_block_and_ties_the_head_to_it(tmp_path: Path, tiny_models: Path) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    from organizer.models.clip import ClipModel
+    from organizer.training.landmarks import TrainOutcome, train_landmarks
+
+    data = tmp_path / "data"
+    for c in range(2):
+        (data / f"class{c}").mkdir(parents=True)
+        for i in range(10):
+            (data / f"class{c}" / f"{i}.jpg").write_bytes(_img(50 * c + i))
+    clip = ClipModel("tiny", tiny_models / "clip", precision="fp32")
+    out = tmp_path / "head"
+    events = list(train_landmarks(data, out, clip, TrainConfig(max_epochs=3, lr=1e-2), min_count=5,
+                                  near_duplicate=0.0, unfreeze=1))
+    outcome = events[-1]
+    assert isinstance(outcome, TrainOutcome)
+    tuned = ClipModel("t", out / "clip")
+    assert outcome.result.head.clip_model == tuned.key != clip.key
+    before = load_file(str(tiny_models / "clip" / "model.safetensors"))
+    after = load_file(str(out / "clip" / "model.safetensors"))
+    last = [k for k in before if "vision_model.encoder.layers.1." in k]
+    first = [k for k in before if "vision_model.encoder.layers.0." in k]
+    assert any(not torch.equal(before[k], after[k]) for k in last)  # the unfrozen block learnt
+    assert all(torch.equal(before[k], after[k]) for k in first)  # the frozen one did not
+    assert LandmarkHead.load(out).clip_model == tuned.key

@@ -7,8 +7,9 @@ without improvement (the best epoch's weights kept), gradient norm clipped at 1.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -39,73 +40,126 @@ class TrainResult:
     stopped_early: bool = False
 
 
-def train_head(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
-               classes: list[HeadClass], clip_model: str, cfg: TrainConfig | None = None) -> Iterator[Progress | TrainResult]:
+class _Head:
+    """Dropout -> linear (or ArcFace's cosine with an additive angular margin while training)."""
+
+    def __init__(self, dim: int, n_classes: int, cfg: TrainConfig) -> None:
+        from torch import nn
+
+        self.linear = nn.Linear(dim, n_classes)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.cfg = cfg
+        self.n = n_classes
+
+    def train(self, on: bool) -> None:
+        self.linear.train(on)
+        self.drop.train(on)
+
+    def logits(self, x, y=None):  # torch tensors
+        import torch
+        from torch import nn
+
+        if self.cfg.loss != "arcface":
+            return self.linear(self.drop(x))
+        cos = nn.functional.normalize(self.drop(x), dim=1) @ nn.functional.normalize(self.linear.weight, dim=1).T
+        if y is not None:
+            theta = torch.acos(cos.clamp(-1 + 1e-6, 1 - 1e-6))
+            cos = torch.where(nn.functional.one_hot(y, self.n).bool(), torch.cos(theta + self.cfg.arcface_margin), cos)
+        return self.cfg.arcface_scale * cos
+
+    def export(self, classes: list[HeadClass], clip_model: str, best_epoch: int, extra: dict | None = None) -> LandmarkHead:
+        arc = self.cfg.loss == "arcface"
+        return LandmarkHead(self.linear.weight.detach().numpy().copy(), self.linear.bias.detach().numpy().copy(),
+                            classes, clip_model, arcface=arc, scale=self.cfg.arcface_scale if arc else 1.0,
+                            meta={"source": "trained", "loss": self.cfg.loss, "best_epoch": best_epoch, **(extra or {})})
+
+
+def fit(cfg: TrainConfig, n_train: int, params: list, step: Callable[[Any], Any], validate: Callable[[], tuple[float, float]],
+        modules: list) -> Iterator[Progress | tuple[list[dict[str, float]], int]]:
+    """The shared loop: Adam, gradient clipping, ReduceLROnPlateau on validation loss, early stopping
+    that restores the best epoch's weights of ``modules``. ``step(batch_indices)`` returns a loss."""
     import torch
     from torch import nn
 
-    cfg = cfg or TrainConfig()
-    torch.manual_seed(cfg.seed)
-    dim, n_classes = x_train.shape[1], len(classes)
-    linear = nn.Linear(dim, n_classes)
-    drop = nn.Dropout(cfg.dropout)
-    arcface = cfg.loss == "arcface"
-    opt = torch.optim.Adam(linear.parameters(), lr=cfg.lr)
+    opt = torch.optim.Adam(params)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=2)
-    xt, yt = torch.from_numpy(x_train.astype(np.float32)), torch.from_numpy(y_train.astype(np.int64))
-    xv, yv = torch.from_numpy(x_val.astype(np.float32)), torch.from_numpy(y_val.astype(np.int64))
-    ce = nn.CrossEntropyLoss()
-
-    def logits(x: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        if not arcface:
-            return linear(drop(x))
-        cos = nn.functional.normalize(drop(x), dim=1) @ nn.functional.normalize(linear.weight, dim=1).T
-        if y is not None:  # additive angular margin on the true class, while training
-            theta = torch.acos(cos.clamp(-1 + 1e-6, 1 - 1e-6))
-            target = torch.cos(theta + cfg.arcface_margin)
-            cos = torch.where(nn.functional.one_hot(y, n_classes).bool(), target, cos)
-        return cfg.arcface_scale * cos
-
-    best = (float("inf"), None, 0)
-    history: list[dict[str, float]] = []
-    waited = 0
+    flat = [p for g in params for p in g["params"]]
     gen = torch.Generator().manual_seed(cfg.seed)
+    best_loss, best_state, best_epoch, waited = float("inf"), None, 0, 0
+    history: list[dict[str, float]] = []
     for epoch in range(1, cfg.max_epochs + 1):
-        linear.train()
-        drop.train()
-        order = torch.randperm(len(xt), generator=gen)
+        for m in modules:
+            m.train(True)
+        order = torch.randperm(n_train, generator=gen)
         total = 0.0
-        for i in range(0, len(xt), cfg.batch_size):
+        for i in range(0, n_train, cfg.batch_size):
             b = order[i : i + cfg.batch_size]
-            loss = ce(logits(xt[b], yt[b]), yt[b])
+            loss = step(b)
             opt.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(linear.parameters(), cfg.clip_norm)
+            nn.utils.clip_grad_norm_(flat, cfg.clip_norm)
             opt.step()
             total += loss.item() * len(b)
-        linear.eval()
-        drop.eval()
+        for m in modules:
+            m.train(False)
         with torch.no_grad():
-            lv = logits(xv, None) if len(xv) else torch.zeros(0, n_classes)
-            val_loss = float(ce(lv, yv)) if len(xv) else total / max(len(xt), 1)
-            val_acc = float((lv.argmax(1) == yv).float().mean()) if len(xv) else 0.0
+            val_loss, val_acc = validate()
         sched.step(val_loss)
-        history.append({"epoch": epoch, "train_loss": total / max(len(xt), 1), "val_loss": val_loss,
+        history.append({"epoch": epoch, "train_loss": total / max(n_train, 1), "val_loss": val_loss,
                         "val_top1": val_acc, "lr": opt.param_groups[0]["lr"]})
-        if val_loss < best[0] - cfg.min_delta:
-            best = (val_loss, {k: v.clone() for k, v in linear.state_dict().items()}, epoch)
-            waited = 0
+        if val_loss < best_loss - cfg.min_delta:
+            best_loss, best_epoch, waited = val_loss, epoch, 0
+            best_state = [{k: v.detach().clone() for k, v in _state(m).items()} for m in modules]
         else:
             waited += 1
         yield Progress("train", epoch, cfg.max_epochs, f"val loss {val_loss:.3f}, top-1 {val_acc:.1%}")
         if waited >= cfg.patience:
             break
-    if best[1] is not None:
-        linear.load_state_dict(best[1])
-    head = LandmarkHead(linear.weight.detach().numpy().copy(), linear.bias.detach().numpy().copy(), classes,
-                        clip_model, arcface=arcface, scale=cfg.arcface_scale if arcface else 1.0,
-                        meta={"source": "trained", "loss": cfg.loss, "best_epoch": best[2]})
-    yield TrainResult(head, history, best[2], stopped_early=len(history) < cfg.max_epochs)
+    if best_state is not None:
+        for m, st in zip(modules, best_state, strict=True):
+            _load(m, st)
+    yield history, best_epoch
+
+
+def _state(m: Any) -> dict:
+    return m.linear.state_dict() if isinstance(m, _Head) else m.state_dict()
+
+
+def _load(m: Any, st: dict) -> None:
+    (m.linear if isinstance(m, _Head) else m).load_state_dict(st)
+
+
+def train_head(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
+               classes: list[HeadClass], clip_model: str, cfg: TrainConfig | None = None) -> Iterator[Progress | TrainResult]:
+    """The head alone, on cached embeddings of a frozen CLIP."""
+    import torch
+    from torch import nn
+
+    cfg = cfg or TrainConfig()
+    torch.manual_seed(cfg.seed)
+    head = _Head(x_train.shape[1], len(classes), cfg)
+    xt, yt = torch.from_numpy(x_train.astype(np.float32)), torch.from_numpy(y_train.astype(np.int64))
+    xv, yv = torch.from_numpy(x_val.astype(np.float32)), torch.from_numpy(y_val.astype(np.int64))
+    ce = nn.CrossEntropyLoss()
+
+    def step(b):
+        return ce(head.logits(xt[b], yt[b]), yt[b])
+
+    def validate() -> tuple[float, float]:
+        if not len(xv):
+            return 0.0, 0.0
+        lv = head.logits(xv)
+        return float(ce(lv, yv)), float((lv.argmax(1) == yv).float().mean())
+
+    out = None
+    for ev in fit(cfg, len(xt), [{"params": list(head.linear.parameters()), "lr": cfg.lr}], step, validate, [head]):
+        if isinstance(ev, Progress):
+            yield ev
+        else:
+            out = ev
+    history, best_epoch = out  # type: ignore[misc]
+    yield TrainResult(head.export(classes, clip_model, best_epoch), history, best_epoch,
+                      stopped_early=len(history) < cfg.max_epochs)
 
 
 @dataclass(slots=True)

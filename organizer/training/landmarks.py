@@ -37,7 +37,8 @@ def _embed(items: list[Item], clip: ClipModel, cache: Path) -> Iterator[Progress
 
 
 def train_landmarks(data: Path, out: Path, clip: ClipModel, cfg: TrainConfig, min_count: int = 10,
-                    threshold: float = 0.5, near_duplicate: float = 0.02) -> Iterator[Progress | TrainOutcome]:
+                    threshold: float = 0.5, near_duplicate: float = 0.02,
+                    unfreeze: int = 0) -> Iterator[Progress | TrainOutcome]:
     ds = read_dataset(data)
     emb: Embedded | None = None
     for ev in _embed(ds.items, clip, out / CACHE_FILE):
@@ -64,13 +65,25 @@ def train_landmarks(data: Path, out: Path, clip: ClipModel, cfg: TrainConfig, mi
         m = by_key.get(k) or by_key.get(names[k].replace(" ", "_"))
         classes.append(HeadClass(k, names[k], m.latitude if m else None, m.longitude if m else None))
     result: TrainResult | None = None
-    for ev in train_head(x[tr], y[tr], x[va], y[va], classes, clip.key, cfg):
-        if isinstance(ev, TrainResult):
-            result = ev
-        else:
-            yield ev
+    x_test = x[te]
+    if unfreeze:
+        from organizer.training.unfreeze import train_unfrozen
+
+        for ev in train_unfrozen(items, y, tr, va, te, classes, clip, unfreeze, cfg, out):
+            if isinstance(ev, TrainResult):
+                result = ev
+            elif isinstance(ev, np.ndarray):
+                x_test = ev
+            else:
+                yield ev
+    else:
+        for ev in train_head(x[tr], y[tr], x[va], y[va], classes, clip.key, cfg):
+            if isinstance(ev, TrainResult):
+                result = ev
+            else:
+                yield ev
     assert result is not None
-    test = evaluate(result.head, x[te], y[te], threshold)
+    test = evaluate(result.head, x_test, y[te], threshold)
     result.head.save(out)
 
     def rel(p: str) -> str:
@@ -78,7 +91,7 @@ def train_landmarks(data: Path, out: Path, clip: ClipModel, cfg: TrainConfig, mi
 
     (out / SPLIT_FILE).write_text(json.dumps({
         "format": "organizer.landmark-split/1", "data": str(Path(data).resolve()), "layout": ds.format,
-        "clip_model": clip.key,
+        "clip_model": result.head.clip_model,
         "splits": {name: [[rel(items[i].path), items[i].label] for i in idx]
                    for name, idx in (("train", tr), ("validation", va), ("test", te))},
         "cleaning": report.as_dict(), "history": result.history,
