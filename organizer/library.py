@@ -59,6 +59,21 @@ class Library:
         photos = self.store.remove_paths(paths)
         return len(paths), photos
 
+    def photo_details(self, photo_id: int) -> dict[str, Any] | None:
+        """Everything the window shows about one photo: metadata, paths, parts with boxes, landmarks."""
+        info = self.store.photos([photo_id]).get(photo_id)
+        if info is None:
+            return None
+        info["parts"] = [p for p in self.store.parts_of(photo_id) if p.type != "whole"]
+        info["landmarks"] = self.store.top_landmarks(photo_id)
+        return info
+
+    def pending_work(self) -> bool:
+        """Whether a pass was left unfinished (a killed or cancelled run), so the window resumes it."""
+        if self.store.photos_without_whole(self.models.clip.key, limit=1):
+            return True
+        return bool(self.store.count_needing_parts(self.models.parts_key()))
+
     def status(self) -> dict[str, Any]:
         clip_key = self.models.clip.key
         parts_key = self.models.parts_key()

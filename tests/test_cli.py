@@ -110,9 +110,11 @@ def test_broken_detector_folder_is_one_message(capsys, tmp_path: Path, tiny_mode
     assert code == 1 and "detector" in err and "config.json" in err
 
 
-def test_no_command_prints_help(capsys) -> None:
-    code, out, _ = cli(capsys)
-    assert code == 0 and "index" in out and "search" in out
+def test_help_lists_the_commands(capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert e.value.code == 0 and "index" in out and "search" in out and "gui" in out
 
 
 def test_make_offline_test_set(capsys, tmp_path: Path) -> None:

@@ -104,7 +104,9 @@ class Store:
         except OSError as e:
             raise LibraryError(f"Cannot create the library folder {self.folder}: {e.strerror or e}") from e
         self.path = self.folder / DB_NAME
-        self.engine: Engine = create_engine(f"sqlite:///{self.path}", connect_args={"timeout": 30})
+        # Connections are pooled and may serve any thread (the window reads while a worker writes; WAL).
+        self.engine: Engine = create_engine(f"sqlite:///{self.path}",
+                                            connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(self.engine, "connect", _pragmas)
         try:
             with self.engine.begin() as conn:
@@ -433,6 +435,24 @@ class Store:
             return [(n, p, d) for n, p, d in s.execute(
                 select(PhotoLandmark.name, PhotoLandmark.probability, PhotoLandmark.distance_km)
                 .where(PhotoLandmark.photo_id == photo_id).order_by(PhotoLandmark.rank))]
+
+    # ---- browsing -----------------------------------------------------------------------------
+
+    def photo_list(self, order: str = "date", landmark: str | None = None,
+                   photo_ids: Sequence[int] | None = None) -> list[tuple[int, str, str | None]]:
+        """(photo_id, first path, hash) of every photo (or of some), by date taken (undated last) or by path."""
+        first_path = func.min(PhotoPath.path)
+        stmt = select(Photo.id, first_path, Photo.hash).join(PhotoPath, PhotoPath.photo_id == Photo.id).group_by(Photo.id)
+        if landmark is not None:
+            stmt = stmt.where(func.lower(Photo.landmark) == landmark.lower())
+        if photo_ids is not None:
+            stmt = stmt.where(Photo.id.in_(list(photo_ids)))
+        if order == "path":
+            stmt = stmt.order_by(first_path)
+        else:
+            stmt = stmt.order_by(Photo.taken_at.is_(None), Photo.taken_at, first_path)
+        with self.session() as s:
+            return [(a, b, c) for a, b, c in s.execute(stmt)]
 
     # ---- keywords -----------------------------------------------------------------------------
 

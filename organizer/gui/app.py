@@ -1,0 +1,53 @@
+"""Start the window: `organizer` with no arguments, `organizer gui`, or the `organizer-gui` launcher."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+
+def run(settings: Any, argv: Sequence[str] | None = None) -> int:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from organizer.errors import OrganizerError
+    from organizer.gui.window import MainWindow
+    from organizer.library import Library
+
+    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("organizer")
+    app.setOrganizationName("organizer")
+    try:
+        library = Library(settings)
+    except OrganizerError as e:
+        QMessageBox.critical(None, "organizer", str(e))
+        return 1
+    window = MainWindow(library)
+    window.show()
+    return int(app.exec())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The launcher installed as `organizer-gui`: same options as the command line."""
+    from organizer.cli import main as cli_main
+
+    return cli_main(["gui", *(sys.argv[1:] if argv is None else argv)])
+
+
+def startup_seconds(settings: Any) -> float:
+    """Seconds from nothing to a shown window (models are not loaded: they load in the background)."""
+    from PySide6.QtWidgets import QApplication
+
+    from organizer.gui.window import MainWindow
+    from organizer.library import Library
+
+    t = time.perf_counter()
+    _ = QApplication.instance() or QApplication([])
+    w = MainWindow(Library(settings))
+    w.show()
+    QApplication.processEvents()
+    el = time.perf_counter() - t
+    w.ask_on_close = lambda: True
+    w.close()
+    return el

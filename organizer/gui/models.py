@@ -1,0 +1,85 @@
+"""Item models for the gallery and search results, over plain core data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPixmap
+
+from organizer.gui.thumbnails import SIZE, Thumbnails
+
+PhotoIdRole = Qt.ItemDataRole.UserRole
+PathRole = Qt.ItemDataRole.UserRole + 1
+ScoreRole = Qt.ItemDataRole.UserRole + 2
+PartsRole = Qt.ItemDataRole.UserRole + 3
+
+
+@dataclass(slots=True)
+class Row:
+    photo_id: int
+    path: str
+    key: str | None = None  # thumbnail cache key (the photo's hash)
+    score: float | None = None
+    parts: list[Any] = field(default_factory=list)  # PartMatch of a search result
+
+
+class PhotoListModel(QAbstractListModel):
+    """Photos with lazily made thumbnails; a view asks only for the rows it shows (virtualised)."""
+
+    def __init__(self, thumbs: Thumbnails, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[Row] = []
+        self.thumbs = thumbs
+        self._row_of: dict[int, int] = {}
+        thumbs.ready.connect(self._thumb_ready)
+        placeholder = QImage(SIZE, SIZE, QImage.Format.Format_RGB32)
+        placeholder.fill(QColor(60, 60, 60))
+        self._placeholder = QPixmap.fromImage(placeholder)
+        self._pixmaps: dict[int, QPixmap] = {}
+
+    def set_rows(self, rows: list[Row]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self._row_of = {r.photo_id: i for i, r in enumerate(rows)}
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        r = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            name = Path(r.path).name
+            return f"{r.score:.2f}  {name}" if r.score is not None else name
+        if role == Qt.ItemDataRole.DecorationRole:
+            pm = self._pixmaps.get(r.photo_id)
+            if pm is None:
+                img = self.thumbs.get(r.photo_id, r.path, r.key)
+                if img is None:
+                    return self._placeholder
+                pm = self._pixmaps[r.photo_id] = QPixmap.fromImage(img)
+            return pm
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return r.path
+        if role == Qt.ItemDataRole.SizeHintRole:
+            return QSize(SIZE + 16, SIZE + 36)
+        if role == PhotoIdRole:
+            return r.photo_id
+        if role == PathRole:
+            return r.path
+        if role == ScoreRole:
+            return r.score
+        if role == PartsRole:
+            return r.parts
+        return None
+
+    def _thumb_ready(self, photo_id: int, _image: QImage) -> None:
+        row = self._row_of.get(photo_id)
+        if row is not None:
+            idx = self.index(row)
+            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])

@@ -1,0 +1,1 @@
+"""The window's pages: library, search, clusters, projection, landmarks, settings."""

@@ -1,0 +1,79 @@
+"""Clusters with name, size and cover; choosing one shows its photos."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from organizer.gui.pages.gallery import Gallery
+from organizer.gui.thumbnails import Thumbnails
+
+
+class ClustersPage(QWidget):
+    compute = Signal(bool, bool)  # parts mode, force
+    chosen = Signal(int)  # cluster label
+
+    def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.thumbs = thumbs
+        self.parts = QCheckBox("Objects instead of whole photos")
+        self.button = QPushButton("Recompute")
+        self.status = QLabel("Not computed yet.")
+        self.list = QListWidget()
+        self.list.setIconSize(QSize(96, 96))
+        self.list.currentItemChanged.connect(self._chosen)
+        self.gallery = Gallery(thumbs)
+        self.button.clicked.connect(lambda: self.compute.emit(self.parts.isChecked(), True))
+        self.parts.toggled.connect(lambda on: self.compute.emit(on, False))
+        top = QHBoxLayout()
+        top.addWidget(self.parts)
+        top.addWidget(self.button)
+        top.addWidget(self.status, 1)
+        split = QSplitter()
+        split.addWidget(self.list)
+        split.addWidget(self.gallery)
+        split.setSizes([320, 800])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
+        self._covers: dict[int, tuple[int, str, str | None]] = {}
+        thumbs.ready.connect(self._thumb)
+
+    def show_result(self, result: object, covers: dict[int, tuple[str, str | None]]) -> None:
+        self.list.clear()
+        self._covers = {}
+        for c in result.clusters:  # type: ignore[attr-defined]
+            item = QListWidgetItem(f"{c.name}\n{c.photos} photos")
+            item.setData(Qt.ItemDataRole.UserRole, c.label)
+            if c.cover_photo_id in covers:
+                path, key = covers[c.cover_photo_id]
+                self._covers[c.cover_photo_id] = (self.list.count(), path, key)
+                img = self.thumbs.get(c.cover_photo_id, path, key)
+                if img is not None:
+                    item.setIcon(QIcon(QPixmap.fromImage(img)))
+            self.list.addItem(item)
+        found = sum(1 for c in result.clusters if c.label >= 0)  # type: ignore[attr-defined]
+        how = "unchanged since the last run" if result.reused else f"{result.seconds:.1f} s"  # type: ignore[attr-defined]
+        self.status.setText(f"{found} clusters over {result.points} vectors ({how})")  # type: ignore[attr-defined]
+        if self.list.count():
+            self.list.setCurrentRow(0)
+
+    def _thumb(self, photo_id: int, image: object) -> None:
+        hit = self._covers.get(photo_id)
+        if hit is not None and hit[0] < self.list.count():
+            self.list.item(hit[0]).setIcon(QIcon(QPixmap.fromImage(image)))  # type: ignore[arg-type]
+
+    def _chosen(self, item: QListWidgetItem | None) -> None:
+        if item is not None:
+            self.chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))

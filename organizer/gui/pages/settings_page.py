@@ -1,0 +1,133 @@
+"""Settings: the core's settings object as a form; defaults as the core defines them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from organizer.errors import OrganizerError
+from organizer.settings import Settings
+
+
+def _spin(lo: float, hi: float, step: float, value: float, decimals: int = 3) -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setRange(lo, hi)
+    s.setSingleStep(step)
+    s.setDecimals(decimals)
+    s.setValue(value)
+    return s
+
+
+def _ispin(lo: int, hi: int, value: int) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setValue(value)
+    return s
+
+
+class SettingsPage(QWidget):
+    saved = Signal(object)  # Settings
+    failed = Signal(str)
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        s = settings
+        self.library = QLineEdit(str(s.library))
+        browse = QPushButton("Choose...")
+        browse.clicked.connect(self._browse)
+        lib_row = QHBoxLayout()
+        lib_row.addWidget(self.library, 1)
+        lib_row.addWidget(browse)
+        self.clip = QLineEdit(s.models.clip)
+        self.detector = QLineEdit(s.models.detector)
+        self.device = QComboBox()
+        self.device.addItems(["auto", "cpu", "cuda", "mps"])
+        self.device.setCurrentText(s.models.device)
+        self.detect = QCheckBox("Find objects")
+        self.detect.setChecked(s.detection.enabled)
+        self.score = _spin(0, 1, 0.05, s.detection.score_threshold)
+        self.min_area = _spin(0, 1, 0.005, s.detection.min_area, 4)
+        self.ocr = QCheckBox("Read text (OCR)")
+        self.ocr.setChecked(s.ocr.enabled)
+        self.ocr_engine = QComboBox()
+        self.ocr_engine.addItems(["auto", "rapidocr", "easyocr"])
+        self.ocr_engine.setCurrentText(s.ocr.engine)
+        self.landmark_threshold = _spin(0, 1, 0.05, s.landmarks.threshold)
+        self.max_km = _spin(0.1, 1000, 1, s.landmarks.max_km, 1)
+        self.eps = _spin(0.01, 1, 0.01, s.clusters.eps)
+        self.min_samples = _ispin(1, 100, s.clusters.min_samples)
+        self.perplexity = _spin(2, 100, 1, s.projection.perplexity, 1)
+        self.iterations = _ispin(250, 10000, s.projection.max_iter)
+        self.sample = _ispin(100, 100000, s.projection.sample)
+        form = QFormLayout()
+        form.addRow("Library folder", lib_row)
+        form.addRow("CLIP model (id or folder)", self.clip)
+        form.addRow("Object detector", self.detector)
+        form.addRow("Device", self.device)
+        form.addRow(self.detect)
+        form.addRow("Detection score threshold", self.score)
+        form.addRow("Smallest object (share of the photo)", self.min_area)
+        form.addRow(self.ocr)
+        form.addRow("OCR engine", self.ocr_engine)
+        form.addRow("Landmark confidence threshold", self.landmark_threshold)
+        form.addRow("Landmark GPS distance (km)", self.max_km)
+        form.addRow("DBSCAN eps (cosine)", self.eps)
+        form.addRow("DBSCAN min samples", self.min_samples)
+        form.addRow("t-SNE perplexity", self.perplexity)
+        form.addRow("t-SNE iterations", self.iterations)
+        form.addRow("t-SNE sample size", self.sample)
+        save = QPushButton("Save")
+        save.clicked.connect(self.save)
+        self.note = QLabel("Library and model changes take effect at the next start.")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(save)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+        self.base = settings
+
+    def _browse(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Library folder", self.library.text())
+        if d:
+            self.library.setText(d)
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "library": self.library.text(),
+            "models": {"clip": self.clip.text(), "detector": self.detector.text(), "device": self.device.currentText()},
+            "detection": {"enabled": self.detect.isChecked(), "score_threshold": self.score.value(),
+                          "min_area": self.min_area.value()},
+            "ocr": {"enabled": self.ocr.isChecked(), "engine": self.ocr_engine.currentText()},
+            "landmarks": {"threshold": self.landmark_threshold.value(), "max_km": self.max_km.value()},
+            "clusters": {"eps": self.eps.value(), "min_samples": self.min_samples.value()},
+            "projection": {"perplexity": self.perplexity.value(), "max_iter": self.iterations.value(),
+                           "sample": self.sample.value()},
+        }
+
+    def save(self) -> None:
+        try:
+            data = self.base.model_dump(mode="json")
+            for k, v in self.values().items():
+                data[k] = {**data[k], **v} if isinstance(v, dict) else v
+            new = Settings.model_validate(data)
+            path = new.save()
+        except (OrganizerError, ValueError, OSError) as e:
+            self.failed.emit(f"Settings not saved: {e}")
+            return
+        self.note.setText(f"Saved to {path}. Library and model changes take effect at the next start.")
+        self.saved.emit(new)

@@ -1,0 +1,91 @@
+"""One photo, large, with its detected parts outlined and labelled, and what the library knows of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices, QFont, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+
+from organizer.media.decode import SkipError, decode, read_file
+
+COLOURS = {"text": QColor(255, 200, 0), "person": QColor(0, 200, 255), "vehicle": QColor(255, 80, 80),
+           "animal": QColor(120, 255, 120)}
+
+
+def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int = 1200) -> QPixmap:
+    try:
+        im = decode(read_file(path, 1_000_000_000), 200_000_000, max_side=side).image
+    except (SkipError, OSError):
+        pm = QPixmap(400, 300)
+        pm.fill(QColor(40, 40, 40))
+        return pm
+    data = im.tobytes("raw", "RGB")
+    qimg = QImage(data, im.width, im.height, im.width * 3, QImage.Format.Format_RGB888).copy()
+    pm = QPixmap.fromImage(qimg)
+    painter = QPainter(pm)
+    font = QFont()
+    font.setPixelSize(max(12, im.width // 60))
+    painter.setFont(font)
+    for p in parts:
+        colour = COLOURS.get(p.type, QColor(255, 255, 255))
+        strong = p.id in highlight
+        painter.setPen(QPen(colour, 5 if strong else 2, Qt.PenStyle.SolidLine if strong or not highlight
+                            else Qt.PenStyle.DashLine))
+        x0, y0, x1, y1 = p.box
+        rect = QRectF(x0 * im.width, y0 * im.height, (x1 - x0) * im.width, (y1 - y0) * im.height)
+        painter.drawRect(rect)
+        label = p.type + (f": {p.label}" if p.label else "") + (f" {p.confidence:.0%}" if p.confidence else "")
+        painter.drawText(rect.topLeft() + QPointF(3, -5), label)
+    painter.end()
+    return pm
+
+
+class PhotoViewer(QDialog):
+    def __init__(self, details: dict[str, Any], highlight: set[int] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.details = details
+        path = details["paths"][0] if details["paths"] else ""
+        self.setWindowTitle(Path(path).name or "Photo")
+        self.resize(1200, 800)
+        self.image = QLabel()
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image.setMinimumSize(400, 300)
+        self._pixmap = photo_pixmap(path, details["parts"], highlight or set())
+        self.info = QTextBrowser()
+        self.info.setHtml(self._html())
+        self.info.setMaximumWidth(360)
+        reveal = QPushButton("Show in folder")
+        reveal.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent))))
+        side = QVBoxLayout()
+        side.addWidget(self.info)
+        side.addWidget(reveal)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.image, 1)
+        layout.addLayout(side)
+
+    def _html(self) -> str:
+        d = self.details
+        rows = [("Path", "<br>".join(d["paths"])), ("Size", f"{d['width']} x {d['height']} ({d['format']})"),
+                ("Taken", d.get("taken_at") or "unknown"), ("Camera", d.get("camera") or "unknown")]
+        if d.get("gps"):
+            rows.append(("GPS", f"{d['gps'][0]:.5f}, {d['gps'][1]:.5f}"))
+        if d.get("landmark"):
+            rows.append(("Landmark", f"{d['landmark']} ({d['landmark_p']:.0%})"))
+        elif d.get("landmarks"):
+            name, p, _ = d["landmarks"][0]
+            rows.append(("Landmark", f"none shown (best guess {name}, {p:.0%})"))
+        texts = [p.text for p in d["parts"] if p.type == "text" and p.text]
+        if texts:
+            rows.append(("Text", "<br>".join(t.replace("\n", " ") for t in texts)))
+        objects = [p.type + (f" ({p.label})" if p.label else "") for p in d["parts"] if p.type != "text"]
+        if objects:
+            rows.append(("Objects", ", ".join(objects)))
+        return "<table>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        self.image.setPixmap(self._pixmap.scaled(self.image.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation))
+        super().resizeEvent(event)

@@ -1,0 +1,423 @@
+"""The main window: pages over the library, a background worker for long work, progress, drops, errors."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from organizer.gui.models import Row
+from organizer.gui.pages.clusters_page import ClustersPage
+from organizer.gui.pages.gallery import LibraryPage
+from organizer.gui.pages.landmarks_page import LandmarksPage
+from organizer.gui.pages.projection_page import ProjectionPage
+from organizer.gui.pages.search_page import SearchPage
+from organizer.gui.pages.settings_page import SettingsPage
+from organizer.gui.thumbnails import Thumbnails
+from organizer.gui.viewer import PhotoViewer
+from organizer.gui.worker import Task, call
+from organizer.library import Library
+from organizer.pipeline.events import Notice, Progress, Skipped, Stored, Summary
+
+PENDING = "pending_roots"  # meta key: folders of a run that has not finished (resumed at the next start)
+PHASES = {"scan": "Scanning", "whole": "Pass 1 of 2: whole photos", "parts": "Pass 2 of 2: objects and text",
+          "landmarks": "Landmarks", "clusters": "Clustering", "projection": "Projecting", "embed": "Embedding",
+          "train": "Training", "decode": "Decoding"}
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = int(seconds)
+    return f", {s // 60}:{s % 60:02d} left" if s >= 1 else ""
+
+
+class MainWindow(QMainWindow):
+    indexing_finished = Signal(object)  # Summary, or None when cancelled or failed
+    search_finished = Signal(int)  # number of results
+    task_finished = Signal(str)  # "clusters", "projection"
+    message_shown = Signal(str)
+
+    def __init__(self, library: Library) -> None:
+        super().__init__()
+        self.lib = library
+        self.setWindowTitle("organizer")
+        self.resize(1280, 820)
+        self.setAcceptDrops(True)
+        self.thumbs = Thumbnails(library.store.folder, self)
+        s = library.settings
+        self.library_page = LibraryPage(self.thumbs)
+        self.search_page = SearchPage(self.thumbs, s.search.weights, s.search.threshold, s.search.top_k)
+        self.clusters_page = ClustersPage(self.thumbs)
+        self.projection_page = ProjectionPage(self.thumbs)
+        self.landmarks_page = LandmarksPage(self.thumbs)
+        self.settings_page = SettingsPage(s)
+        self.tabs = QTabWidget()
+        for page, name in ((self.library_page, "Library"), (self.search_page, "Search"),
+                           (self.clusters_page, "Clusters"), (self.projection_page, "Map"),
+                           (self.landmarks_page, "Landmarks"), (self.settings_page, "Settings")):
+            self.tabs.addTab(page, name)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setVisible(False)
+        self.message.setStyleSheet("QLabel { background: #5a1d1d; color: white; padding: 6px; }")
+        self.progress = QProgressBar()
+        self.progress_label = QLabel()
+        self.pause_button = QPushButton("Pause")
+        self.cancel_button = QPushButton("Cancel")
+        self.skipped_button = QPushButton("Skipped: 0")
+        self.skipped_list = QListWidget()
+        self.skipped_list.setVisible(False)
+        self.skipped_list.setMaximumHeight(140)
+        bar = QHBoxLayout()
+        bar.addWidget(self.progress, 2)
+        bar.addWidget(self.progress_label, 3)
+        bar.addWidget(self.pause_button)
+        bar.addWidget(self.cancel_button)
+        bar.addWidget(self.skipped_button)
+        self.progress_box = QWidget()
+        self.progress_box.setLayout(bar)
+        self.progress_box.setVisible(False)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.message)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.progress_box)
+        layout.addWidget(self.skipped_list)
+        self.setCentralWidget(central)
+        self._menus()
+
+        self.task: Task | None = None
+        self.task_kind = ""
+        self.queue: list[list[str]] = []
+        self.search_task: Task | None = None
+        self._search_serial = 0
+        self.viewers: list[PhotoViewer] = []
+        self.ask_on_close: Callable[[], bool] = self._ask_on_close
+        self._closing = False
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(700)
+        self._refresh_timer.timeout.connect(self.refresh_library)
+
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.skipped_button.clicked.connect(lambda: self.skipped_list.setVisible(not self.skipped_list.isVisible()))
+        self.library_page.sort.currentIndexChanged.connect(lambda _: self.refresh_library())
+        for gallery in (self.library_page.gallery, self.search_page.results, self.clusters_page.gallery,
+                        self.landmarks_page.gallery):
+            gallery.opened.connect(self.open_photo)
+        self.search_page.query_changed.connect(self.run_search)
+        self.clusters_page.compute.connect(lambda parts, force: self.run_analysis("clusters", parts, force))
+        self.clusters_page.chosen.connect(self._cluster_chosen)
+        self.projection_page.compute.connect(lambda parts, force: self.run_analysis("projection", parts, force))
+        self.projection_page.open_photo.connect(lambda pid: self.open_photo(pid, None))
+        self.projection_page.open_set.connect(self.open_set)
+        self.landmarks_page.chosen.connect(self._landmark_chosen)
+        self.settings_page.failed.connect(self.show_message)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
+        self.refresh_library()
+        QTimer.singleShot(0, self.resume_pending)
+
+    # ---- menus and keys ----------------------------------------------------------------------
+
+    def _menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        add = QAction("Add &Folder...", self, shortcut=QKeySequence("Ctrl+O"), triggered=self.choose_folder)
+        add_files = QAction("Add F&iles...", self, triggered=self.choose_files)
+        quit_ = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
+        for a in (add, add_files, quit_):
+            file.addAction(a)
+
+    def focus_search(self) -> None:
+        self.tabs.setCurrentWidget(self.search_page)
+        self.search_page.box.setFocus()
+        self.search_page.box.selectAll()
+
+    def _escape(self) -> None:
+        if self.tabs.currentWidget() is self.search_page:
+            self.search_page.box.clear()
+            self.search_page.set_image(None)
+        self.message.setVisible(False)
+
+    def choose_folder(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+        if d:
+            self.add_paths([d])
+
+    def choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Add photos")
+        if files:
+            self.add_paths(files)
+
+    # ---- drops -------------------------------------------------------------------------------
+
+    def dragEnterEvent(self, e: QDragEnterEvent) -> None:  # noqa: N802
+        if e.mimeData().hasUrls():
+            e.acceptProposedAction()
+
+    def dropEvent(self, e: QDropEvent) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in e.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.add_paths(paths)
+            e.acceptProposedAction()
+
+    # ---- messages ----------------------------------------------------------------------------
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(True)
+        self.statusBar().showMessage(text.split("\n")[0], 10000)
+        self.message_shown.emit(text)
+
+    # ---- indexing ----------------------------------------------------------------------------
+
+    def add_paths(self, paths: list[str]) -> None:
+        if self.task is not None and self.task.running():
+            self.queue.append(paths)
+            self.statusBar().showMessage(f"Queued {len(paths)} item(s); they are indexed after the current run.")
+            return
+        pending = set(json.loads(self.lib.store.get_meta(PENDING, "[]") or "[]")) | set(paths)
+        self.lib.store.set_meta(PENDING, json.dumps(sorted(pending)))
+        self.skipped_list.clear()
+        self.skipped_button.setText("Skipped: 0")
+        self._start("index", lambda: self.lib.index(paths))
+
+    def resume_pending(self) -> None:
+        """Finish what a closed or killed run left, in the background (models load there too)."""
+        roots = json.loads(self.lib.store.get_meta(PENDING, "[]") or "[]")
+        existing = [r for r in roots if Path(r).exists()]
+
+        def resume() -> Iterator[Any]:
+            if existing or self.lib.store.stats()["photos"] and self.lib.pending_work():
+                yield Notice("Resuming the last run.")
+                yield from self.lib.index(existing)
+
+        if roots or self.lib.store.stats()["photos"]:
+            self._start("index", resume)
+
+    def _start(self, kind: str, make: Callable[[], Iterator[Any]]) -> None:
+        self.task_kind = kind
+        self.task = Task(make, self)
+        w = self.task.worker
+        w.event.connect(self._on_event)
+        w.done.connect(self._on_done)
+        w.failed.connect(self._on_failed)
+        w.cancelled.connect(self._on_cancelled)
+        self.progress_box.setVisible(True)
+        self.progress.setRange(0, 0)
+        self.progress_label.setText("Starting...")
+        self.pause_button.setText("Pause")
+        self._t0 = time.monotonic()
+        self.task.start()
+
+    def toggle_pause(self) -> None:
+        if self.task is None:
+            return
+        w = self.task.worker
+        if w.paused:
+            w.resume()
+            self.pause_button.setText("Pause")
+        else:
+            w.pause()
+            self.pause_button.setText("Resume")
+            self.progress_label.setText(self.progress_label.text() + " (paused)")
+
+    def cancel(self) -> None:
+        if self.task is not None and self.task.running():
+            self.progress_label.setText("Cancelling...")
+            self.task.worker.cancel()
+
+    def _on_event(self, ev: Any) -> None:
+        if isinstance(ev, Progress):
+            if ev.total:
+                self.progress.setRange(0, ev.total)
+                self.progress.setValue(ev.done)
+            else:
+                self.progress.setRange(0, 0)
+            name = PHASES.get(ev.phase, ev.phase)
+            rate = f", {ev.rate:.1f}/s" if ev.rate else ""
+            count = f" {ev.done}/{ev.total}" if ev.total else ""
+            current = f" - {Path(ev.path).name}" if ev.path and "/" in ev.path else (f" - {ev.path}" if ev.path else "")
+            self.progress_label.setText(f"{name}{count}{rate}{_eta(ev.eta)}{current}")
+        elif isinstance(ev, Skipped):
+            self.skipped_list.addItem(f"{ev.path}: {ev.reason}" + (f" ({ev.detail})" if ev.detail else ""))
+            self.skipped_button.setText(f"Skipped: {self.skipped_list.count()}")
+        elif isinstance(ev, Stored):
+            if not self._refresh_timer.isActive():
+                self._refresh_timer.start()
+        elif isinstance(ev, Notice):
+            self.statusBar().showMessage(ev.message, 8000)
+
+    def _finish(self) -> None:
+        self.progress_box.setVisible(False)
+        kind, self.task_kind = self.task_kind, ""
+        self.task = None
+        if kind == "index":
+            self.refresh_library()
+            if self.queue:
+                self.add_paths(self.queue.pop(0))
+
+    def _on_done(self, last: Any) -> None:
+        kind = self.task_kind
+        if kind == "index":
+            self.lib.store.set_meta(PENDING, "[]")
+            self._finish()
+            if isinstance(last, Summary):
+                s = last
+                self.statusBar().showMessage(
+                    f"Indexed: {s.new} new photos, {s.linked} linked, {s.unchanged} unchanged, {s.skipped} skipped; "
+                    f"{s.parts_found} objects, {s.text_found} text regions.", 15000)
+            self.indexing_finished.emit(last if isinstance(last, Summary) else None)
+            return
+        self._finish()
+        if kind == "clusters":
+            covers = {c.cover_photo_id for c in last.clusters if c.cover_photo_id}
+            rows = {pid: (path, key) for pid, path, key in self.lib.store.photo_list(photo_ids=list(covers))}
+            self._cluster_result = last
+            self.clusters_page.show_result(last, rows)
+        elif kind == "projection":
+            rows = {pid: (path, key) for pid, path, key in self.lib.store.photo_list(
+                photo_ids=sorted(set(last.points.photo_ids.tolist())))}
+            self.projection_page.show_result(last, rows)
+        self.task_finished.emit(kind)
+
+    def _on_failed(self, message: str) -> None:
+        kind = self.task_kind
+        self._finish()
+        self.show_message(message)
+        if kind == "index":
+            self.indexing_finished.emit(None)
+        else:
+            self.task_finished.emit(kind)
+
+    def _on_cancelled(self) -> None:
+        kind = self.task_kind
+        self._finish()
+        self.statusBar().showMessage("Cancelled. Everything stored so far is kept; add the folder again to go on.",
+                                     15000)
+        if kind == "index":
+            if not self._closing:  # closing keeps the pending folders: the next start resumes them
+                self.lib.store.set_meta(PENDING, "[]")
+            self.indexing_finished.emit(None)
+        else:
+            self.task_finished.emit(kind)
+
+    # ---- pages -------------------------------------------------------------------------------
+
+    def refresh_library(self) -> None:
+        rows = [Row(pid, path, key) for pid, path, key in self.lib.store.photo_list(self.library_page.order())]
+        self.library_page.show_rows(rows)
+
+    def _tab_changed(self, _i: int) -> None:
+        page = self.tabs.currentWidget()
+        if page is self.landmarks_page:
+            self.landmarks_page.show_counts(self.lib.store.landmark_counts())
+        elif page is self.clusters_page and self.clusters_page.list.count() == 0 and not self.task:
+            self.run_analysis("clusters", self.clusters_page.parts.isChecked(), False)
+        elif page is self.projection_page and not len(self.projection_page.photo_ids) and not self.task:
+            self.run_analysis("projection", self.projection_page.parts.isChecked(), False)
+
+    def run_analysis(self, kind: str, parts: bool, force: bool) -> None:
+        if self.task is not None and self.task.running():
+            self.statusBar().showMessage("Wait for the current run to finish.", 5000)
+            return
+        mode = "parts" if parts else "whole"
+        self._start(kind, (lambda: self.lib.clusters(mode, force)) if kind == "clusters" else
+                    (lambda: self.lib.project(mode, force)))
+
+    def _cluster_chosen(self, label: int) -> None:
+        result = getattr(self, "_cluster_result", None)
+        if result is None:
+            return
+        chosen = next((c for c in result.clusters if c.label == label), None)
+        ids = chosen.photo_ids if chosen else []
+        self.clusters_page.gallery.set_rows([Row(p, path, key) for p, path, key in
+                                             self.lib.store.photo_list(photo_ids=ids)])
+
+    def _landmark_chosen(self, name: str) -> None:
+        self.landmarks_page.gallery.set_rows([Row(p, path, key) for p, path, key in
+                                              self.lib.store.photo_list(landmark=name)])
+
+    def open_set(self, photo_ids: list[int]) -> None:
+        """A selection from the map, shown as results on the search page."""
+        rows = [Row(p, path, key) for p, path, key in self.lib.store.photo_list(photo_ids=photo_ids)]
+        self.search_page.results.set_rows(rows)
+        self.search_page.status.setText(f"{len(rows)} photos selected on the map")
+        self.tabs.setCurrentWidget(self.search_page)
+
+    def open_photo(self, photo_id: int, parts: list[Any] | None) -> None:
+        details = self.lib.photo_details(photo_id)
+        if details is None:
+            self.show_message("That photo is no longer in the library.")
+            return
+        viewer = PhotoViewer(details, {p.part_id for p in parts or []}, self)
+        viewer.show()
+        self.viewers = [v for v in self.viewers if v.isVisible()] + [viewer]
+
+    # ---- search ------------------------------------------------------------------------------
+
+    def run_search(self, query: Any) -> None:
+        self._search_serial += 1
+        serial = self._search_serial
+        task = Task(lambda: call(lambda: self.lib.search(query)), self)
+        task.worker.done.connect(lambda results: self._search_done(serial, results))
+        task.worker.failed.connect(lambda msg: self._search_failed(serial, msg))
+        self._search_tasks = [t for t in getattr(self, "_search_tasks", []) if t.running()] + [task]
+        task.start()
+
+    def _search_done(self, serial: int, results: list[Any]) -> None:
+        if serial != self._search_serial:
+            return  # a newer query is on its way
+        keys = {pid: key for pid, _, key in self.lib.store.photo_list(photo_ids=[r.photo_id for r in results])}
+        rows = [Row(r.photo_id, r.path, keys.get(r.photo_id), r.score, r.parts) for r in results]
+        self.search_page.results.set_rows(rows)
+        self.search_page.status.setText(f"{len(rows)} photos" if rows else "No photos match.")
+        self.search_finished.emit(len(rows))
+
+    def _search_failed(self, serial: int, message: str) -> None:
+        if serial == self._search_serial:
+            self.search_page.status.setText("")
+            self.show_message(message)
+            self.search_finished.emit(-1)
+
+    # ---- closing -----------------------------------------------------------------------------
+
+    def _ask_on_close(self) -> bool:
+        answer = QMessageBox.question(self, "Indexing is running",
+                                      "Stop now and quit? Everything stored so far is kept, and the run resumes "
+                                      "the next time organizer starts.")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
+        if self.task is not None and self.task.running():
+            if not self.ask_on_close():
+                e.ignore()
+                return
+            self._closing = True
+            self.task.stop()
+        for t in getattr(self, "_search_tasks", []):
+            t.thread.quit()
+            t.thread.wait(5000)
+        self.thumbs.wait(5000)
+        e.accept()

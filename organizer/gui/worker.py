@@ -1,0 +1,92 @@
+"""Run a core generator off the UI thread; its events come back as signals. Pause and cancel act between events."""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from organizer.errors import OrganizerError
+
+
+class GeneratorWorker(QObject):
+    event = Signal(object)  # every event the generator yields
+    done = Signal(object)  # the last event, when the generator ran to its end
+    failed = Signal(str)  # a readable message
+    cancelled = Signal()
+
+    def __init__(self, make: Callable[[], Iterator[Any]]) -> None:
+        super().__init__()
+        self._make = make
+        self._resume = threading.Event()
+        self._resume.set()
+        self._cancel = threading.Event()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    def pause(self) -> None:
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        self._resume.set()
+
+    def run(self) -> None:
+        last = None
+        gen = None
+        try:
+            gen = self._make()
+            for ev in gen:
+                last = ev
+                self.event.emit(ev)
+                self._resume.wait()
+                if self._cancel.is_set():
+                    gen.close()  # the core stops between items; what was committed stays
+                    self.cancelled.emit()
+                    return
+            self.done.emit(last)
+        except OrganizerError as e:
+            self.failed.emit(str(e))
+        except Exception as e:  # noqa: BLE001 - the window shows it instead of dying
+            traceback.print_exc()
+            self.failed.emit(f"Unexpected error: {type(e).__name__}: {e}")
+
+
+class Task(QObject):
+    """A worker on its own QThread; keep a reference while it runs."""
+
+    finished = Signal()
+
+    def __init__(self, make: Callable[[], Iterator[Any]], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.worker = GeneratorWorker(make)
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        for sig in (self.worker.done, self.worker.failed, self.worker.cancelled):
+            sig.connect(self.thread.quit)
+        self.thread.finished.connect(self.finished)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def running(self) -> bool:
+        return self.thread.isRunning()
+
+    def stop(self, wait_ms: int = 30000) -> None:
+        self.worker.cancel()
+        self.thread.quit()
+        self.thread.wait(wait_ms)
+
+
+def call(fn: Callable[[], Any]) -> Iterator[Any]:
+    """A plain call as a one-event generator, to run it through a Task."""
+    yield fn()
