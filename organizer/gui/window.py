@@ -213,7 +213,7 @@ class MainWindow(QMainWindow):
                 yield Notice("Resuming the last run.")
                 yield from self.lib.index(existing)
 
-        if roots or self.lib.store.stats()["photos"]:
+        if (roots or self.lib.store.stats()["photos"]) and not (self.task is not None and self.task.running()):
             self._start("index", resume)
 
     def _start(self, kind: str, make: Callable[[], Iterator[Any]]) -> None:

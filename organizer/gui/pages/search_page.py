@@ -25,7 +25,7 @@ from organizer.gui.thumbnails import Thumbnails
 from organizer.parts import PART_TYPES
 from organizer.search.engine import SearchQuery
 
-SLIDER_STEPS = 100  # a slider's 0..100 is a weight 0..3
+SLIDER_STEPS = 300  # a slider's 0..300 is a weight 0..3 in steps of 0.01
 
 
 class QueryBox(QLineEdit):
@@ -80,7 +80,7 @@ class SearchPage(QWidget):
         for t in PART_TYPES:
             s = QSlider(Qt.Orientation.Horizontal)
             s.setRange(0, SLIDER_STEPS)
-            s.setValue(round(defaults.get(t, 1.0) / 3 * SLIDER_STEPS))
+            s.setValue(round(defaults.get(t, 1.0) * 100))
             s.valueChanged.connect(lambda _: self.timer.start())
             self.sliders[t] = s
             form.addRow(t, s)
@@ -110,7 +110,7 @@ class SearchPage(QWidget):
         layout.addWidget(weights)
 
     def weights(self) -> dict[str, float]:
-        return {t: round(s.value() / SLIDER_STEPS * 3, 3) for t, s in self.sliders.items()}
+        return {t: s.value() / 100 for t, s in self.sliders.items()}
 
     def set_image(self, path: str | None) -> None:
         self.image_path = path

@@ -1,0 +1,210 @@
+"""The real window, driven by pytest-qt on the offscreen platform (the OpenGL map runs under Xvfb in
+test_gui_gl.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QDropEvent  # noqa: E402
+
+from organizer.gui.models import PhotoIdRole  # noqa: E402
+from organizer.gui.window import PENDING, MainWindow  # noqa: E402
+from organizer.library import Library  # noqa: E402
+from tests.conftest import noise_image  # noqa: E402
+
+WAIT = 120_000
+
+
+@pytest.fixture
+def window(qtbot, make_settings):
+    lib = Library(make_settings(ocr={"enabled": False}, projection={"max_iter": 250}))
+    w = MainWindow(lib)
+    w.ask_on_close = lambda: True
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.close()
+
+
+def drop(widget, paths: list[Path]) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(ev)
+
+
+def index_by_drop(qtbot, w: MainWindow, folder: Path):
+    with qtbot.waitSignal(w.indexing_finished, timeout=WAIT) as blocker:
+        drop(w, [folder])
+    return blocker.args[0]
+
+
+def test_startup_is_fast_and_loads_no_model(make_settings, tmp_path: Path) -> None:
+    """A fresh process shows a usable window in under 3 s, with no model library imported yet."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import json, sys; from organizer.settings import Settings; from organizer.gui.app import startup_seconds; "
+            f"t = startup_seconds(Settings.load({{'library': {str(tmp_path / 'lib')!r}}})); "
+            "print(json.dumps({'seconds': t, 'heavy': [m for m in ('torch', 'transformers') if m in sys.modules]}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["seconds"] < 3.0 and out["heavy"] == []
+
+
+def test_drop_index_search_open(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    summary = index_by_drop(qtbot, window, photo_dir)
+    assert summary is not None and summary.new == 4
+    assert window.library_page.gallery.model().rowCount() == 4
+    assert window.lib.store.get_meta(PENDING) == "[]"
+    # type a query: results arrive ranked, debounced, off the UI thread
+    window.focus_search()
+    assert window.tabs.currentWidget() is window.search_page
+    with qtbot.waitSignal(window.search_finished, timeout=WAIT) as blocker:
+        qtbot.keyClicks(window.search_page.box, "a cat")
+    assert blocker.args[0] == 4
+    rows = window.search_page.results.model_.rows
+    scores = [r.score for r in rows]
+    assert scores == sorted(scores, reverse=True)
+    # search by a dropped photo: the photo itself comes first
+    with qtbot.waitSignal(window.search_finished, timeout=WAIT):
+        drop(window.search_page.box, [photo_dir / "coffee.jpg"])
+    assert window.search_page.results.model_.rows[0].path == str(photo_dir / "coffee.jpg")
+    # open the first result with Enter
+    view = window.search_page.results
+    view.setFocus()
+    view.setCurrentIndex(view.model().index(0, 0))
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert window.viewers and window.viewers[-1].isVisible()
+    assert "coffee.jpg" in window.viewers[-1].info.toPlainText()
+    # Esc clears the search
+    qtbot.keyClick(window.search_page.box, Qt.Key.Key_Escape)
+    assert window.search_page.box.text() == ""
+
+
+def test_weights_change_the_query(qtbot, window: MainWindow) -> None:
+    window.search_page.sliders["whole"].setValue(0)
+    window.search_page.box.setText("x")
+    q = window.search_page.query()
+    assert q is not None and q.weights["whole"] == 0.0 and q.weights["person"] == 1.0
+
+
+def test_clusters_and_map_pages(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    index_by_drop(qtbot, window, photo_dir)
+    with qtbot.waitSignal(window.task_finished, timeout=WAIT):
+        window.tabs.setCurrentWidget(window.clusters_page)
+    assert window.clusters_page.list.count() >= 1
+    assert window.clusters_page.gallery.model().rowCount() >= 1  # the first cluster's photos
+    with qtbot.waitSignal(window.task_finished, timeout=WAIT):
+        window.tabs.setCurrentWidget(window.projection_page)
+    page = window.projection_page
+    assert len(page.photo_ids) == 4 and "4 points" in page.status.text()
+    # hover and click on a point (the 2D stand-in here; the GL view in test_gui_gl.py)
+    screen = page.view.screen_points()
+    x, y = map(int, screen[0])
+    qtbot.mouseMove(page.view, QPoint(x, y))
+    qtbot.waitUntil(lambda: page.preview.isVisible(), timeout=10_000)
+    qtbot.mouseClick(page.view, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+    assert window.viewers and window.viewers[-1].details["id"] == int(page.photo_ids[0])
+
+
+def test_landmarks_page_lists_and_filters(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    index_by_drop(qtbot, window, photo_dir)
+    pid = window.library_page.gallery.model().index(0, 0).data(PhotoIdRole)
+    window.lib.store.set_landmarks([(pid, "Eiffel Tower", 0.9, [("Eiffel_Tower", "Eiffel Tower", 0.9, None)])], "h")
+    window.tabs.setCurrentWidget(window.landmarks_page)
+    assert window.landmarks_page.list.count() == 1
+    window.landmarks_page.list.setCurrentRow(0)
+    assert window.landmarks_page.gallery.model().rowCount() == 1
+
+
+def test_cancel_keeps_what_was_stored(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(150):
+        noise_image(i, (120, 90)).save(folder / f"{i:03}.jpg")
+    with qtbot.waitSignal(window.indexing_finished, timeout=WAIT) as blocker:
+        drop(window, [folder])
+        qtbot.waitUntil(lambda: window.lib.store.stats()["photos"] > 0, timeout=WAIT)
+        window.cancel_button.click()
+    assert blocker.args[0] is None  # cancelled, not finished
+    stored = window.lib.store.stats()["photos"]
+    assert 0 < stored <= 150
+    assert window.library_page.gallery.model().rowCount() == stored
+    # adding the folder again goes on from there
+    summary = index_by_drop(qtbot, window, folder)
+    assert summary.new == 150 - stored and window.lib.store.stats()["photos"] == 150
+
+
+def test_pause_and_resume(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    folder = tmp_path / "some"
+    folder.mkdir()
+    for i in range(60):
+        noise_image(i, (120, 90)).save(folder / f"{i:03}.jpg")
+    with qtbot.waitSignal(window.indexing_finished, timeout=WAIT):
+        drop(window, [folder])
+        qtbot.waitUntil(lambda: window.task is not None and window.task.running(), timeout=WAIT)
+        window.pause_button.click()
+        assert window.task.worker.paused and window.pause_button.text() == "Resume"
+        window.pause_button.click()
+    assert window.lib.store.stats()["photos"] == 60
+
+
+def test_errors_reach_the_window(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    with qtbot.waitSignal(window.indexing_finished, timeout=WAIT):
+        drop(window, [tmp_path / "gone"])
+    assert window.message.isVisible() and "exist" in window.message.text()
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not a photo")
+    window.search_page.set_image(str(bad))
+    qtbot.waitUntil(lambda: "Cannot use" in window.message.text(), timeout=WAIT)
+
+
+def test_skipped_files_are_listed(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    (photo_dir / "notes.jpg").write_text("hello")
+    index_by_drop(qtbot, window, photo_dir)
+    assert window.skipped_button.text() == "Skipped: 1"
+    assert "not an image" in window.skipped_list.item(0).text()
+
+
+def test_closing_mid_run_asks_and_resumes_next_start(qtbot, make_settings, tmp_path: Path) -> None:
+    folder = tmp_path / "resume"
+    folder.mkdir()
+    for i in range(150):
+        noise_image(i, (120, 90)).save(folder / f"{i:03}.jpg")
+    settings = make_settings(ocr={"enabled": False})
+    w = MainWindow(Library(settings))
+    qtbot.addWidget(w)
+    asked = []
+    w.ask_on_close = lambda: asked.append(1) or True
+    w.show()
+    drop(w, [folder])
+    qtbot.waitUntil(lambda: w.lib.store.stats()["photos"] > 0, timeout=WAIT)
+    w.close()
+    assert asked and json.loads(w.lib.store.get_meta(PENDING)) == [str(folder)]
+    w2 = MainWindow(Library(settings))
+    qtbot.addWidget(w2)
+    w2.ask_on_close = lambda: True
+    with qtbot.waitSignal(w2.indexing_finished, timeout=WAIT):
+        w2.show()
+    assert w2.lib.store.stats()["photos"] == 150
+    w2.close()
+
+
+def test_settings_page_saves_the_users_file(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    page = window.settings_page
+    page.eps.setValue(0.3)
+    with qtbot.waitSignal(page.saved, timeout=5000) as blocker:
+        page.save()
+    assert blocker.args[0].clusters.eps == pytest.approx(0.3)
+    saved = json.loads((tmp_path / "user-settings.json").read_text())
+    assert saved["clusters"]["eps"] == pytest.approx(0.3)
