@@ -1,0 +1,127 @@
+"""Screenshots of each page of the running window, for the README.
+
+Run under Xvfb (the map needs OpenGL):
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python docs/make_screenshots.py
+It builds a sample library from scikit-image's sample photos and a rendered sign, indexed with the
+offline test models (random weights: the rankings and cluster names shown mean nothing).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "docs" / "screenshots"
+
+
+def sample_folder(dest: Path) -> Path:
+    from PIL import Image, ImageDraw, ImageFont
+    from skimage import data
+
+    trip = dest / "Pictures" / "Trip"
+    (trip / "Paris 2019").mkdir(parents=True)
+    names = ["astronaut", "coffee", "chelsea", "rocket", "camera", "cat", "coins", "hubble_deep_field",
+             "immunohistochemistry", "motorcycle_left", "retina", "page", "horse", "moon", "text"]
+    for i, n in enumerate(names):
+        try:
+            im = Image.fromarray(getattr(data, n)()).convert("RGB")
+        except Exception:  # noqa: BLE001 - some samples need a download
+            continue
+        (trip / "Paris 2019" if i % 3 == 0 else trip).joinpath(f"{n}.jpg").parent.mkdir(exist_ok=True)
+        im.save((trip / "Paris 2019" if i % 3 == 0 else trip) / f"{n}.jpg", quality=90)
+    sign = Image.new("RGB", (900, 400), (250, 250, 245))
+    ImageDraw.Draw(sign).text((60, 140), "CAFE ROMA", fill="black", font=ImageFont.load_default(size=110))
+    sign.save(trip / "sign.jpg", quality=90)
+    (trip / "notes.jpg").write_text("not a photo")
+    return trip
+
+
+def main() -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from organizer.gui.window import MainWindow
+    from organizer.library import Library
+    from organizer.models.offline import make_offline_test_set
+    from organizer.settings import Settings
+
+    work = Path(tempfile.mkdtemp(prefix="organizer-shots-"))
+    try:
+        models = work / "models"
+        make_offline_test_set(models)
+        trip = sample_folder(work)
+        app = QApplication([])
+        s = Settings.load({"library": str(work / "lib"), "models": {"dir": str(models)},
+                           "projection": {"max_iter": 500}}, user_file=work / "none.json")
+        w = MainWindow(Library(s))
+        w.ask_on_close = lambda: True
+        w.resize(1280, 800)
+        w.show()
+
+        def pump(seconds: float = 0.5, until=None) -> None:
+            t = time.time()
+            while time.time() - t < (120 if until else seconds):
+                app.processEvents()
+                if until is not None and until():
+                    break
+                time.sleep(0.02)
+            t = time.time()
+            while time.time() - t < 0.3:
+                app.processEvents()
+                time.sleep(0.02)
+
+        done: list = []
+        w.indexing_finished.connect(done.append)
+        w.add_paths([str(trip)])
+        pump(until=lambda: done)
+        w.thumbs.wait()
+        pump(1.0)
+        OUT.mkdir(parents=True, exist_ok=True)
+        w.skipped_list.setVisible(True)
+        w.grab().save(str(OUT / "library.png"))
+        w.skipped_list.setVisible(False)
+        got: list = []
+        w.search_finished.connect(got.append)
+        w.focus_search()
+        w.search_page.box.setText("cafe")
+        pump(until=lambda: got)
+        w.thumbs.wait()
+        pump(1.0)
+        w.grab().save(str(OUT / "search.png"))
+        fin: list = []
+        w.task_finished.connect(fin.append)
+        w.tabs.setCurrentWidget(w.clusters_page)
+        pump(until=lambda: fin)
+        w.thumbs.wait()
+        pump(1.0)
+        w.grab().save(str(OUT / "clusters.png"))
+        fin.clear()
+        w.tabs.setCurrentWidget(w.projection_page)
+        pump(until=lambda: fin)
+        pump(1.0)
+        w.grab().save(str(OUT / "map.png"))
+        w.tabs.setCurrentWidget(w.landmarks_page)
+        pump(0.5)
+        w.grab().save(str(OUT / "landmarks.png"))
+        w.tabs.setCurrentWidget(w.settings_page)
+        pump(0.5)
+        w.grab().save(str(OUT / "settings.png"))
+        sign_id = next(r.photo_id for r in w.library_page.gallery.model_.rows if r.path.endswith("sign.jpg"))
+        w.open_photo(sign_id, None)
+        pump(1.0)
+        w.viewers[-1].resize(1100, 600)
+        pump(0.5)
+        w.viewers[-1].grab().save(str(OUT / "photo.png"))
+        w.close()
+        print("wrote", sorted(p.name for p in OUT.glob("*.png")))
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
