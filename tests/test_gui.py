@@ -208,3 +208,24 @@ def test_settings_page_saves_the_users_file(qtbot, window: MainWindow, tmp_path:
     assert blocker.args[0].clusters.eps == pytest.approx(0.3)
     saved = json.loads((tmp_path / "user-settings.json").read_text())
     assert saved["clusters"]["eps"] == pytest.approx(0.3)
+
+
+def test_result_thumbnails_outline_the_matching_part(qtbot, window: MainWindow) -> None:
+    from PySide6.QtGui import QColor, QImage
+
+    from organizer.gui.models import Row
+    from organizer.search.engine import PartMatch
+
+    img = QImage(160, 120, QImage.Format.Format_RGB32)
+    img.fill(QColor(0, 0, 0))
+    window.thumbs.images[1] = img
+    part = PartMatch(7, "person", (0.25, 0.25, 0.75, 0.75), 0.5, 0.3)
+    view = window.search_page.results
+    view.set_rows([Row(1, "/nowhere/a.jpg", None, 0.5, [part])])
+    window.tabs.setCurrentWidget(window.search_page)
+    qtbot.waitExposed(window)
+    shot = view.viewport().grab().toImage()
+    rect = view.visualRect(view.model().index(0, 0))
+    cyan = [(x, y) for x in range(rect.left(), rect.right()) for y in range(rect.top(), rect.bottom())
+            if QColor(shot.pixel(x, y)).blue() > 200 and QColor(shot.pixel(x, y)).red() < 60]
+    assert len(cyan) > 50  # the person's box is drawn over the black thumbnail

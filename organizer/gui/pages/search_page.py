@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from organizer.gui.delegate import install as install_delegate
 from organizer.gui.pages.gallery import Gallery
 from organizer.gui.thumbnails import Thumbnails
 from organizer.parts import PART_TYPES
@@ -64,6 +65,7 @@ class SearchPage(QWidget):
         self.clear_image.setVisible(False)
         self.status = QLabel()
         self.results = Gallery(thumbs)
+        install_delegate(self.results)  # outlines the part that matched on each result
         self.image_path: str | None = None
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
