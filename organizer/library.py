@@ -10,7 +10,7 @@ from typing import Any
 from organizer.errors import BadArgumentError
 from organizer.media.scan import normalise
 from organizer.models.registry import ModelSet
-from organizer.pipeline.events import Event
+from organizer.pipeline.events import Event, Progress
 from organizer.pipeline.indexer import Indexer
 from organizer.search.engine import PhotoMatch, Searcher, SearchQuery
 from organizer.settings import Settings
@@ -27,7 +27,21 @@ class Library:
         self.store.close()
 
     def index(self, roots: Sequence[str | os.PathLike[str]], parts: bool = True) -> Iterator[Event]:
-        return Indexer(self.store, self.models, self.settings).run(roots, parts=parts)
+        yield from self.prepare_models(parts)
+        yield from Indexer(self.store, self.models, self.settings).run(roots, parts=parts)
+
+    def prepare_models(self, parts: bool = True) -> Iterator[Progress]:
+        """Download the default models on first use (progress events); nothing when they are local or cached."""
+        from organizer.models.download import clip_cached, download_clip, download_file
+
+        clip = self.models.clip
+        if clip.folder is None and not clip_cached(clip.spec):
+            yield from download_clip(clip.spec)
+        det = self.models.detector
+        if parts and self.settings.detection.enabled and det.folder is None:
+            target = det.checkpoint()
+            if target is not None and not target[1].is_file():
+                yield from download_file(target[0], target[1], f"detector {det.key}")
 
     @cached_property
     def searcher(self) -> Searcher:

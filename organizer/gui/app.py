@@ -18,6 +18,11 @@ def run(settings: Any, argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("organizer")
     app.setOrganizationName("organizer")
+    from PySide6.QtGui import QIcon
+
+    from organizer.resources import resource
+
+    app.setWindowIcon(QIcon(str(resource("icon.png"))))
     try:
         library = Library(settings)
     except OrganizerError as e:

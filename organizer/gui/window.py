@@ -40,7 +40,7 @@ from organizer.pipeline.events import Notice, Progress, Skipped, Stored, Summary
 PENDING = "pending_roots"  # meta key: folders of a run that has not finished (resumed at the next start)
 PHASES = {"scan": "Scanning", "whole": "Pass 1 of 2: whole photos", "parts": "Pass 2 of 2: objects and text",
           "landmarks": "Landmarks", "clusters": "Clustering", "projection": "Projecting", "embed": "Embedding",
-          "train": "Training", "decode": "Decoding"}
+          "train": "Training", "decode": "Decoding", "download": "Downloading models (first use)"}
 
 
 def _eta(seconds: float | None) -> str:
@@ -256,8 +256,15 @@ class MainWindow(QMainWindow):
             else:
                 self.progress.setRange(0, 0)
             name = PHASES.get(ev.phase, ev.phase)
-            rate = f", {ev.rate:.1f}/s" if ev.rate else ""
-            count = f" {ev.done}/{ev.total}" if ev.total else ""
+            if ev.phase == "download":
+                rate = f", {ev.rate / 1e6:.1f} MB/s" if ev.rate else ""
+                count = f" {ev.done / 1e6:.0f}/{ev.total / 1e6:.0f} MB" if ev.total else f" {ev.done / 1e6:.0f} MB"
+                if ev.total > 2**31 - 1:
+                    self.progress.setRange(0, 1000)
+                    self.progress.setValue(int(ev.done / ev.total * 1000))
+            else:
+                rate = f", {ev.rate:.1f}/s" if ev.rate else ""
+                count = f" {ev.done}/{ev.total}" if ev.total else ""
             current = f" - {Path(ev.path).name}" if ev.path and "/" in ev.path else (f" - {ev.path}" if ev.path else "")
             self.progress_label.setText(f"{name}{count}{rate}{_eta(ev.eta)}{current}")
         elif isinstance(ev, Skipped):

@@ -61,6 +61,18 @@ class Detector(LazyModel):
             return f"{cfg.get('architecture', '?')}@{self.folder.name}"
         return self.spec if self.spec != "auto" else DEFAULT_BY_DEVICE[best_device(self.want_device)]
 
+    def checkpoint(self) -> tuple[str, Path] | None:
+        """(url, cache file) of the torchvision weights this detector loads, or None for a local folder."""
+        if self.folder is not None:
+            return None
+        import torch
+        from torchvision.models import get_model_weights
+
+        if self.key not in ARCHITECTURES:
+            return None
+        url = get_model_weights(self.key).DEFAULT.url
+        return url, Path(torch.hub.get_dir()) / "checkpoints" / Path(url).name
+
     def _load(self) -> _Loaded:
         import torch
         from torchvision.models import get_model, get_model_weights

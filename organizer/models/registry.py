@@ -16,7 +16,7 @@ from organizer.settings import Settings
 class ModelSet:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.models_dir: Path | None = settings.models.dir
+        self.models_dir: Path | None = settings.models.dir or _bundled()
 
     @cached_property
     def clip(self) -> ClipModel:
@@ -65,3 +65,14 @@ class ModelSet:
 
 def _looks_like_path(spec: str) -> bool:
     return "/" in spec or "\\" in spec or Path(spec).expanduser().is_dir()
+
+
+def _bundled() -> Path | None:
+    """Models bundled into a build (resources/models/), used when no --models folder is given."""
+    from organizer.resources import resources_dir
+
+    try:
+        folder = resources_dir() / "models"
+    except FileNotFoundError:
+        return None
+    return folder if folder.is_dir() else None

@@ -1,0 +1,104 @@
+"""First-run downloads of the default models, with progress, resumable, and one clear message offline.
+
+CLIP comes from the Hugging Face hub (huggingface_hub resumes a partial file by itself); the
+detector's weights from torchvision's model store into torch's cache, resumed with an HTTP Range
+request. Local folders (`--models`, `--clip-model DIR`, a bundled `resources/models/`) need none.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from organizer.errors import ModelUnavailableError
+from organizer.pipeline.events import Progress
+
+CLIP_FILES = ["*.json", "*.txt", "*.safetensors"]  # config, tokenizer, weights: no pickled or TF/Flax files
+
+
+def clip_cached(spec: str) -> bool:
+    from huggingface_hub import snapshot_download
+
+    try:
+        snapshot_download(spec, allow_patterns=CLIP_FILES, local_files_only=True)
+        return True
+    except Exception:  # noqa: BLE001 - not in the cache, in whatever way
+        return False
+
+
+def download_clip(spec: str) -> Iterator[Progress]:
+    """Progress in bytes while the hub download runs in a helper thread."""
+    from huggingface_hub import snapshot_download
+    from tqdm.auto import tqdm
+
+    state = {"done": 0, "total": 0}
+    lock = threading.Lock()
+
+    class _Bytes(tqdm):  # type: ignore[misc]  # counts what huggingface_hub reports, prints nothing
+        def __init__(self, *a: Any, **k: Any) -> None:
+            k["disable"] = True
+            super().__init__(*a, **k)
+            with lock:
+                state["total"] += int(k.get("total") or 0)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            with lock:
+                state["done"] += int(n or 0)
+            return super().update(n)
+
+    error: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            snapshot_download(spec, allow_patterns=CLIP_FILES, tqdm_class=_Bytes)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            error.append(e)
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    start = time.perf_counter()
+    while t.is_alive():
+        t.join(0.25)
+        with lock:
+            done, total = state["done"], state["total"]
+        rate = done / max(time.perf_counter() - start, 1e-9)
+        yield Progress("download", done, total, f"CLIP {spec}", rate, (total - done) / rate if rate and total else None)
+    if error:
+        raise ModelUnavailableError("clip", spec, "the Hugging Face hub", _offline_hint(error[0]))
+
+
+def download_file(url: str, dest: Path, label: str, role: str = "detector") -> Iterator[Progress]:
+    """Stream ``url`` to ``dest``, resuming a partial ``dest.part`` with a Range request."""
+    part = dest.with_name(dest.name + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    have = part.stat().st_size if part.exists() else 0
+    req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            if have and r.status != 206:  # the server ignored the range: start again
+                have = 0
+            total = have + int(r.headers.get("Content-Length") or 0)
+            start, done = time.perf_counter(), have
+            with part.open("ab" if have else "wb") as f:
+                while True:
+                    chunk = r.read(1 << 16)
+                    if not chunk:
+                        break
+                    f.write(chunk)
+                    done += len(chunk)
+                    rate = (done - have) / max(time.perf_counter() - start, 1e-9)
+                    yield Progress("download", done, total, label, rate, (total - done) / rate if rate else None)
+    except (urllib.error.URLError, OSError) as e:
+        raise ModelUnavailableError(role, label, url, _offline_hint(e)) from e
+    os.replace(part, dest)
+
+
+def _offline_hint(e: BaseException) -> str:
+    text = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+    return f"the download failed ({text}); if this computer is offline, copy the model folder over and point at it"
