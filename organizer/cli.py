@@ -170,7 +170,7 @@ def _run(args: argparse.Namespace) -> int:
         print("These tiny models are random: they exercise every code path but rank meaninglessly.")
         return 0
     if args.command == "self-test":
-        from organizer.selftest import run as self_test
+        from organizer.gui.selftest import run as self_test
 
         return self_test(window=not args.no_window)
     if args.command == "gui":
