@@ -109,6 +109,35 @@ def build_parser() -> argparse.ArgumentParser:
     le.add_argument("--negatives", metavar="DIR", help="a folder of non-landmark photos: rate of rejection")
     le.add_argument("--threshold", type=float, help="confidence threshold (default: the landmarks setting, 0.5)")
 
+    la = sub.add_parser("label", help="your own labels (people, places, pets): add, list, rename, merge, remove, "
+                        "suggest")
+    _common(la, suppress=True)
+    lasub = la.add_subparsers(dest="label_command", metavar="ACTION", parser_class=_Parser, required=True)
+    x = lasub.add_parser("add", help="put photos (file, photo:ID) or parts (part:ID) in a label")
+    x.add_argument("name")
+    x.add_argument("items", nargs="+", metavar="PHOTO_OR_PART")
+    _common(x, suppress=True)
+    x = lasub.add_parser("list", help="labels with their photo counts")
+    _common(x, suppress=True)
+    x = lasub.add_parser("rename")
+    x.add_argument("old")
+    x.add_argument("new")
+    _common(x, suppress=True)
+    x = lasub.add_parser("merge", help="move SOURCE's photos into TARGET")
+    x.add_argument("source")
+    x.add_argument("target")
+    _common(x, suppress=True)
+    x = lasub.add_parser("remove", help="remove a label, or some of its photos")
+    x.add_argument("name")
+    x.add_argument("items", nargs="*", metavar="PHOTO_OR_PART")
+    _common(x, suppress=True)
+    x = lasub.add_parser("suggest", help="photos that look like a label; --confirm or --reject them to teach it")
+    x.add_argument("name")
+    x.add_argument("--top", type=int, default=10)
+    x.add_argument("--confirm", nargs="*", default=[], metavar="PHOTO_OR_PART")
+    x.add_argument("--reject", nargs="*", default=[], metavar="PHOTO_OR_PART")
+    _common(x, suppress=True)
+
     st2 = sub.add_parser("self-test", help="check this installation: index and search sample photos with the "
                          "offline test models, open the window offscreen")
     st2.add_argument("--no-window", action="store_true")
@@ -185,7 +214,7 @@ def _run(args: argparse.Namespace) -> int:
     lib = Library(_settings(args))
     try:
         commands = {"index": _index, "search": _search, "status": _status, "forget": _forget,
-                    "clusters": _clusters, "project": _project, "landmarks": _landmarks}
+                    "clusters": _clusters, "project": _project, "landmarks": _landmarks, "label": _label}
         return commands[args.command](lib, args)
     finally:
         lib.close()
@@ -477,3 +506,45 @@ def _relabel(lib: Any) -> None:
     for _ in Indexer(lib.store, lib.models, lib.settings).landmark_pass(summary):
         pass
     print(f"Relabelled the library: {summary.landmarks} photos show a landmark.")
+
+
+def _label(lib: Any, args: argparse.Namespace) -> int:
+    labels = lib.labels
+    action = args.label_command
+    if action == "add":
+        new = labels.add(args.name, labels.resolve(args.items))
+        print(f"{args.name}: {new} added.")
+    elif action == "list":
+        infos = labels.list()
+        if args.json:
+            print(json.dumps({"schema": "organizer.labels/1", "labels": [
+                {"name": i.name, "photos": i.photos, "parts": i.members, "rejected": i.rejected} for i in infos]},
+                indent=2))
+        elif not infos:
+            print("No labels yet: `organizer label add NAME PHOTO...`")
+        for i in infos if not args.json else []:
+            print(f"{i.photos:6} photos  {i.name}" + (f"  ({i.rejected} rejected suggestions)" if i.rejected else ""))
+    elif action == "rename":
+        labels.rename(args.old, args.new)
+        print(f"Renamed {args.old} to {args.new}.")
+    elif action == "merge":
+        labels.merge(args.source, args.target)
+        print(f"Merged {args.source} into {args.target}.")
+    elif action == "remove":
+        labels.remove(args.name, labels.resolve(args.items) if args.items else None)
+        print(f"Removed {'from ' if args.items else ''}{args.name}.")
+    else:  # suggest
+        if args.confirm:
+            labels.add(args.name, labels.resolve(args.confirm), positive=True)
+        if args.reject:
+            labels.add(args.name, labels.resolve(args.reject), positive=False)
+        results = lib.searcher.suggest(args.name, args.top)
+        if args.json:
+            print(json.dumps({"schema": "organizer.label-suggestions/1", "label": args.name, "suggestions": [
+                {"photo_id": r.photo_id, "path": r.path, "score": round(r.score, 4),
+                 "part_id": r.parts[0].part_id if r.parts else None} for r in results]}, indent=2))
+            return 0
+        for r in results:
+            print(f"{r.score:6.3f}  photo:{r.photo_id}  {r.path}")
+        print(f"Teach it: organizer label suggest {args.name!r} --confirm photo:ID... --reject photo:ID...")
+    return 0

@@ -62,6 +62,12 @@ class Library:
 
         return Projector(self.store, self.models.clip, self.settings).run(mode, force)
 
+    @cached_property
+    def labels(self) -> Any:  # LabelStore
+        from organizer.store.labels import LabelStore
+
+        return LabelStore(self.store)
+
     def forget(self, folders: Sequence[str]) -> tuple[int, int]:
         """Remove the photos under folders (or single files) from the library: (paths, photos) removed."""
         paths: list[str] = []

@@ -80,6 +80,8 @@ class SearchSettings(_Section):
     threshold: float = 0.0
     weights: dict[str, float] = Field(default_factory=dict, description="Per part type; missing types weigh 1.0.")
     keyword_boost: float = Field(0.5, ge=0.0, description="Added to a photo's score for a full keyword match.")
+    label_blend: float = Field(0.5, ge=0.0, le=1.0, description="When a query names a label: the share of the "
+                               "label's concept in the score (the rest is CLIP's score for the other words).")
     # Raw cosine ranges (lo, hi) mapped to 0..1 per (query modality, stored modality): CLIP's
     # text-to-image similarities sit around 0.15-0.35, same-modality ones around 0.5-1.0.
     calibration: dict[str, tuple[float, float]] = Field(default_factory=lambda: {

@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 ./dev setup
 .venv/bin/python -m pip install --quiet "pyinstaller>=6.10"
 rm -rf build/pyinstaller dist/organizer
+start=$(date +%s)
 .venv/bin/pyinstaller --noconfirm --clean --log-level WARN --workpath build/pyinstaller --distpath dist \
   packaging/organizer.spec
+echo "PyInstaller took $(( $(date +%s) - start )) s"
 version="$(.venv/bin/python -c 'import organizer; print(organizer.__version__)')"
 stage="dist/organizer-$version-linux-$(uname -m)"
 rm -rf "$stage" && mkdir -p "$stage"

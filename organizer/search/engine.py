@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,22 +83,70 @@ class Searcher:
                 best = sorted(only.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
                 return self._describe([RankedPhoto(pid, p, p, 0.0) for pid, p in best])
         self.index.sync()
-        if q.text:
+        concept, rest = self._concept(q.text) if q.text else (None, None)
+        if concept is not None:
+            # a query that names a label: similarity to the label's concept, blended with CLIP's score
+            # for the rest of the words ("Grandma at the beach")
+            raw = self.index.similarities(concept)
+            scores = row_scores(self.index, raw, Modality.IMAGE.value, weights, s.calibration)
+            if rest:
+                raw_t = self.index.similarities(self.clip.embed_texts([rest])[0])
+                text_scores = row_scores(self.index, raw_t, Modality.TEXT.value, weights, s.calibration)
+                scores = s.label_blend * scores + (1 - s.label_blend) * text_scores
+            keyword = self._keyword_scores(query_tokens(rest or ""))
+        elif q.text:
             vec = self.clip.embed_texts([q.text])[0]
-            modality = Modality.TEXT.value
             tokens = query_tokens(q.text)
             keyword = self._keyword_scores(tokens)
+            raw = self.index.similarities(vec)
+            scores = row_scores(self.index, raw, Modality.TEXT.value, weights, s.calibration)
         else:
-            vec = self.embed_image_file(q.image or "")
-            modality = Modality.IMAGE.value
+            raw = self.index.similarities(self.embed_image_file(q.image or ""))
+            scores = row_scores(self.index, raw, Modality.IMAGE.value, weights, s.calibration)
             keyword = {}
-        raw = self.index.similarities(vec)
-        scores = row_scores(self.index, raw, modality, weights, s.calibration)
         if only is not None:
             scores[~np.isin(self.index.photo_ids, np.fromiter(only, np.int64, len(only)))] = -np.inf
             keyword = {pid: v for pid, v in keyword.items() if pid in only}
         ranked = rank(self.index, scores, raw, top_k, threshold, keyword)
         return self._describe(ranked)
+
+    def _concept(self, text: str) -> tuple[np.ndarray | None, str | None]:
+        """The mean concept of the labels ``text`` names, and the words left once their names are removed."""
+        from organizer.store.labels import LabelStore
+
+        labels = LabelStore(self.store)
+        found, rest = [], text
+        for name in sorted(labels.names(), key=len, reverse=True):
+            pattern = re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)", re.IGNORECASE)
+            if pattern.search(rest):
+                c = labels.concept(name, self.clip.key)
+                if c is not None:
+                    found.append(c)
+                    rest = pattern.sub(" ", rest)
+        if not found:
+            return None, None
+        concept = np.mean(found, axis=0)
+        concept /= max(float(np.linalg.norm(concept)), 1e-12)
+        rest = " ".join(rest.split())
+        return concept.astype(np.float32), (rest if query_tokens(rest) else None)
+
+    def suggest(self, label: str, top_k: int = 20) -> list[PhotoMatch]:
+        """Photos not yet in ``label`` that look most like it (confirm or reject them to teach it)."""
+        from organizer.store.labels import LabelStore
+
+        labels = LabelStore(self.store)
+        concept = labels.concept(label, self.clip.key)
+        if concept is None:
+            raise BadArgumentError(f"Label '{label}' has no members with vectors yet")
+        pos, neg = labels.members(label)
+        taken = {p.photo_id for p in self.store.parts(pos).values()}
+        self.index.sync()
+        raw = self.index.similarities(concept)
+        scores = row_scores(self.index, raw, Modality.IMAGE.value, {"text": 0.0}, self.settings.search.calibration)
+        out = np.isin(self.index.part_ids, np.array(neg + pos, np.int64)) | np.isin(
+            self.index.photo_ids, np.fromiter(taken, np.int64, len(taken)))
+        scores[out] = -np.inf
+        return self._describe(rank(self.index, scores, raw, top_k, -np.inf))
 
     def embed_image_file(self, path: str) -> np.ndarray:
         if not os.path.isfile(path):

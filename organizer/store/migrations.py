@@ -19,6 +19,8 @@ from organizer.store.schema import (
     AnalysisRun,
     Base,
     Cluster,
+    Label,
+    LabelMember,
     PhotoLandmark,
 )
 
@@ -31,7 +33,8 @@ _TRIGGERS = (
 def _to_1(conn: Connection) -> None:
     # the tables as version 1 had them (photos with today's columns); later steps add what came after
     tables = [t for t in Base.metadata.sorted_tables
-              if t.name not in ("analysis_runs", "clusters", "analysis_points", "photo_landmarks")]
+              if t.name not in ("analysis_runs", "clusters", "analysis_points", "photo_landmarks", "labels",
+                               "label_members")]
     Base.metadata.create_all(conn, tables=tables)
     conn.execute(text(FTS_DDL))
     for ddl in _TRIGGERS:
@@ -54,7 +57,12 @@ def _to_3(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[PhotoLandmark.__table__])
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _to_1, 2: _to_2, 3: _to_3}
+def _to_4(conn: Connection) -> None:
+    """Version 4 adds the user's labels."""
+    Base.metadata.create_all(conn, tables=[Label.__table__, LabelMember.__table__])
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _to_1, 2: _to_2, 3: _to_3, 4: _to_4}
 
 
 def current_version(conn: Connection) -> int:

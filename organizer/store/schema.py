@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class Base(DeclarativeBase):
@@ -131,6 +131,24 @@ class AnalysisPoint(Base):
     y: Mapped[float | None] = mapped_column(Float, default=None)
     z: Mapped[float | None] = mapped_column(Float, default=None)
     sampled: Mapped[bool] = mapped_column(default=False)
+
+
+class Label(Base):
+    """A user's own concept ("Grandma", "our cabin"), schema 4."""
+
+    __tablename__ = "labels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String, unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=datetime.now)
+
+
+class LabelMember(Base):
+    """A part (a whole photo or an outlined object) the user put in a label, or rejected from it."""
+
+    __tablename__ = "label_members"
+    label_id: Mapped[int] = mapped_column(ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id", ondelete="CASCADE"), primary_key=True)
+    positive: Mapped[bool] = mapped_column(default=True)
 
 
 # Keyword search over file and folder names and OCR text (one row per photo).

@@ -1,0 +1,151 @@
+"""The user's labels in the store: names, members (parts) and rejected suggestions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, func, select
+
+from organizer.errors import BadArgumentError
+from organizer.store.db import Store
+from organizer.store.schema import Embedding, Label, LabelMember, Part, PhotoPath
+
+
+@dataclass(slots=True)
+class LabelInfo:
+    id: int
+    name: str
+    members: int
+    photos: int
+    rejected: int
+
+
+class LabelStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _get(self, s, name: str) -> Label:  # noqa: ANN001
+        row = s.execute(select(Label).where(func.lower(Label.name) == name.strip().lower())).scalar_one_or_none()
+        if row is None:
+            raise BadArgumentError(f"No label named '{name}' (`organizer label list` shows them)")
+        return row
+
+    def add(self, name: str, part_ids: Sequence[int], positive: bool = True) -> int:
+        """Put parts in a label (made on first use); returns how many were new."""
+        name = name.strip()
+        if not name:
+            raise BadArgumentError("A label needs a name")
+        with self.store.session() as s, s.begin():
+            row = s.execute(select(Label).where(func.lower(Label.name) == name.lower())).scalar_one_or_none()
+            if row is None:
+                row = Label(name=name)
+                s.add(row)
+                s.flush()
+            new = 0
+            for pid in dict.fromkeys(part_ids):
+                old = s.get(LabelMember, (row.id, pid))
+                if old is None:
+                    s.add(LabelMember(label_id=row.id, part_id=pid, positive=positive))
+                    new += 1
+                else:
+                    old.positive = positive
+            return new
+
+    def remove(self, name: str, part_ids: Sequence[int] | None = None) -> None:
+        with self.store.session() as s, s.begin():
+            row = self._get(s, name)
+            if part_ids is None:
+                s.delete(row)
+            else:
+                s.execute(delete(LabelMember).where(LabelMember.label_id == row.id,
+                                                    LabelMember.part_id.in_(list(part_ids))))
+
+    def rename(self, old: str, new: str) -> None:
+        with self.store.session() as s, s.begin():
+            row = self._get(s, old)
+            clash = s.execute(select(Label).where(func.lower(Label.name) == new.strip().lower())).scalar_one_or_none()
+            if clash is not None and clash.id != row.id:
+                raise BadArgumentError(f"A label named '{new}' exists; merge them instead")
+            row.name = new.strip()
+
+    def merge(self, source: str, target: str) -> None:
+        """Move the members of ``source`` into ``target`` and drop ``source``."""
+        with self.store.session() as s, s.begin():
+            a, b = self._get(s, source), self._get(s, target)
+            if a.id == b.id:
+                return
+            for m in s.execute(select(LabelMember).where(LabelMember.label_id == a.id)).scalars().all():
+                if s.get(LabelMember, (b.id, m.part_id)) is None:
+                    s.add(LabelMember(label_id=b.id, part_id=m.part_id, positive=m.positive))
+            s.delete(a)
+
+    def list(self) -> list[LabelInfo]:
+        with self.store.session() as s:
+            labels = s.execute(select(Label).order_by(func.lower(Label.name))).scalars().all()
+            out = []
+            for lab in labels:
+                rows = s.execute(select(LabelMember.positive, Part.photo_id).join(Part, Part.id == LabelMember.part_id)
+                                 .where(LabelMember.label_id == lab.id)).all()
+                pos = [pid for ok, pid in rows if ok]
+                out.append(LabelInfo(lab.id, lab.name, len(pos), len(set(pos)), sum(1 for ok, _ in rows if not ok)))
+            return out
+
+    def names(self) -> list[str]:
+        with self.store.session() as s:
+            return list(s.execute(select(Label.name)).scalars())
+
+    def members(self, name: str) -> tuple[list[int], list[int]]:
+        """(positive part ids, rejected part ids)."""
+        with self.store.session() as s:
+            row = self._get(s, name)
+            rows = s.execute(select(LabelMember.part_id, LabelMember.positive)
+                             .where(LabelMember.label_id == row.id)).all()
+        return [p for p, ok in rows if ok], [p for p, ok in rows if not ok]
+
+    def concept(self, name: str, model: str, reject_weight: float = 0.25) -> np.ndarray | None:
+        """The label's concept: the mean of its members' vectors, pushed away from rejected ones; unit length."""
+        pos, neg = self.members(name)
+        vp, vn = self._vectors(pos, model), self._vectors(neg, model)
+        if not len(vp):
+            return None
+        c = vp.mean(0) - (reject_weight * vn.mean(0) if len(vn) else 0.0)
+        n = float(np.linalg.norm(c))
+        return (c / n).astype(np.float32) if n > 0 else None
+
+    def _vectors(self, part_ids: Sequence[int], model: str) -> np.ndarray:
+        if not part_ids:
+            return np.zeros((0, 0), np.float32)
+        with self.store.session() as s:
+            blobs = list(s.execute(select(Embedding.vector).where(Embedding.model == model,
+                                                                  Embedding.part_id.in_(list(part_ids)))).scalars())
+        if not blobs:
+            return np.zeros((0, 0), np.float32)
+        return np.frombuffer(b"".join(blobs), np.float16).reshape(len(blobs), -1).astype(np.float32)
+
+    def resolve(self, items: Sequence[str]) -> list[int]:
+        """Part ids for 'part:ID', 'photo:ID' or a photo's file path (its whole part)."""
+        out = []
+        with self.store.session() as s:
+            for item in items:
+                kind, _, value = item.partition(":")
+                if kind == "part" and value.isdigit():
+                    if s.get(Part, int(value)) is None:
+                        raise BadArgumentError(f"No part {value} in the library")
+                    out.append(int(value))
+                    continue
+                if kind == "photo" and value.isdigit():
+                    photo_id = int(value)
+                else:
+                    from organizer.media.scan import normalise
+
+                    photo_id = s.execute(select(PhotoPath.photo_id).where(PhotoPath.path == normalise(item))).scalar()
+                    if photo_id is None:
+                        raise BadArgumentError(f"'{item}' is not a photo in the library (give a file that was "
+                                               "indexed, photo:ID or part:ID)")
+                whole = s.execute(select(Part.id).where(Part.photo_id == photo_id, Part.type == "whole")).scalar()
+                if whole is None:
+                    raise BadArgumentError(f"No photo {photo_id} in the library")
+                out.append(int(whole))
+        return out
