@@ -189,6 +189,7 @@ def test_closing_mid_run_asks_and_resumes_next_start(qtbot, make_settings, tmp_p
     w.show()
     drop(w, [folder])
     qtbot.waitUntil(lambda: w.lib.store.stats()["photos"] > 0, timeout=WAIT)
+    w.toggle_pause()  # holds the run mid-way, however fast this machine is
     w.close()
     assert asked and json.loads(w.lib.store.get_meta(PENDING)) == [str(folder)]
     w2 = MainWindow(Library(settings))
@@ -229,3 +230,29 @@ def test_result_thumbnails_outline_the_matching_part(qtbot, window: MainWindow) 
     cyan = [(x, y) for x in range(rect.left(), rect.right()) for y in range(rect.top(), rect.bottom())
             if QColor(shot.pixel(x, y)).blue() > 200 and QColor(shot.pixel(x, y)).red() < 60]
     assert len(cyan) > 50  # the person's box is drawn over the black thumbnail
+
+
+def test_label_photos_from_the_gallery_and_teach_with_suggestions(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    index_by_drop(qtbot, window, photo_dir)
+    gallery = window.library_page.gallery
+    first = gallery.model().index(0, 0)
+    gallery.selectionModel().select(first, gallery.selectionModel().SelectionFlag.ClearAndSelect)
+    window.ask_label_name = lambda: "Grandma"
+    gallery.label_requested.emit(gallery.selected_ids())
+    assert [(i.name, i.photos) for i in window.lib.labels.list()] == [("Grandma", 1)]
+    window.tabs.setCurrentWidget(window.labels_page)
+    page = window.labels_page
+    assert page.list.count() == 1
+    page.list.setCurrentRow(0)
+    assert page.members.model().rowCount() == 1 and page.suggestions.model().rowCount() == 3
+    s = page.suggestions
+    s.selectionModel().select(s.model().index(0, 0), s.selectionModel().SelectionFlag.ClearAndSelect)
+    page.confirm.click()
+    assert page.members.model().rowCount() == 2 and page.suggestions.model().rowCount() == 2
+    s.selectionModel().select(s.model().index(0, 0), s.selectionModel().SelectionFlag.ClearAndSelect)
+    page.reject.click()
+    assert page.suggestions.model().rowCount() == 1 and window.lib.labels.list()[0].rejected == 1
+    # the viewer labels one outlined part
+    window.open_photo(first.data(PhotoIdRole), None)
+    viewer = window.viewers[-1]
+    assert viewer.parts.count() == 0 or viewer.parts.itemData(0) is not None

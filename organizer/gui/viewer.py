@@ -5,9 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QUrl
+from PySide6.QtCore import QPointF, QRectF, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QFont, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from organizer.media.decode import SkipError, decode, read_file
 
@@ -44,6 +53,8 @@ def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int = 1
 
 
 class PhotoViewer(QDialog):
+    label_part = Signal(int)  # part id
+
     def __init__(self, details: dict[str, Any], highlight: set[int] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.details = details
@@ -57,10 +68,18 @@ class PhotoViewer(QDialog):
         self.info = QTextBrowser()
         self.info.setHtml(self._html())
         self.info.setMaximumWidth(360)
+        self.parts = QComboBox()
+        for p in details["parts"]:
+            self.parts.addItem(p.type + (f": {p.label}" if p.label else "") + (f' "{p.text}"' if p.text else ""), p.id)
+        label_btn = QPushButton("Label this part as...")
+        label_btn.setEnabled(bool(details["parts"]))
+        label_btn.clicked.connect(lambda: self.label_part.emit(int(self.parts.currentData())))
         reveal = QPushButton("Show in folder")
         reveal.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent))))
         side = QVBoxLayout()
         side.addWidget(self.info)
+        side.addWidget(self.parts)
+        side.addWidget(label_btn)
         side.addWidget(reveal)
         layout = QHBoxLayout(self)
         layout.addWidget(self.image, 1)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from organizer.gui.models import Row
 from organizer.gui.pages.clusters_page import ClustersPage
 from organizer.gui.pages.gallery import LibraryPage
+from organizer.gui.pages.labels_page import LabelsPage
 from organizer.gui.pages.landmarks_page import LandmarksPage
 from organizer.gui.pages.projection_page import ProjectionPage
 from organizer.gui.pages.search_page import SearchPage
@@ -69,11 +70,13 @@ class MainWindow(QMainWindow):
         self.clusters_page = ClustersPage(self.thumbs)
         self.projection_page = ProjectionPage(self.thumbs)
         self.landmarks_page = LandmarksPage(self.thumbs)
+        self.labels_page = LabelsPage(self.thumbs)
         self.settings_page = SettingsPage(s)
         self.tabs = QTabWidget()
         for page, name in ((self.library_page, "Library"), (self.search_page, "Search"),
                            (self.clusters_page, "Clusters"), (self.projection_page, "Map"),
-                           (self.landmarks_page, "Landmarks"), (self.settings_page, "Settings")):
+                           (self.landmarks_page, "Landmarks"), (self.labels_page, "Labels"),
+                           (self.settings_page, "Settings")):
             self.tabs.addTab(page, name)
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -123,8 +126,12 @@ class MainWindow(QMainWindow):
         self.skipped_button.clicked.connect(lambda: self.skipped_list.setVisible(not self.skipped_list.isVisible()))
         self.library_page.sort.currentIndexChanged.connect(lambda _: self.refresh_library())
         for gallery in (self.library_page.gallery, self.search_page.results, self.clusters_page.gallery,
-                        self.landmarks_page.gallery):
+                        self.landmarks_page.gallery, self.labels_page.members, self.labels_page.suggestions):
             gallery.opened.connect(self.open_photo)
+            gallery.label_requested.connect(self.label_photos)
+        self.labels_page.chosen.connect(self._label_chosen)
+        self.labels_page.answered.connect(self._label_answered)
+        self.ask_label_name: Callable[[], str | None] = self._ask_label_name
         self.search_page.query_changed.connect(self.run_search)
         self.clusters_page.compute.connect(lambda parts, force: self.run_analysis("clusters", parts, force))
         self.clusters_page.chosen.connect(self._cluster_chosen)
@@ -340,6 +347,8 @@ class MainWindow(QMainWindow):
         page = self.tabs.currentWidget()
         if page is self.landmarks_page:
             self.landmarks_page.show_counts(self.lib.store.landmark_counts())
+        elif page is self.labels_page:
+            self.labels_page.show_labels(self.lib.labels.list())
         elif page is self.clusters_page and self.clusters_page.list.count() == 0 and not self.task:
             self.run_analysis("clusters", self.clusters_page.parts.isChecked(), False)
         elif page is self.projection_page and not len(self.projection_page.photo_ids) and not self.task:
@@ -366,6 +375,52 @@ class MainWindow(QMainWindow):
         self.landmarks_page.gallery.set_rows([Row(p, path, key) for p, path, key in
                                               self.lib.store.photo_list(landmark=name)])
 
+    # ---- labels ------------------------------------------------------------------------------
+
+    def _ask_label_name(self) -> str | None:
+        from PySide6.QtWidgets import QInputDialog
+
+        names = sorted(self.lib.labels.names())
+        name, ok = QInputDialog.getItem(self, "Label as", "Name (a person, a place, a pet):", names, 0, True)
+        return name.strip() if ok and name.strip() else None
+
+    def label_photos(self, photo_ids: list[int]) -> None:
+        self._label_items([f"photo:{p}" for p in photo_ids])
+
+    def label_part(self, part_id: int) -> None:
+        self._label_items([f"part:{part_id}"])
+
+    def _label_items(self, items: list[str]) -> None:
+        name = self.ask_label_name()
+        if not name:
+            return
+        try:
+            added = self.lib.labels.add(name, self.lib.labels.resolve(items))
+        except Exception as e:  # noqa: BLE001 - shown, not raised
+            self.show_message(str(e))
+            return
+        self.statusBar().showMessage(f"{name}: {added} added. Type its name in search to find it.", 8000)
+        if self.tabs.currentWidget() is self.labels_page:
+            self.labels_page.show_labels(self.lib.labels.list())
+
+    def _label_chosen(self, name: str) -> None:
+        pos, _ = self.lib.labels.members(name)
+        ids = sorted({p.photo_id for p in self.lib.store.parts(pos).values()})
+        self.labels_page.members.set_rows([Row(p, path, key) for p, path, key in self.lib.store.photo_list(photo_ids=ids)])
+        try:
+            sugg = self.lib.searcher.suggest(name, 30)
+        except Exception as e:  # noqa: BLE001
+            self.show_message(str(e))
+            sugg = []
+        keys = {pid: key for pid, _, key in self.lib.store.photo_list(photo_ids=[r.photo_id for r in sugg])}
+        self.labels_page.suggestions.set_rows([Row(r.photo_id, r.path, keys.get(r.photo_id), r.score, r.parts)
+                                               for r in sugg])
+
+    def _label_answered(self, name: str, photo_ids: list[int], confirmed: bool) -> None:
+        self.lib.labels.add(name, self.lib.labels.resolve([f"photo:{p}" for p in photo_ids]), positive=confirmed)
+        self._label_chosen(name)
+        self.labels_page.show_labels(self.lib.labels.list())
+
     def open_set(self, photo_ids: list[int]) -> None:
         """A selection from the map, shown as results on the search page."""
         rows = [Row(p, path, key) for p, path, key in self.lib.store.photo_list(photo_ids=photo_ids)]
@@ -379,6 +434,7 @@ class MainWindow(QMainWindow):
             self.show_message("That photo is no longer in the library.")
             return
         viewer = PhotoViewer(details, {p.part_id for p in parts or []}, self)
+        viewer.label_part.connect(self.label_part)
         viewer.show()
         self.viewers = [v for v in self.viewers if v.isVisible()] + [viewer]
 

@@ -140,6 +140,8 @@ class Searcher:
             raise BadArgumentError(f"Label '{label}' has no members with vectors yet")
         pos, neg = labels.members(label)
         taken = {p.photo_id for p in self.store.parts(pos).values()}
+        # a rejected photo (its whole part) is not suggested again; a rejected object only as that object
+        taken |= {p.photo_id for p in self.store.parts(neg).values() if p.type == "whole"}
         self.index.sync()
         raw = self.index.similarities(concept)
         scores = row_scores(self.index, raw, Modality.IMAGE.value, {"text": 0.0}, self.settings.search.calibration)

@@ -19,6 +19,7 @@ from organizer.gui.thumbnails import SIZE, Thumbnails
 
 class Gallery(QListView):
     opened = Signal(int, object)  # photo_id, the row's parts (search results) or None
+    label_requested = Signal(list)  # photo ids of the selection
 
     def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -37,11 +38,27 @@ class Gallery(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.activated.connect(self._open)  # Enter or double-click
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
 
     def set_rows(self, rows: list[Row]) -> None:
         self.model_.set_rows(rows)
         if rows:
             self.setCurrentIndex(self.model_.index(0))
+
+    def selected_ids(self) -> list[int]:
+        return [int(ix.data(PhotoIdRole)) for ix in self.selectionModel().selectedIndexes()]
+
+    def _menu(self, pos) -> None:  # noqa: ANN001
+        from PySide6.QtWidgets import QMenu
+
+        ids = self.selected_ids()
+        if not ids:
+            return
+        menu = QMenu(self)
+        menu.addAction(f"Label as... ({len(ids)} photo{'s' if len(ids) > 1 else ''})",
+                       lambda: self.label_requested.emit(ids))
+        menu.exec(self.viewport().mapToGlobal(pos))
 
     def _open(self, index: QModelIndex) -> None:
         row = self.model_.rows[index.row()]
