@@ -138,6 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--reject", nargs="*", default=[], metavar="PHOTO_OR_PART")
     _common(x, suppress=True)
 
+    ft = sub.add_parser("finetune", help="fine-tune CLIP on your own image-caption pairs (mixed 1:1 with background "
+                        "pairs); writes a model folder --clip-model accepts")
+    _common(ft, suppress=True)
+    ft.add_argument("data", metavar="DATA", help="a folder per entity (its name is the caption) or a CSV of path,caption")
+    ft.add_argument("--background", metavar="DIR_OR_CSV", required=True,
+                    help="general image-caption pairs in the same forms (keeps CLIP from forgetting)")
+    ft.add_argument("--out", metavar="DIR", help="where the model goes (default: the library's models/clip-finetuned)")
+    ft.add_argument("--steps", type=int, default=200)
+    ft.add_argument("--batch", type=int, default=16)
+    ft.add_argument("--lr", type=float, default=1e-6)
+    ft.add_argument("--loss", choices=["contrastive", "triplet"], default="contrastive")
+    ft.add_argument("--margin", type=float, default=0.2, help="triplet margin in cosine distance")
+    ft.add_argument("--checkpoint-every", type=int, default=50)
+
     st2 = sub.add_parser("self-test", help="check this installation: index and search sample photos with the "
                          "offline test models, open the window offscreen")
     st2.add_argument("--no-window", action="store_true")
@@ -214,7 +228,8 @@ def _run(args: argparse.Namespace) -> int:
     lib = Library(_settings(args))
     try:
         commands = {"index": _index, "search": _search, "status": _status, "forget": _forget,
-                    "clusters": _clusters, "project": _project, "landmarks": _landmarks, "label": _label}
+                    "clusters": _clusters, "project": _project, "landmarks": _landmarks, "label": _label,
+                    "finetune": _finetune}
         return commands[args.command](lib, args)
     finally:
         lib.close()
@@ -547,4 +562,29 @@ def _label(lib: Any, args: argparse.Namespace) -> int:
         for r in results:
             print(f"{r.score:6.3f}  photo:{r.photo_id}  {r.path}")
         print(f"Teach it: organizer label suggest {args.name!r} --confirm photo:ID... --reject photo:ID...")
+    return 0
+
+
+def _finetune(lib: Any, args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from organizer.training.finetune import FinetuneConfig, FinetuneReport, finetune
+
+    out = Path(args.out) if args.out else Path(lib.settings.library) / "models" / "clip-finetuned"
+    cfg = FinetuneConfig(steps=args.steps, batch_size=args.batch, lr=args.lr, loss=args.loss, margin=args.margin,
+                         checkpoint_every=args.checkpoint_every)
+    rep: FinetuneReport | None = _drive(finetune(Path(args.data), Path(args.background), lib.models.clip, out, cfg),
+                                        args, FinetuneReport)
+    if rep is None:
+        print("Stopped before the end; run the same command again to resume from the last checkpoint.")
+        return 1
+    if args.json:
+        print(json.dumps({"schema": "organizer.finetune/1", **asdict(rep), "folder": str(rep.folder)}, indent=2))
+        return 0
+    print(f"Fine-tuned {rep.steps} steps" + (f" (resumed at step {rep.resumed_from})" if rep.resumed_from else "")
+          + f"; model written to {rep.folder}")
+    print("Mean matched image-caption similarity on held-out pairs:")
+    for k in ("target", "background"):
+        print(f"  {k:10} {rep.before[k]:.3f} -> {rep.after[k]:.3f}")
+    print(f"Switch the library to it (re-embeds every photo, with progress): organizer index --clip-model {rep.folder}")
     return 0
