@@ -5,17 +5,14 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from organizer.gui.pages.analysis_bar import AnalysisBar
 from organizer.gui.pages.gallery import Gallery
 from organizer.gui.thumbnails import Thumbnails
 
@@ -27,25 +24,19 @@ class ClustersPage(QWidget):
     def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.thumbs = thumbs
-        self.parts = QCheckBox("Objects instead of whole photos")
-        self.button = QPushButton("Recompute")
-        self.status = QLabel("Not computed yet.")
+        self.bar = AnalysisBar()
+        self.parts, self.button, self.status = self.bar.parts, self.bar.button, self.bar.status
+        self.bar.compute.connect(self.compute)
         self.list = QListWidget()
         self.list.setIconSize(QSize(96, 96))
         self.list.currentItemChanged.connect(self._chosen)
         self.gallery = Gallery(thumbs)
-        self.button.clicked.connect(lambda: self.compute.emit(self.parts.isChecked(), True))
-        self.parts.toggled.connect(lambda on: self.compute.emit(on, False))
-        top = QHBoxLayout()
-        top.addWidget(self.parts)
-        top.addWidget(self.button)
-        top.addWidget(self.status, 1)
         split = QSplitter()
         split.addWidget(self.list)
         split.addWidget(self.gallery)
         split.setSizes([320, 800])
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout.addWidget(self.bar)
         layout.addWidget(split, 1)
         self._covers: dict[int, tuple[int, str, str | None]] = {}
         thumbs.ready.connect(self._thumb)

@@ -12,15 +12,13 @@ import numpy as np
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QHBoxLayout,
     QLabel,
-    QPushButton,
     QRubberBand,
     QVBoxLayout,
     QWidget,
 )
 
+from organizer.gui.pages.analysis_bar import AnalysisBar
 from organizer.gui.thumbnails import Thumbnails
 
 PICK_RADIUS = 10  # pixels
@@ -225,30 +223,24 @@ class ProjectionPage(QWidget):
     def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.thumbs = thumbs
-        self.parts = QCheckBox("Objects instead of whole photos")
-        self.button = QPushButton("Recompute")
-        self.status = QLabel("Not computed yet.")
+        self.bar = AnalysisBar()
+        self.parts, self.button, self.status = self.bar.parts, self.bar.button, self.bar.status
+        self.bar.compute.connect(self.compute)
         self.view = make_view()
         self.preview = QLabel(self, Qt.WindowType.ToolTip)
         self.preview.hide()
         self.photo_ids = np.zeros(0, np.int64)
         self.paths: dict[int, tuple[str, str | None]] = {}
         self._hover: int | None = None
-        self.button.clicked.connect(lambda: self.compute.emit(self.parts.isChecked(), True))
-        self.parts.toggled.connect(lambda on: self.compute.emit(on, False))
         self.view.hovered.connect(self._hovered)
         self.view.clicked.connect(lambda i: self.open_photo.emit(int(self.photo_ids[i])))
         self.view.selected.connect(lambda idx: self.open_set.emit(sorted({int(self.photo_ids[i]) for i in idx})))
         thumbs.ready.connect(self._thumb)
-        top = QHBoxLayout()
-        top.addWidget(self.parts)
-        top.addWidget(self.button)
-        top.addWidget(self.status, 1)
         hint = QLabel(("Drag to rotate, wheel to zoom; " if getattr(self.view, "three_d", False) else
                        "No OpenGL here: showing the first two axes. ")
                       + "hover for a preview, click to open, Shift+drag to select.")
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout.addWidget(self.bar)
         layout.addWidget(self.view, 1)
         layout.addWidget(hint)
 
