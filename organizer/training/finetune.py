@@ -10,6 +10,7 @@ Checkpoints every N steps; a run resumes from the last one. Mixed precision on a
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import json
@@ -175,7 +176,7 @@ def finetune(target: Path, background: Path, clip: ClipModel, out: Path,
         tb = [t_train[rng.randrange(len(t_train))] for _ in range(half)]
         bb = [b_train[rng.randrange(len(b_train))] for _ in range(half)]
         model.train()
-        with torch.autocast("cuda", dtype=torch.float16) if amp else _null():
+        with torch.autocast("cuda", dtype=torch.float16) if amp else contextlib.nullcontext():
             scale = model.logit_scale.exp().clamp(max=100)
             if cfg.loss == "triplet":
                 loss = _triplet(images, tb, t_train, rng, cfg.margin) + _contrastive(images(bb), texts(bb), bb, scale)
@@ -269,10 +270,3 @@ def _item(p: Pair) -> Any:
 def _feat(out: Any) -> Any:
     return out if hasattr(out, "shape") else out.pooler_output
 
-
-class _null:  # noqa: N801 - a do-nothing context manager
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *_a: object) -> None:
-        return None
