@@ -74,7 +74,6 @@ class Detector(LazyModel):
         return url, Path(torch.hub.get_dir()) / "checkpoints" / Path(url).name
 
     def _load(self) -> _Loaded:
-        import torch
         from torchvision.models import get_model, get_model_weights
 
         device = best_device(self.want_device)
@@ -86,7 +85,7 @@ class Detector(LazyModel):
                 raise ModelUnavailableError("detector", name, "torchvision's detection models",
                                             f"unknown architecture; choose one of {', '.join(ARCHITECTURES)}")
             weights = get_model_weights(name).DEFAULT
-            cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+            cache = self.checkpoint()[1]  # type: ignore[index]  # a known architecture always has one
             try:
                 # torchvision loads its checkpoints with weights_only=True.
                 model = get_model(name, weights=weights)
