@@ -40,17 +40,13 @@ def one(n: int, plain: bool) -> None:
 
     from organizer.analysis.neighbours import dbscan
     from organizer.analysis.projection import place, sample_rows, tsne_3d
+    from organizer.pipeline.events import drain
     from organizer.settings import Settings
 
     x = blobs(n)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t = time.perf_counter()
-    gen = dbscan(x, 0.2, 2)
-    try:
-        while True:
-            next(gen)
-    except StopIteration as stop:
-        labels = stop.value
+    labels = drain(dbscan(x, 0.2, 2))
     t_cluster = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     found = len(set(labels.tolist()) - {-1})

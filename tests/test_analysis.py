@@ -11,6 +11,7 @@ from organizer.analysis.clusters import Clusterer
 from organizer.analysis.neighbours import dbscan
 from organizer.analysis.projection import Projector, export, place, sample_rows
 from organizer.library import Library
+from organizer.pipeline.events import drain
 from organizer.store.db import FileRef, NewPart, NewPhoto, PhotoInfo
 
 
@@ -53,12 +54,7 @@ def test_dbscan_is_exactly_sklearns_cosine_dbscan() -> None:
 
 
 def run_all_labels(x: np.ndarray, eps: float = 0.2, min_samples: int = 2) -> np.ndarray:
-    gen = dbscan(x, eps, min_samples)
-    try:
-        while True:
-            next(gen)
-    except StopIteration as stop:
-        return stop.value
+    return drain(dbscan(x, eps, min_samples))
 
 
 def fill(lib: Library, vectors: np.ndarray, parts: dict[int, list[tuple[str, np.ndarray]]] | None = None) -> list[int]:

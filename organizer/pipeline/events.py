@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Generator
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+R = TypeVar("R")
 
 
 @dataclass(slots=True)
@@ -74,3 +78,12 @@ class Meter:
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
+
+
+def drain(gen: Generator[Any, Any, R]) -> R:
+    """Run a generator that yields progress to its end, for its return value (callers with no bar)."""
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value

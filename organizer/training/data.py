@@ -16,7 +16,7 @@ from organizer.landmarks.catalogue import friendly_name
 from organizer.media.decode import SkipError, content_hash, decode, read_file
 from organizer.media.scan import walk
 from organizer.models.clip import ClipModel, prepare
-from organizer.pipeline.events import Meter, Progress
+from organizer.pipeline.events import Meter, Progress, drain
 from organizer.pipeline.lookahead import bounded_map
 
 
@@ -188,7 +188,7 @@ def clean(items: list[Item], emb: Embedded, missing: int, min_count: int = 10, n
     rep.examples["exact_duplicates"] = [items[i].path for i in dropped[:5]]
     # near duplicates: connected groups within a tiny cosine distance
     idx = np.flatnonzero(keep) if near_duplicate > 0 else np.zeros(0, int)
-    groups = _run(dbscan(emb.vectors[idx], near_duplicate, 1)) if len(idx) else np.zeros(0, int)
+    groups = drain(dbscan(emb.vectors[idx], near_duplicate, 1)) if len(idx) else np.zeros(0, int)
     dropped = []
     for g in set(groups.tolist()):
         members = idx[groups == g]
@@ -203,7 +203,7 @@ def clean(items: list[Item], emb: Embedded, missing: int, min_count: int = 10, n
         members = np.flatnonzero(keep & (labels == lab))
         if len(members) < max(3, outlier_min_samples + 1):
             continue
-        found = _run(dbscan(emb.vectors[members], outlier_eps, outlier_min_samples))
+        found = drain(dbscan(emb.vectors[members], outlier_eps, outlier_min_samples))
         if (found >= 0).any():
             dropped += members[found < 0].tolist()
     keep[dropped] = False
@@ -235,11 +235,3 @@ def split(labels: np.ndarray, seed: int = 0, val: float = 0.15, test: float = 0.
         va += idx[n_te : n_te + n_va].tolist()
         tr += idx[n_te + n_va :].tolist()
     return np.array(sorted(tr), int), np.array(sorted(va), int), np.array(sorted(te), int)
-
-
-def _run(gen):  # drive a generator of progress to its return value
-    try:
-        while True:
-            next(gen)
-    except StopIteration as stop:
-        return stop.value
