@@ -238,39 +238,22 @@ def _run(args: argparse.Namespace) -> int:
 def _index(lib: Any, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from organizer.pipeline.events import Notice, Progress, Skipped, Summary
+    from organizer.pipeline.events import Notice, Skipped, Summary
 
-    bars: dict[str, Any] = {}
-    names = {"scan": "scanning", "whole": "pass 1/2: whole photos", "parts": "pass 2/2: parts",
-             "landmarks": "landmarks", "download": "downloading models (first use)"}
     show = not (args.quiet or args.json)
     skipped: list[dict[str, str]] = []
-    summary = Summary()
-    try:
-        for ev in lib.index(args.paths, parts=not args.no_parts):
-            if isinstance(ev, Progress) and show:
-                bar = bars.get(ev.phase)
-                if bar is None:
-                    for other in bars.values():
-                        other.close()
-                    unit = {"scan": " files", "download": "B"}.get(ev.phase, " photos")
-                    bar = bars[ev.phase] = tqdm(total=ev.total or None, desc=names.get(ev.phase, ev.phase), unit=unit,
-                                                unit_scale=ev.phase == "download", file=sys.stderr,
-                                                dynamic_ncols=True, mininterval=0.25)
-                bar.total = ev.total or None
-                bar.update(ev.done - bar.n)
-            elif isinstance(ev, Skipped):
-                skipped.append({"path": ev.path, "reason": ev.reason, "detail": ev.detail})
-                if show:
-                    tqdm.write(f"skipped {ev.path}: {ev.reason}" + (f" ({ev.detail})" if ev.detail else ""),
-                               file=sys.stderr)
-            elif isinstance(ev, Notice) and not args.json:
-                tqdm.write(ev.message, file=sys.stderr)
-            elif isinstance(ev, Summary):
-                summary = ev
-    finally:
-        for bar in bars.values():
-            bar.close()
+
+    def other(ev: Any) -> None:
+        if isinstance(ev, Skipped):
+            skipped.append({"path": ev.path, "reason": ev.reason, "detail": ev.detail})
+            if show:
+                tqdm.write(f"skipped {ev.path}: {ev.reason}" + (f" ({ev.detail})" if ev.detail else ""),
+                           file=sys.stderr)
+        elif isinstance(ev, Notice) and not args.json:
+            tqdm.write(ev.message, file=sys.stderr)
+
+    summary = _drive(lib.index(args.paths, parts=not args.no_parts), args, Summary, other, show=show,
+                     postfix=False) or Summary()
     if args.json:
         from dataclasses import asdict
 
@@ -350,28 +333,45 @@ def _forget(lib: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _drive(events: Any, args: argparse.Namespace, want: type) -> Any:
-    """Run a core generator with a progress bar on stderr; return its result of type ``want``."""
+PHASE_NAMES = {"scan": "scanning", "whole": "pass 1/2: whole photos", "parts": "pass 2/2: parts",
+               "download": "downloading models (first use)"}
+PHASE_UNITS = {"scan": " files", "whole": " photos", "parts": " photos", "landmarks": " photos", "download": "B"}
+
+
+def _drive(events: Any, args: argparse.Namespace, want: type, other: Any = None, show: bool | None = None,
+           postfix: bool = True) -> Any:
+    """Run a core generator with one progress bar per phase on stderr; return its last event of type
+    ``want``. Other events go to ``other``."""
     from tqdm import tqdm
 
     from organizer.pipeline.events import Progress
 
+    show = not args.json if show is None else show
     bar = None
     result = None
-    for ev in events:
-        if isinstance(ev, Progress) and not args.json:
-            if bar is None or bar.desc != ev.phase:
-                if bar is not None:
-                    bar.close()
-                bar = tqdm(total=ev.total or None, desc=ev.phase, file=sys.stderr, dynamic_ncols=True)
-            bar.total = ev.total or None
-            if ev.path:
-                bar.set_postfix_str(ev.path)
-            bar.update(ev.done - bar.n)
-        elif isinstance(ev, want):
-            result = ev
-    if bar is not None:
-        bar.close()
+    try:
+        for ev in events:
+            if isinstance(ev, Progress):
+                if not show:
+                    continue
+                if bar is None or bar.phase != ev.phase:
+                    if bar is not None:
+                        bar.close()
+                    bar = tqdm(total=ev.total or None, desc=PHASE_NAMES.get(ev.phase, ev.phase),
+                               unit=PHASE_UNITS.get(ev.phase, "it"), unit_scale=ev.phase == "download",
+                               file=sys.stderr, dynamic_ncols=True, mininterval=0.25)
+                    bar.phase = ev.phase
+                bar.total = ev.total or None
+                if postfix and ev.path:
+                    bar.set_postfix_str(ev.path)
+                bar.update(ev.done - bar.n)
+            elif isinstance(ev, want):
+                result = ev
+            elif other is not None:
+                other(ev)
+    finally:
+        if bar is not None:
+            bar.close()
     return result
 
 
