@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,9 +13,11 @@ from typing import Any
 
 from organizer import __version__
 from organizer.errors import BadArgumentError, OrganizerError
+from organizer.store.paths import display
 
 JSON_STATUS = "organizer.status/1"
 JSON_INDEX = "organizer.index/1"
+CONFIRM_OVER = 5  # forgetting more photos than this asks first
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,6 +72,24 @@ def build_parser() -> argparse.ArgumentParser:
     fo = sub.add_parser("forget", help="remove a folder's (or file's) photos from the library")
     _common(fo, suppress=True)
     fo.add_argument("paths", nargs="+", metavar="PATH")
+    fo.add_argument("--yes", action="store_true", help=f"do not ask (needed without a terminal, or with --json, "
+                    f"when more than {CONFIRM_OVER} photos would go)")
+
+    pm = sub.add_parser("prune", help="forget files that scans no longer find (photos shown as missing)")
+    _common(pm, suppress=True)
+    pm.add_argument("--missing", action="store_true", required=True, help="the files to forget: those missing")
+    pm.add_argument("--older-than", type=float, metavar="DAYS", help="only those missing for at least DAYS days")
+    pm.add_argument("--yes", action="store_true", help="do not ask")
+    pm.add_argument("--dry-run", action="store_true", help="only say what would go")
+
+    ck = sub.add_parser("check", help="check the library database (integrity, foreign keys, consistency)")
+    _common(ck, suppress=True)
+    bk = sub.add_parser("backup", help="back up the library database now (backups are also made on their own)")
+    _common(bk, suppress=True)
+    rs = sub.add_parser("restore", help="put a backup in place of the library database (default: the newest)")
+    _common(rs, suppress=True)
+    rs.add_argument("backup", nargs="?", metavar="BACKUP", help="a file from the library's backups/ (or --list)")
+    rs.add_argument("--list", action="store_true", help="list the backups, newest first")
 
     cl = sub.add_parser("clusters", help="groups of similar photos (DBSCAN), stored and reused")
     _common(cl, suppress=True)
@@ -169,6 +191,18 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Any:
     from organizer.settings import Settings
 
+    if args.library is not None and not str(args.library).strip():
+        raise BadArgumentError("--library is empty; give the library folder")
+    for flag, value in (("--models", args.models), ("--clip-model", args.clip_model),
+                        ("--detector-model", args.detector_model), ("--ocr-model", args.ocr_model)):
+        if value is not None and not str(value).strip():
+            raise BadArgumentError(f"{flag} is empty")
+    if args.settings is not None:
+        path = Path(args.settings)
+        if not str(args.settings).strip() or not path.is_file():
+            raise BadArgumentError(f"--settings {args.settings}: " + (
+                "is a folder, not a settings file" if path.is_dir() else "no such file"))
+
     over: dict[str, Any] = {"library": args.library, "models": {
         "dir": args.models, "clip": args.clip_model, "detector": args.detector_model, "ocr": args.ocr_model,
         "device": args.device}}
@@ -196,11 +230,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except OrganizerError as e:
-        print(f"organizer: error: {e}", file=sys.stderr)
+        _say(f"organizer: error: {_advice(e)}")
         return 2 if isinstance(e, BadArgumentError) else 1
     except KeyboardInterrupt:
-        print("\norganizer: interrupted; everything stored so far is kept.", file=sys.stderr)
+        _say("\norganizer: interrupted; everything stored so far is kept.")
         return 130
+    except BrokenPipeError:
+        # the reader went away (`organizer search ... | head -1`): stop quietly
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
+    except Exception as e:  # noqa: BLE001 - the promise: one line, never a traceback
+        import logging
+
+        logging.getLogger("organizer").exception("unexpected error")
+        _say(f"organizer: unexpected error ({type(e).__name__}: {e}); everything stored so far is kept. "
+             "Details are in the library's logs/organizer.log.")
+        return 1
+
+
+def _say(line: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr)
+
+
+def _advice(e: OrganizerError) -> str:
+    """The core's message with what to do about it, in the command line's words."""
+    from organizer.errors import LibraryError
+
+    msg = display(str(e))
+    if not isinstance(e, LibraryError):
+        return msg
+    extra = {
+        "full": "Free some space and run the command again.",
+        "read-only": "Use a library folder you can write to (--library DIR), or make this one writable.",
+        "busy": "Wait for the other organizer to finish, or close it, then run the command again.",
+        "damaged": "Bring back a backup with `organizer restore` (`organizer restore --list` shows them)."
+        if e.backup else "Run `organizer check` for details.",
+    }.get(e.kind, "")
+    return f"{msg} {extra}".strip()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -223,16 +294,34 @@ def _run(args: argparse.Namespace) -> int:
             raise OrganizerError(f"The window needs PySide6 ({e}); the command line works without it "
                                  "(`organizer --help`).") from e
         return run(_settings(args))
+    settings = _settings(args)
+    if args.command == "restore":
+        return _restore(settings, args)
+    if args.command == "project" and args.export:
+        _check_export(Path(args.export))
     from organizer.library import Library
 
-    lib = Library(_settings(args))
+    lib = Library(settings)
     try:
-        commands = {"index": _index, "search": _search, "status": _status, "forget": _forget,
-                    "clusters": _clusters, "project": _project, "landmarks": _landmarks, "label": _label,
-                    "finetune": _finetune}
+        commands = {"index": _index, "search": _search, "status": _status, "forget": _forget, "prune": _prune,
+                    "check": _check, "backup": _backup, "clusters": _clusters, "project": _project,
+                    "landmarks": _landmarks, "label": _label, "finetune": _finetune}
         return commands[args.command](lib, args)
     finally:
         lib.close()
+
+
+def _check_export(target: Path) -> None:
+    """Before t-SNE runs: the export must be writable where it goes."""
+    if target.suffix.lower() not in (".csv", ".json"):
+        raise BadArgumentError(f"--export {target}: the file name must end in .csv or .json")
+    if target.is_dir():
+        raise BadArgumentError(f"--export {target} is a folder; give a file name ending in .csv or .json")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise BadArgumentError(f"--export {target}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise BadArgumentError(f"--export {target}: the folder {parent} cannot be written")
 
 
 def _index(lib: Any, args: argparse.Namespace) -> int:
@@ -247,10 +336,9 @@ def _index(lib: Any, args: argparse.Namespace) -> int:
         if isinstance(ev, Skipped):
             skipped.append({"path": ev.path, "reason": ev.reason, "detail": ev.detail})
             if show:
-                tqdm.write(f"skipped {ev.path}: {ev.reason}" + (f" ({ev.detail})" if ev.detail else ""),
-                           file=sys.stderr)
+                tqdm.write(skip_line(ev.path, ev.reason, ev.detail, prefix="skipped "), file=sys.stderr)
         elif isinstance(ev, Notice) and not args.json:
-            tqdm.write(ev.message, file=sys.stderr)
+            tqdm.write(display(ev.message), file=sys.stderr)
 
     summary = _drive(lib.index(args.paths, parts=not args.no_parts), args, Summary, other, show=show,
                      postfix=False) or Summary()
@@ -261,8 +349,14 @@ def _index(lib: Any, args: argparse.Namespace) -> int:
     else:
         s = summary
         print(f"{s.scanned} files scanned: {s.new} new photos, {s.linked} moved/copied/duplicate files linked, "
-              f"{s.unchanged} unchanged, {s.skipped} skipped, {s.removed_paths} gone "
-              f"({s.removed_photos} photos removed).")
+              f"{s.unchanged} unchanged, {s.skipped} skipped, {s.removed_paths} moved away, "
+              f"{s.missing_paths} missing (kept; `organizer status` lists them).")
+        if s.restored:
+            print(f"{s.restored} missing files found again.")
+        for r in s.offline:
+            print(f"Offline: {display(r)} (its photos are kept and shown as missing).")
+        if s.failed:
+            print(f"{s.failed} photos could not be read again for a pass (kept; retried when their file changes).")
         if s.reembedded:
             print(f"{s.reembedded} photos re-embedded with the current CLIP model.")
         if s.landmarks:
@@ -289,7 +383,8 @@ def _search(lib: Any, args: argparse.Namespace) -> int:
                                     "add photos with `organizer index FOLDER`."))
         return 0
     for i, r in enumerate(results, 1):
-        print(f"{i:3}. {r.score:6.3f}  {r.path}" + (f"  [{r.info['landmark']}]" if r.info.get("landmark") else ""))
+        print(f"{i:3}. {r.score:6.3f}  {display(r.path)}" + (f"  [{r.info['landmark']}]" if r.info.get("landmark") else "")
+              + ("  (missing: file not found)" if r.info.get("missing") else ""))
         for p in r.parts:
             if p.type == "whole":
                 continue
@@ -306,10 +401,14 @@ def _status(lib: Any, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"schema": JSON_STATUS, **st}, indent=2, default=str))
         return 0
-    print(f"Library: {st['library']}")
-    print(f"Photos: {st['photos']} ({st['paths']} files)")
-    print(f"  pass 1 (whole-photo embeddings): {st['whole_pass_done']}/{st['photos']}")
-    print(f"  pass 2 (parts):                  {st['parts_pass_done']}/{st['photos']}")
+    print(f"Library: {display(st['library'])}")
+    print(f"Photos: {st['photos']} ({st['paths']} files)"
+          + (f"; {st['missing_photos']} missing (their files were not found; kept)" if st["missing_photos"] else ""))
+    failed = lambda n: f" ({n} could not be read; retried when their file changes)" if n else ""  # noqa: E731
+    print(f"  pass 1 (whole-photo embeddings): {st['whole_pass_done'] + st['whole_pass_failed']}/{st['photos']}"
+          + failed(st["whole_pass_failed"]))
+    print(f"  pass 2 (parts):                  {st['parts_pass_done'] + st['parts_pass_failed']}/{st['photos']}"
+          + failed(st["parts_pass_failed"]))
     print(f"  landmarks checked:               {st['landmarks_checked']}/{st['photos']} "
           f"({st['photos_with_landmark']} show one)")
     parts = st["parts"]
@@ -318,19 +417,121 @@ def _status(lib: Any, args: argparse.Namespace) -> int:
     print(f"Skipped files: {sum(sk.values())}" + (" (" + ", ".join(f"{k}: {v}" for k, v in sk.items()) + ")"
                                                    if sk else ""))
     for f in st["skipped_files"][:20]:
-        print(f"  {f['path']}: {f['reason']}" + (f" ({f['detail']})" if f["detail"] else ""))
+        print(skip_line(f["path"], f["reason"], f["detail"], prefix="  "))
+    if st["missing_paths"]:
+        print(f"Missing files: {st['missing_paths']} (kept; `organizer prune --missing` forgets them)")
+        for p in st["missing_files"][:20]:
+            print(f"  {display(p)}")
+    if st["pending_roots"]:
+        print("Unfinished scan (`organizer index` finishes it): " + ", ".join(map(display, st["pending_roots"])))
     m = st["models"]
     print(f"Models: clip {m['clip']}; detector {m['detector'] or 'off'}; ocr {m['ocr'] or 'off'}")
+    print(f"Backups: {st['backups']}" + (f" (newest: {display(st['newest_backup'])})" if st["newest_backup"] else ""))
     return 0
 
 
 def _forget(lib: Any, args: argparse.Namespace) -> int:
-    paths, photos = lib.forget(args.paths)
+    paths = lib.paths_to_forget(args.paths)
+    if not paths:
+        raise BadArgumentError("Nothing in the library is under " + ", ".join(display(p) for p in args.paths))
+    photos = lib.photos_under(paths)
+    _confirm(args, photos, f"Forget {len(paths)} files: {photos} photos leave the library, with their analysis "
+             "and labels.")
+    n, photos = lib.forget(args.paths)
     if args.json:
-        print(json.dumps({"schema": "organizer.forget/1", "paths": paths, "photos": photos}))
+        print(json.dumps({"schema": "organizer.forget/1", "paths": n, "photos": photos}))
     else:
-        print(f"Forgot {paths} files; {photos} photos left the library.")
+        print(f"Forgot {n} files; {photos} photos left the library.")
     return 0
+
+
+def _confirm(args: argparse.Namespace, photos: int, what: str) -> None:
+    """Ask before more than a few photos go; without a terminal (or with --json) --yes must say so."""
+    if photos <= CONFIRM_OVER or args.yes:
+        return
+    if args.json or not sys.stdin.isatty():
+        raise BadArgumentError(f"{what} Add --yes to do it without a question.")
+    try:
+        answer = input(f"{what} Go on? [y/N] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise BadArgumentError("Nothing was forgotten.")
+
+
+def _prune(lib: Any, args: argparse.Namespace) -> int:
+    if args.older_than is not None and not (args.older_than >= 0 and args.older_than != float("inf")):
+        raise BadArgumentError("--older-than must be a number of days, 0 or more")
+    paths, photos = lib.prune_missing(args.older_than, dry_run=True)
+    if not args.dry_run and paths:
+        _confirm(args, photos, f"Forget {paths} missing files: {photos} photos leave the library, with their "
+                 "analysis and labels.")
+        paths, photos = lib.prune_missing(args.older_than)
+    if args.json:
+        print(json.dumps({"schema": "organizer.prune/1", "paths": paths, "photos": photos, "dry_run": args.dry_run}))
+    elif args.dry_run:
+        print(f"Would forget {paths} missing files; {photos} photos would leave the library.")
+    else:
+        print(f"Forgot {paths} missing files; {photos} photos left the library.")
+    return 0
+
+
+def _check(lib: Any, args: argparse.Namespace) -> int:
+    rep = lib.check()
+    if args.json:
+        print(json.dumps({"schema": "organizer.check/1", "ok": rep.ok, "integrity": rep.integrity,
+                          "foreign_keys": rep.foreign_keys, "consistency": rep.consistency}, indent=2))
+        return 0 if rep.ok else 1
+    if rep.ok:
+        print(f"The library at {display(str(lib.store.folder))} is sound: integrity, foreign keys and the "
+              "photo/part/vector records all check out.")
+        return 0
+    for title, found in (("integrity", rep.integrity), ("foreign keys", rep.foreign_keys),
+                         ("consistency", rep.consistency)):
+        for line in found[:20]:
+            print(f"{title}: {line}")
+    found = lib.backups()
+    print("Problems found. " + (f"Bring back a backup with `organizer restore` (newest: {found[0]})."
+                                if found else "There is no backup to restore."))
+    return 1
+
+
+def _backup(lib: Any, args: argparse.Namespace) -> int:
+    made = lib.backup("manual")
+    if args.json:
+        print(json.dumps({"schema": "organizer.backup/1", "backup": str(made)}))
+    else:
+        print(f"Backed up to {made}")
+    return 0
+
+
+def _restore(settings: Any, args: argparse.Namespace) -> int:
+    from organizer.library import restore
+    from organizer.store import backup
+
+    folder = Path(settings.library)
+    if args.list:
+        found = backup.backups(folder)
+        if args.json:
+            print(json.dumps({"schema": "organizer.backups/1", "backups": [str(p) for p in found]}))
+        elif not found:
+            print(f"No backups yet in {folder / backup.FOLDER}.")
+        for p in found if not args.json else []:
+            print(p)
+        return 0
+    chosen = Path(args.backup) if args.backup else None
+    if chosen is not None and not chosen.is_file() and (folder / backup.FOLDER / chosen).is_file():
+        chosen = folder / backup.FOLDER / chosen
+    used, kept = restore(folder, chosen)
+    if args.json:
+        print(json.dumps({"schema": "organizer.restore/1", "restored": str(used), "replaced": str(kept) if kept else None}))
+    else:
+        print(f"Restored the library from {used}." + (f" The database it replaced is kept as {kept}." if kept else ""))
+    return 0
+
+
+def skip_line(path: str, reason: str, detail: str, prefix: str = "") -> str:
+    return f"{prefix}{display(path)}: {reason}" + (f" ({display(detail)})" if detail else "")
 
 
 PHASE_NAMES = {"scan": "scanning", "whole": "pass 1/2: whole photos", "parts": "pass 2/2: parts",

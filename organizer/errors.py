@@ -30,7 +30,17 @@ class ModelUnavailableError(OrganizerError):
 
 
 class LibraryError(OrganizerError):
-    """The library folder or database cannot be used."""
+    """The library folder or database cannot be used.
+
+    ``kind`` says what happened, for the shell to phrase its advice: "full" (no space left), "read-only",
+    "busy" (another program holds it), "damaged" (``backup`` is then the newest backup, if any),
+    "folder" (cannot be created or opened), "other".
+    """
+
+    def __init__(self, message: str, kind: str = "other", backup: object | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.backup = backup
 
 
 class BadArgumentError(OrganizerError):

@@ -2,33 +2,70 @@
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import os
+import time
 from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from organizer.errors import BadArgumentError
-from organizer.media.scan import normalise
+from organizer.media.scan import normalise, resolve
 from organizer.models.registry import ModelSet
-from organizer.pipeline.events import Event, Progress
+from organizer.pipeline.events import Event, Notice, Progress
 from organizer.pipeline.indexer import Indexer
 from organizer.search.engine import PhotoMatch, Searcher, SearchQuery
 from organizer.settings import Settings
-from organizer.store.db import Store
+from organizer.store import backup
+from organizer.store.db import DB_NAME, Store
+from organizer.store.records import CheckReport
+
+WRITE_LOCK = "index.lock"  # held by a process while it indexes: a second indexer waits for it
+LOG_FILE = "organizer.log"  # in the library's logs/: decoder warnings and other details
 
 
 class Library:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, read_only: bool = False) -> None:
         self.settings = settings
-        self.store = Store(settings.library)
+        self.store = Store(settings.library, read_only=read_only)
         self.models = ModelSet(settings)
+        if not read_only:
+            _log_to(self.store.folder / "logs" / LOG_FILE)
 
     def close(self) -> None:
+        try:
+            if not self.store.read_only:
+                self.store.maybe_backup()
+        except Exception:  # noqa: BLE001 - closing never fails; the next close tries again
+            logging.getLogger("organizer").exception("backup at close failed")
         self.store.close()
 
     def index(self, roots: Sequence[str | os.PathLike[str]], parts: bool = True) -> Iterator[Event]:
-        yield from self.prepare_models(parts)
-        yield from Indexer(self.store, self.models, self.settings).run(roots, parts=parts)
+        """Index ``roots``; with none, finish what an interrupted run left. Only one process indexes a
+        library at a time: another one waits here (and says so) until the first is done."""
+        lock = FileLock(str(self.store.folder / WRITE_LOCK))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            yield Notice("Another organizer is indexing this library; waiting for it to finish...")
+            start = time.monotonic()
+            while True:
+                try:
+                    lock.acquire(timeout=0.5)
+                    break
+                except Timeout:
+                    yield Progress("waiting", 0, 0, None, 0.0, None)
+            yield Notice(f"The other run finished after {time.monotonic() - start:.0f} s; going on.")
+        try:
+            yield from self.prepare_models(parts)
+            yield from Indexer(self.store, self.models, self.settings).run(roots, parts=parts)
+        finally:
+            lock.release()
 
     def prepare_models(self, parts: bool = True) -> Iterator[Progress]:
         """Download the default models on first use (progress events); nothing when they are local or cached."""
@@ -68,16 +105,70 @@ class Library:
 
         return LabelStore(self.store)
 
-    def forget(self, folders: Sequence[str]) -> tuple[int, int]:
-        """Remove the photos under folders (or single files) from the library: (paths, photos) removed."""
+    # ---- removing photos: only ever asked for ----------------------------------------------
+
+    def paths_to_forget(self, folders: Sequence[str]) -> list[str]:
+        """The indexed and skipped paths at or under each of ``folders`` (given as typed, or with links
+        resolved); nothing for an empty or blank argument, which is refused."""
         paths: list[str] = []
         for f in folders:
-            indexed, skipped = self.store.paths_under(normalise(f))
-            paths += indexed + skipped
+            if not str(f).strip():
+                raise BadArgumentError("An empty path names no folder or file; give the folder or file to forget")
+            for form in dict.fromkeys((normalise(f), resolve(f))):
+                indexed, skipped = self.store.paths_under(form)
+                paths += indexed + skipped
+        return list(dict.fromkeys(paths))
+
+    def photos_under(self, paths: Sequence[str]) -> int:
+        """How many photos would leave the library if ``paths`` were forgotten."""
+        known = self.store.known_files()
+        gone = set(paths)
+        owners = {known[p].photo_id for p in paths if p in known}
+        kept = {k.photo_id for p, k in known.items() if p not in gone}
+        return len(owners - kept)
+
+    def forget(self, folders: Sequence[str]) -> tuple[int, int]:
+        """Remove the photos under folders (or single files) from the library: (paths, photos) removed."""
+        paths = self.paths_to_forget(folders)
         if not paths:
             raise BadArgumentError("Nothing in the library is under " + ", ".join(normalise(f) for f in folders))
-        photos = self.store.remove_paths(paths)
+        photos, _members = self.store.remove_paths(paths)
         return len(paths), photos
+
+    def prune_missing(self, older_than_days: float | None = None, dry_run: bool = False) -> tuple[int, int]:
+        """Forget files that scans have not found (for at least ``older_than_days``): (paths, photos)."""
+        cutoff = datetime.now() - timedelta(days=older_than_days) if older_than_days is not None else None
+        paths = self.store.missing_paths(cutoff)
+        if dry_run or not paths:
+            return len(paths), self.photos_under(paths) if paths else 0
+        photos, _ = self.store.remove_paths(paths)
+        return len(paths), photos
+
+    # ---- resume, checks, backups -------------------------------------------------------------
+
+    def pending_roots(self) -> list[str]:
+        return Indexer(self.store, self.models, self.settings).pending_roots()
+
+    def clear_pending(self) -> None:
+        """The user cancelled: the next start does not resume that scan."""
+        self.store.set_meta("pending_roots", "[]")
+
+    def pending_work(self) -> bool:
+        """Whether a run was left unfinished (a killed or cancelled run), so the window resumes it."""
+        if self.pending_roots():
+            return True
+        if self.store.photos_without_whole(self.models.clip.key, limit=1):
+            return True
+        return bool(self.store.count_needing_parts(self.models.parts_key()))
+
+    def check(self) -> CheckReport:
+        return self.store.check()
+
+    def backup(self, reason: str = "manual") -> Path:
+        return self.store.backup(reason)
+
+    def backups(self) -> list[Path]:
+        return backup.backups(self.store.folder)
 
     def photo_details(self, photo_id: int) -> dict[str, Any] | None:
         """Everything the window shows about one photo: metadata, paths, parts with boxes, landmarks."""
@@ -87,12 +178,6 @@ class Library:
         info["parts"] = [p for p in self.store.parts_of(photo_id) if p.type != "whole"]
         info["landmarks"] = self.store.top_landmarks(photo_id)
         return info
-
-    def pending_work(self) -> bool:
-        """Whether a pass was left unfinished (a killed or cancelled run), so the window resumes it."""
-        if self.store.photos_without_whole(self.models.clip.key, limit=1):
-            return True
-        return bool(self.store.count_needing_parts(self.models.parts_key()))
 
     def status(self) -> dict[str, Any]:
         clip_key = self.models.clip.key
@@ -105,4 +190,51 @@ class Library:
             "ocr": self.models.ocr.key if self.settings.ocr.enabled else None,
         }
         st["skipped_files"] = [{"path": p, "reason": r, "detail": d} for p, r, d in self.store.skipped_list(50)]
+        st["missing_files"] = self.store.missing_paths()[:50]
+        st["pending_roots"] = self.pending_roots()
+        found = self.backups()
+        st["backups"] = len(found)
+        st["newest_backup"] = str(found[0]) if found else None
         return st
+
+
+def restore(library: Path, chosen: Path | None = None) -> tuple[Path, Path | None]:
+    """Put a backup in place of the library's database (default: the newest), keeping the replaced one.
+    Waits for a run that is indexing the library; needs no working database (that is what it mends)."""
+    lock = FileLock(str(library / WRITE_LOCK))
+    try:
+        lock.acquire(timeout=5)
+    except Timeout as e:
+        from organizer.errors import LibraryError
+
+        raise LibraryError("Another organizer is indexing this library; stop it before restoring.",
+                           kind="busy") from e
+    try:
+        return backup.restore(library / DB_NAME, library, chosen)
+    finally:
+        lock.release()
+
+
+_handler: list[logging.Handler] = []
+
+
+def _log_to(path: Path) -> None:
+    """Details that would clutter a progress bar (decoder warnings, failures at close) go to a log file
+    in the library most recently opened, which rotates at 1 MB."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8",
+                                                       delay=True)
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.captureWarnings(True)
+    for name in ("py.warnings", "organizer"):
+        log = logging.getLogger(name)
+        for old in _handler:
+            log.removeHandler(old)
+        log.addHandler(handler)
+        log.propagate = False
+    for old in _handler:
+        old.close()
+    _handler[:] = [handler]

@@ -181,33 +181,34 @@ def test_cli_clusters_and_project(capsys, make_settings, tmp_path: Path, tiny_mo
 def test_schema_1_library_is_migrated(tmp_path: Path, make_settings) -> None:
     import sqlite3
 
-    from sqlalchemy import create_engine, text
-
-    from organizer.store.migrations import _to_1
+    from organizer.store import backup
+    from organizer.store.migrations import V1
 
     db = tmp_path / "lib" / "library.sqlite3"
     db.parent.mkdir()
-    eng = create_engine(f"sqlite:///{db}")
-    with eng.begin() as conn:
-        _to_1(conn)
-        # a genuine version-1 photos table had no landmark columns
-        for index in ("ix_photos_landmark", "ix_photos_landmark_head"):
-            conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
-        for column in ("landmark_head", "landmark", "landmark_p"):
-            conn.execute(text(f"ALTER TABLE photos DROP COLUMN {column}"))
-        conn.execute(text("INSERT INTO photos(hash, size, format, width, height, added_at) "
-                          "VALUES ('h', 1, 'JPEG', 1, 1, '2020-01-01')"))
-        conn.execute(text("INSERT INTO meta(key, value) VALUES ('schema_version', '1')"))
-    eng.dispose()
+    conn = sqlite3.connect(db)
+    for ddl in V1:  # the DDL version 1 was released with, frozen in the migrations
+        conn.execute(ddl)
+    conn.execute("INSERT INTO photos(hash, size, format, width, height, added_at) "
+                 "VALUES ('h', 1, 'JPEG', 1, 1, '2020-01-01')")
+    conn.execute("INSERT INTO paths(path, photo_id, size, mtime_ns) VALUES ('/p/a.jpg', 1, 1, 1)")
+    conn.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '1')")
+    conn.commit()
+    conn.close()
     from organizer.store.schema import SCHEMA_VERSION
 
     lib = Library(make_settings())
-    assert lib.store.get_meta("schema_version") == str(SCHEMA_VERSION) == "4"
+    assert lib.store.get_meta("schema_version") == str(SCHEMA_VERSION) == "5"
     names = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"clusters", "analysis_points", "analysis_runs", "photo_landmarks"} <= names
+    assert {"clusters", "analysis_points", "analysis_runs", "photo_landmarks", "labels"} <= names
     assert lib.store.stats()["photos"] == 1  # the photo it held is still there
     lib.store.set_landmarks([(1, "Eiffel Tower", 0.9, [("Eiffel_Tower", "Eiffel Tower", 0.9, None)])], "h")
     assert lib.store.landmark_counts() == [("Eiffel Tower", 1)]
+    # the library as it was before the upgrade is kept as a backup
+    made = backup.backups(db.parent)
+    assert len(made) == 1 and "before-schema-5" in made[0].name
+    old = sqlite3.connect(made[0])
+    assert old.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("1",)
 
 
 def test_a_cluster_takes_the_landmark_its_photos_share(lib: Library) -> None:

@@ -53,7 +53,7 @@ def test_moved_file_is_not_reanalysed(make_settings, photo_dir: Path) -> None:
     before = embeddings_count(lib)
     shutil.move(photo_dir / "coffee.jpg", photo_dir / "trip" / "coffee-moved.jpg")
     summary, _ = run(lib, photo_dir)
-    assert summary.new == 0 and summary.linked == 1 and summary.removed_paths == 1 and summary.removed_photos == 0
+    assert summary.new == 0 and summary.linked == 1 and summary.removed_paths == 1 and summary.missing_paths == 0
     assert set(lib.store.all_hashes()) == ids and embeddings_count(lib) == before
     assert str(photo_dir / "trip" / "coffee-moved.jpg") in lib.store.known_files()
 
@@ -78,21 +78,22 @@ def test_changed_file_is_analysed_anew_and_replaces_the_old_photo(make_settings,
     sample_image("camera").convert("RGB").save(target, quality=80)
     os.utime(target, ns=(1, 10**18))
     summary, _ = run(lib, photo_dir)
-    assert summary.new == 1 and summary.removed_photos == 0
+    assert summary.new == 1 and summary.missing_paths == 0
     new = set(lib.store.all_hashes())
     assert len(new) == 4 and len(new - old) == 1 and len(old - new) == 1  # the old version left
     assert lib.store.stats()["paths"] == 4
 
 
-def test_deleted_file_leaves_on_reindex_but_a_missing_folder_removes_nothing(make_settings, photo_dir: Path) -> None:
+def test_deleted_file_is_kept_as_missing_and_a_missing_folder_removes_nothing(make_settings, photo_dir: Path) -> None:
     lib = Library(make_settings())
     run(lib, photo_dir)
     (photo_dir / "astronaut.jpg").unlink()
     summary, _ = run(lib, photo_dir)
-    assert summary.removed_photos == 1 and lib.store.stats()["photos"] == 3
+    st = lib.store.stats()
+    assert summary.missing_paths == 1 and st["photos"] == 4 and st["missing_photos"] == 1
     _, events = run(lib, photo_dir / "does-not-exist", photo_dir)
     assert any("Not found" in getattr(e, "message", "") for e in events)
-    assert lib.store.stats()["photos"] == 3
+    assert lib.store.stats()["photos"] == 4
 
 
 def test_bad_files_are_recorded_and_the_run_goes_on(make_settings, photo_dir: Path) -> None:
@@ -164,27 +165,35 @@ def test_missing_only_root_is_a_clear_error(make_settings, tmp_path: Path) -> No
         run(lib, tmp_path / "nope")
 
 
-def test_a_failed_write_is_one_message_and_loses_nothing(make_settings, photo_dir: Path, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from sqlalchemy.exc import OperationalError
+def test_a_failed_write_is_one_message_and_loses_nothing(make_settings, photo_dir: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlalchemy import event
 
     from organizer.errors import LibraryError
 
     lib = Library(make_settings())
     run(lib, photo_dir / "trip", parts=False)
     (photo_dir / "more").mkdir()
-    noise_image(1).save(photo_dir / "more" / "n.jpg")
+    for i in range(12):
+        noise_image(i, (64 + i, 64)).save(photo_dir / "more" / f"n{i}.png")
 
-    def full(*_a: object, **_k: object) -> None:
-        raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+    # a real full disk: SQLite refuses to grow the database past its current size
+    pages = sqlite3.connect(lib.store.path).execute("PRAGMA page_count").fetchone()[0]
 
-    monkeypatch.setattr(lib.store, "add_photos", full)
-    with pytest.raises(LibraryError, match="disk is full.*Everything stored before"):
+    def cap(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+    event.listen(lib.store.engine, "connect", cap)
+    lib.store.engine.dispose()
+    with pytest.raises(LibraryError, match="is full.*Everything stored before is kept") as err:
         run(lib, photo_dir)
-    monkeypatch.undo()
-    assert lib.store.stats()["photos"] == 2  # what was indexed before is still there
-    summary, _ = run(lib, photo_dir)
-    assert summary.new == 3
+    assert err.value.kind == "full"
+    event.remove(lib.store.engine, "connect", cap)
+    lib.store.engine.dispose()
+    assert lib.check().ok and lib.store.stats()["photos"] >= 2  # what was indexed before is still there
+    run(lib, photo_dir)
+    assert lib.status()["photos"] == 4 + 12 and lib.status()["whole_pass_done"] == 16
 
 
 def test_a_damaged_database_is_a_clear_error(tmp_path: Path, make_settings) -> None:

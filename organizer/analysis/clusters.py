@@ -14,7 +14,8 @@ from organizer.models.clip import ClipModel
 from organizer.pipeline.events import Progress
 from organizer.resources import resource
 from organizer.settings import Settings
-from organizer.store.db import AnalysisStore, ClusterRow, Points, Store
+from organizer.store.analysis import AnalysisStore, ClusterRow, Points
+from organizer.store.db import Store
 
 UNCLUSTERED = "unclustered"
 

@@ -18,7 +18,8 @@ from organizer.errors import BadArgumentError
 from organizer.models.clip import ClipModel
 from organizer.pipeline.events import Progress
 from organizer.settings import Settings
-from organizer.store.db import AnalysisStore, Points, Store
+from organizer.store.analysis import AnalysisStore, Points
+from organizer.store.db import Store
 
 NEIGHBOURS = 5
 

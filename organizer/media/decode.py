@@ -61,6 +61,8 @@ def read_file(path: str, max_bytes: int) -> bytes:
         raise SkipError(SkipReason.UNREADABLE, "the file disappeared while indexing") from e
     except OSError as e:
         raise SkipError(SkipReason.UNREADABLE, e.strerror or str(e)) from e
+    except (ValueError, MemoryError) as e:  # an embedded NUL in the name; a file too big for memory
+        raise SkipError(SkipReason.UNREADABLE, f"{type(e).__name__}: {e}") from e
     if not data:
         raise SkipError(SkipReason.EMPTY, "zero bytes")
     if len(data) > max_bytes:
@@ -73,13 +75,37 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def load(path: str, max_bytes: int, max_pixels: int, min_side: int | None = None,
+         max_side: int | None = None) -> tuple[str, int, Decoded]:
+    """The one recipe for reading a photo: read the file, hash its bytes, decode it upright.
+    Returns (hash, size in bytes, decoded); every failure is a :class:`SkipError`."""
+    data = read_file(path, max_bytes)
+    return content_hash(data), len(data), decode(data, max_pixels, min_side=min_side, max_side=max_side)
+
+
 def decode(data: bytes, max_pixels: int, min_side: int | None = None, max_side: int | None = None) -> Decoded:
     """Decode ``data`` into an upright RGB image.
 
     ``min_side``: the caller needs at least this many pixels on the short side (JPEGs are then
     decoded at a reduced scale with ``draft()``, several times faster). ``max_side``: the image is
     scaled down so that its long side is at most this.
+
+    Whatever a decoder raises becomes a SkipError (Pillow's plugins raise NotImplementedError,
+    struct.error, KeyError and more on odd files), so one odd file never ends a run.
     """
+    try:
+        return _decode(data, max_pixels, min_side, max_side)
+    except SkipError:
+        raise
+    except MemoryError as e:
+        raise SkipError(SkipReason.TOO_LARGE, "not enough memory to decode it") from e
+    except NotImplementedError as e:
+        raise SkipError(SkipReason.UNSUPPORTED, f"the decoder does not support this file ({e or 'no detail'})") from e
+    except Exception as e:  # noqa: BLE001 - any decoder failure is a skip with its detail
+        raise SkipError(SkipReason.TRUNCATED, f"decoder error {type(e).__name__}: {e}") from e
+
+
+def _decode(data: bytes, max_pixels: int, min_side: int | None, max_side: int | None) -> Decoded:
     try:
         im = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as e:

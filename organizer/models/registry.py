@@ -60,7 +60,15 @@ class ModelSet:
         d, o = self.settings.detection, self.settings.ocr
         det = f"{self.detector.key}/{d.score_threshold}/{d.min_area}/{d.max_area}/{d.max_parts}" if d.enabled else "-"
         ocr = f"{self.ocr.key}/{o.min_confidence}" if o.enabled else "-"
+        if o.enabled and (o.gate, o.gate_margin) != ("clip", -0.01):
+            # which photos OCR ran on decides the text found: another gate is another result
+            ocr += f"/gate={o.gate}" + (f":{o.gate_margin}" if o.gate == "clip" else "")
         return f"{self.clip.key}|{det}|{ocr}"
+
+    def landmarks_key(self) -> str:
+        """Everything a photo's landmark label depends on; when it changes, photos are labelled again."""
+        lm = self.settings.landmarks
+        return f"{self.landmark_head.key}|{lm.threshold}|{lm.max_km}|{lm.top_k}"
 
 
 def _looks_like_path(spec: str) -> bool:

@@ -47,8 +47,11 @@ class Summary:
     linked: int = 0  # moved, copied or duplicate files pointed at photos already stored
     unchanged: int = 0
     skipped: int = 0
-    removed_paths: int = 0
-    removed_photos: int = 0
+    removed_paths: int = 0  # paths of files moved or renamed (their photo is found under another path)
+    missing_paths: int = 0  # files not found; their photos stay, shown as missing
+    restored: int = 0  # missing files found again
+    offline: list[str] = field(default_factory=list)  # roots not found, empty or unlistable: nothing marked
+    failed: int = 0  # photos a pass could not read (recorded, not retried until the file is seen again)
     reembedded: int = 0
     parts_done: int = 0
     parts_found: int = 0

@@ -3,20 +3,19 @@ at once), then find and embed its parts. Both passes resume where a killed run s
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 from PIL import Image
-from sqlalchemy.exc import SQLAlchemyError
 
-from organizer.errors import BadArgumentError, LibraryError
+from organizer.errors import BadArgumentError
 from organizer.landmarks.labeller import label_photos
-from organizer.media.decode import Decoded, SkipError, content_hash, decode, read_file
-from organizer.media.scan import FileEntry, normalise, walk
+from organizer.media.decode import Decoded, SkipError, SkipReason, content_hash, decode, load, read_file
+from organizer.media.scan import FileEntry, ScanProblem, resolve, walk
 from organizer.models.clip import prepare
 from organizer.models.registry import ModelSet
 from organizer.parts import Modality, PartType
@@ -24,9 +23,12 @@ from organizer.pipeline.events import Event, Meter, Notice, Progress, Skipped, S
 from organizer.pipeline.lookahead import bounded_map
 from organizer.pipeline.ocr_gate import OcrGate
 from organizer.settings import Settings
+from organizer.store.db import TRANSIENT_REASONS as TRANSIENT
 from organizer.store.db import FileRef, NewPart, NewPhoto, PhotoInfo, Store
+from organizer.store.paths import display
 
 T = TypeVar("T")
+PENDING = "pending_roots"  # meta key: roots whose scan has not finished (`index` with no paths resumes them)
 
 
 @dataclass(slots=True)
@@ -49,10 +51,19 @@ class Indexer:
     # ---- the whole run ------------------------------------------------------------------------
 
     def run(self, roots: Sequence[str | os.PathLike[str]], parts: bool = True) -> Iterator[Event]:
-        """Index ``roots`` (folders or files). A generator: stop iterating to cancel."""
+        """Index ``roots`` (folders or files); none: finish what an interrupted run left, scan included.
+        A generator: stop iterating to cancel."""
         summary = Summary()
-        if roots:
-            yield from self.scan_and_store(roots, summary)
+        wanted = [resolve(r) for r in roots]
+        pending = self.pending_roots()
+        if wanted:
+            self._set_pending(sorted(set(pending) | set(wanted)))
+        elif pending:
+            yield Notice("Resuming the scan of " + ", ".join(display(p) for p in pending) + ".")
+            wanted = pending
+        if wanted:
+            yield from self.scan_and_store(wanted, summary, explicit=bool(roots))
+            self._set_pending([p for p in self.pending_roots() if p not in wanted])
         yield from self.reembed(summary)
         if self.settings.landmarks.enabled:
             yield from self.landmark_pass(summary)
@@ -60,44 +71,88 @@ class Indexer:
             yield from self.parts_pass(summary)
         yield summary
 
+    # ---- roots a run has not finished scanning ------------------------------------------------
+
+    def pending_roots(self) -> list[str]:
+        try:
+            roots = json.loads(self.store.get_meta(PENDING, "[]") or "[]")
+        except ValueError:
+            return []
+        return [r for r in roots if isinstance(r, str)] if isinstance(roots, list) else []
+
+    def _set_pending(self, roots: list[str]) -> None:
+        self.store.set_meta(PENDING, json.dumps(roots))
+
     # ---- scan + first pass --------------------------------------------------------------------
 
-    def scan_and_store(self, roots: Sequence[str | os.PathLike[str]], summary: Summary) -> Iterator[Event]:
-        wanted = [normalise(r) for r in roots]
-        existing = [r for r in wanted if os.path.exists(r)]
-        for r in wanted:
+    def scan_and_store(self, roots: Sequence[str], summary: Summary, explicit: bool = True) -> Iterator[Event]:
+        existing = [r for r in roots if os.path.exists(r)]
+        for r in roots:
             if r not in existing:
-                yield Notice(f"Not found: {r} (nothing indexed from it was removed; "
-                             "use `organizer forget` to drop it from the library)")
+                summary.offline.append(r)
+                yield Notice(f"Not found: {display(r)} (an unplugged drive or a moved folder?). Its photos stay "
+                             "in the library, shown as missing until it is back.")
         if not existing:
-            if wanted:
-                raise BadArgumentError("None of the given folders or files exist: " + ", ".join(wanted))
+            if explicit:
+                raise BadArgumentError("None of the given folders or files exist: " + ", ".join(map(display, roots)))
             return
         meter = Meter("scan", 0)
         known = self.store.known_files(existing)
-        skipped = self.store.skipped_files()
+        skipped = self.store.skipped_files(existing)
         entries: list[FileEntry] = []
         seen: set[str] = set()
-        for e in walk(existing, exclude=[str(self.store.folder)]):
+        problems: list[ScanProblem] = []
+        per_root = dict.fromkeys(existing, 0)
+        for e in walk(existing, exclude=[str(self.store.folder)], on_problem=problems.append):
             seen.add(e.path)
             summary.scanned += 1
-            k = known.get(e.path)
-            if k is not None and (k[1], k[2]) == (e.size, e.mtime_ns) or k is None and skipped.get(e.path) == (e.size, e.mtime_ns):
+            for r in per_root:
+                if _under(e.path, r):
+                    per_root[r] += 1
+            k, sk = known.get(e.path), skipped.get(e.path)
+            if sk is not None and (sk.size, sk.mtime_ns) == (e.size, e.mtime_ns) and sk.reason not in TRANSIENT:
+                summary.unchanged += 1  # the same file that could not be read last time
+            elif k is not None and (k.size, k.mtime_ns) == (e.size, e.mtime_ns) and sk is None:
                 summary.unchanged += 1
             else:
                 entries.append(e)
             if summary.scanned % 500 == 0:
                 yield Progress("scan", summary.scanned, 0, e.path, summary.scanned / max(meter.elapsed, 1e-9))
-        gone = [p for p in known if p not in seen]
-        gone += [p for p in skipped if p not in seen and any(_under(p, r) for r in existing)]
+        # Places the walk could not look into: what the library holds there is not "gone".
+        blind = [p.path for p in problems if p.what == "folder"]
+        for r, n in per_root.items():
+            if n == 0 and os.path.isdir(r) and any(_under(p, r) for p in known) and r not in blind:
+                blind.append(r)  # an empty mount point where a drive was
+        for r in blind:
+            if any(_under(p, r) for p in known):
+                summary.offline.append(r)
+                yield Notice(f"Offline: {display(r)} is empty or cannot be listed, but the library holds photos "
+                             "from it; they stay, shown as missing until it can be read again.")
+            elif r not in existing:
+                yield Notice(f"Could not list {display(r)}: " + next(p.detail for p in problems if p.path == r))
+        file_problems = [p for p in problems if p.what == "file"]
         summary.seconds["scan"] = meter.elapsed
         yield Progress("scan", summary.scanned, summary.scanned, None, summary.scanned / max(meter.elapsed, 1e-9), 0)
+        back = [p for p, k in known.items() if k.missing and p in seen]
+        if back:
+            summary.restored += self.store.mark_present(back)
         if entries:
             yield from self._store_new(entries, summary)
-        if gone:  # after the new paths, so that a moved photo keeps its analysis
-            with _writing():
-                summary.removed_photos += self.store.remove_paths(gone)
-            summary.removed_paths += len(gone)
+        if file_problems:
+            self.store.record_skips([(FileRef(p.path, 0, 0), SkipReason.UNREADABLE.value, p.detail)
+                                     for p in file_problems])
+            for p in file_problems:
+                summary.skipped += 1
+                yield Skipped(p.path, SkipReason.UNREADABLE.value, p.detail)
+        looked = [p for p in known if p not in seen and not any(_under(p, b) for b in blind)]
+        looked = [p for p in looked if not any(fp.path == p for fp in file_problems)]
+        if looked:  # after the new paths, so that a moved photo keeps its analysis
+            missing, moved = self.store.mark_missing(looked)
+            summary.missing_paths += missing
+            summary.removed_paths += moved
+        gone_skips = [p for p in skipped if p not in seen and not any(_under(p, b) for b in blind)]
+        if gone_skips:
+            self.store.forget_skips(gone_skips)
 
     def _store_new(self, entries: list[FileEntry], summary: Summary) -> Iterator[Event]:
         clip = self.models.clip
@@ -116,6 +171,8 @@ class Indexer:
                 return _Read(hash=h, pixels=prepare(d.image, size, "crop"), info=_info(h, len(data), d))
             except SkipError as err:
                 return _Read(error=err)
+            except Exception as err:  # noqa: BLE001 - one odd file never ends a run
+                return _Read(error=SkipError(SkipReason.TRUNCATED, f"{type(err).__name__}: {err}"))
 
         meter = Meter("whole", len(entries))
         batch: list[tuple[FileEntry, _Read]] = []
@@ -131,13 +188,12 @@ class Indexer:
                 for (_, r), vec in zip(batch, vectors, strict=True):
                     pending[r.hash].whole.vector = vec  # type: ignore[index]
             photos = list(pending.values())
-            with _writing():
-                ids = self.store.add_photos(photos, clip.key) if photos else []
-                if links:
-                    by_hash = self.store.photo_for_hash({h for _, h in links})
-                    self.store.link_files([(f, by_hash[h]) for f, h in links if h in by_hash])
-                if skips:
-                    self.store.record_skips(skips)
+            ids = self.store.add_photos(photos, clip.key) if photos else []
+            if links:
+                by_hash = self.store.photo_for_hash({h for _, h in links})
+                self.store.link_files([(f, by_hash[h]) for f, h in links if h in by_hash])
+            if skips:
+                self.store.record_skips(skips)
             known_hashes.update(pending)
             summary.new += len(photos)
             summary.linked += len(links) + sum(len(p.extra_files) for p in photos)
@@ -179,20 +235,23 @@ class Indexer:
 
         def work(item: tuple[int, int, str]) -> np.ndarray | None:
             try:
-                d = decode(read_file(item[2], dec.max_file_bytes), dec.max_pixels, min_side=size)
+                _, _, d = load(item[2], dec.max_file_bytes, dec.max_pixels, min_side=size)
                 return prepare(d.image, size, "crop")
-            except SkipError:
+            except Exception:  # noqa: BLE001 - recorded as failed for this model, retried when seen again
                 return None
 
         rows: list[tuple[int, np.ndarray]] = []
         for chunk in _chunks(bounded_map(work, todo, self.settings.embed.workers, self.settings.embed.batch_size * 2),
                              self.settings.embed.batch_size):
             ok = [(item, px) for item, px in chunk if px is not None]
+            failed = [item[0] for item, px in chunk if px is None]
+            if failed:
+                self.store.mark_failed(failed, whole=clip.key)
+                summary.failed += len(failed)
             if ok:
                 vecs = clip.embed_pixels(np.stack([px for _, px in ok]))
                 rows = [(item[1], v) for (item, _), v in zip(ok, vecs, strict=True)]
-                with _writing():
-                    self.store.set_whole_vectors(rows, clip.key)
+                self.store.set_whole_vectors(rows, clip.key)
                 summary.reembedded += len(rows)
                 yield Stored("whole", [item[0] for item, _ in ok])
             yield meter.step(len(chunk), chunk[-1][0][2])
@@ -201,8 +260,8 @@ class Indexer:
 
     def landmark_pass(self, summary: Summary) -> Iterator[Event]:
         head = self.models.landmark_head
-        key, clip_key = head.key, self.models.clip.key
-        total = self.store.count_needing_landmarks(key)
+        key, clip_key = self.models.landmarks_key(), self.models.clip.key
+        total = self.store.count_needing_landmarks(key, clip_key)
         if not total:
             return
         lm = self.settings.landmarks
@@ -214,8 +273,7 @@ class Indexer:
             ids = rows.photo_ids.tolist()
             labels = label_photos(head, rows.matrix.astype(np.float32), ids, self.store.gps(ids), lm.threshold,
                                   lm.max_km, lm.top_k)
-            with _writing():
-                self.store.set_landmarks(labels, key)
+            self.store.set_landmarks(labels, key)
             summary.landmarks += sum(1 for _, name, _, _ in labels if name)
             yield meter.step(len(ids))
         summary.seconds["landmarks"] = meter.elapsed
@@ -241,13 +299,17 @@ class Indexer:
 
         def work(item: tuple[int, str]) -> Image.Image | None:
             try:
-                return decode(read_file(item[1], dec.max_file_bytes), dec.max_pixels, max_side=canvas).image
-            except SkipError:
-                return None  # the next scan of its folder records why
+                return load(item[1], dec.max_file_bytes, dec.max_pixels, max_side=canvas)[2].image
+            except Exception:  # noqa: BLE001 - recorded as failed for this key, retried when seen again
+                return None
 
         group = 4  # photos through the detector together
         for chunk in _chunks(bounded_map(work, todo, self.settings.embed.workers, ahead=group * 2), group):
             live = [(pid, im) for (pid, _), im in chunk if im is not None]
+            failed = [pid for (pid, _), im in chunk if im is None]
+            if failed:
+                self.store.mark_failed(failed, parts=key)
+                summary.failed += len(failed)
             images = [im for _, im in live]
             dets = detector.detect([_fit(im, det.canvas) for im in images]) if detector else [[] for _ in live]
             results: list[list[NewPart]] = []
@@ -275,13 +337,12 @@ class Indexer:
                 for p, v in zip(texts, clip.embed_texts([p.text or "" for p in texts]), strict=True):
                     p.vector = v
             done = []
-            with _writing():
-                for (pid, _), parts in zip(live, results, strict=True):
-                    parts.sort(key=lambda p: p.type != PartType.TEXT.value)
-                    if self.store.replace_parts(pid, parts, clip.key, key):
-                        done.append(pid)
-                        summary.parts_found += sum(p.type != PartType.TEXT.value for p in parts)
-                        summary.text_found += sum(p.type == PartType.TEXT.value for p in parts)
+            for (pid, _), parts in zip(live, results, strict=True):
+                parts.sort(key=lambda p: p.type != PartType.TEXT.value)
+                if self.store.replace_parts(pid, parts, clip.key, key):
+                    done.append(pid)
+                    summary.parts_found += sum(p.type != PartType.TEXT.value for p in parts)
+                    summary.text_found += sum(p.type == PartType.TEXT.value for p in parts)
             summary.parts_done += len(done)
             if done:
                 yield Stored("parts", done)
@@ -326,15 +387,3 @@ def _chunks(it: Iterator[T], n: int) -> Iterator[list[T]]:
             chunk = []
     if chunk:
         yield chunk
-
-
-@contextmanager
-def _writing() -> Iterator[None]:
-    """Turn a failed write (full disk, locked or damaged database) into one clear message."""
-    try:
-        yield
-    except SQLAlchemyError as e:
-        orig = getattr(e, "orig", e)
-        raise LibraryError(f"Could not write to the library database: {orig}. Everything stored before "
-                           "this point is kept; free some space or fix the problem and run the command again.") from e
-

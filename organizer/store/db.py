@@ -1,27 +1,61 @@
-"""The Store: every read and write of the library database goes through here."""
+"""The Store: every read and write of the library database goes through here.
+
+Every database error leaves as a :class:`LibraryError` with one line saying what happened (full disk,
+read-only library, damaged database, busy) and a :class:`LibraryError.kind` the shells phrase their
+advice from; nothing above the store sees SQLAlchemy's exceptions.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import quote
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, delete, event, func, select, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from filelock import FileLock, Timeout
+from sqlalchemy import (
+    Engine,
+    String,
+    create_engine,
+    delete,
+    event,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from organizer.errors import LibraryError
-from organizer.store.migrations import migrate
+from organizer.store import backup
+from organizer.store.migrations import current_version, migrate
+from organizer.store.paths import display, to_db
+from organizer.store.records import (
+    CheckReport,
+    FileRef,
+    KnownFile,
+    NewPart,
+    NewPhoto,
+    PartRow,
+    PhotoInfo,
+    SkipRecord,
+    VectorRows,
+)
 from organizer.store.schema import (
-    AnalysisPoint,
-    AnalysisRun,
-    Cluster,
+    SCHEMA_VERSION,
     Embedding,
+    LabelMember,
     Meta,
     Part,
     Photo,
@@ -30,109 +64,246 @@ from organizer.store.schema import (
     Skipped,
 )
 
+__all__ = ["DB_NAME", "FileRef", "NewPart", "NewPhoto", "PartRow", "PhotoInfo", "Store", "VectorRows",
+           "chunked", "path_words"]
+
 DB_NAME = "library.sqlite3"
+MARKER = "library.json"  # beside the database: what it held when last closed (a lost -wal file shows)
+CHUNK = 500  # ids per IN (...) clause
+T = TypeVar("T")
+
+# Reasons whose files are retried at every scan even when unchanged (a vanished drive, an I/O error).
+TRANSIENT_REASONS = frozenset({"unreadable"})
 
 
-@dataclass(slots=True)
-class FileRef:
-    """A file on disk as the store records it."""
-
-    path: str
-    size: int
-    mtime_ns: int
-
-
-@dataclass(slots=True)
-class PhotoInfo:
-    hash: str
-    size: int
-    format: str
-    width: int
-    height: int
-    taken_at: datetime | None = None
-    camera_make: str | None = None
-    camera_model: str | None = None
-    gps_lat: float | None = None
-    gps_lon: float | None = None
-
-
-@dataclass(slots=True)
-class NewPart:
-    type: str
-    vector: np.ndarray  # float32, L2-normalised
-    modality: str
-    box: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
-    confidence: float | None = None
-    label: str | None = None
-    text: str | None = None
-
-
-@dataclass(slots=True)
-class NewPhoto:
-    file: FileRef
-    info: PhotoInfo
-    whole: NewPart
-    extra_files: list[FileRef] = field(default_factory=list)  # same bytes under other paths
-
-
-@dataclass(slots=True)
-class VectorRows:
-    embedding_ids: np.ndarray  # int64
-    part_ids: np.ndarray  # int64
-    photo_ids: np.ndarray  # int64
-    types: list[str]
-    modalities: list[str]
-    matrix: np.ndarray  # float16 (n, dim)
-
-
-@dataclass(slots=True)
-class PartRow:
-    id: int
-    photo_id: int
-    type: str
-    box: tuple[float, float, float, float]
-    confidence: float | None
-    label: str | None
-    text: str | None
+def chunked(items: Iterable[T], n: int = CHUNK) -> Iterator[list[T]]:
+    """Lists of at most ``n`` items (for SQL IN clauses)."""
+    chunk: list[T] = []
+    for x in items:
+        chunk.append(x)
+        if len(chunk) >= n:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class Store:
-    def __init__(self, library: str | os.PathLike[str]) -> None:
+    def __init__(self, library: str | os.PathLike[str], read_only: bool = False) -> None:
         self.folder = Path(library)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise LibraryError(f"Cannot create the library folder {self.folder}: {e.strerror or e}") from e
         self.path = self.folder / DB_NAME
+        self.read_only = read_only
+        self._checked = False
+        if not read_only:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise LibraryError(f"Cannot create the library folder {self.folder}: {e.strerror or e}",
+                                   kind="folder") from e
+        elif not self.path.is_file():
+            raise LibraryError(f"There is no library at {self.folder}.", kind="folder")
+        url = f"sqlite:///{self.path}"
+        connect_args: dict[str, Any] = {"timeout": 30, "check_same_thread": False}
+        if read_only:  # a library on read-only media: SQLite opens it with mode=ro
+            url = "sqlite:///file:" + quote(str(self.path)) + "?mode=ro&uri=true"
         # Connections are pooled and may serve any thread (the window reads while a worker writes; WAL).
-        self.engine: Engine = create_engine(f"sqlite:///{self.path}",
-                                            connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(self.engine, "connect", _pragmas)
+        self.engine: Engine = create_engine(url, connect_args=connect_args)
+        event.listen(self.engine, "connect", _pragmas_ro if read_only else _pragmas)
+        self._open()
+
+    # ---- opening, migrating, closing ----------------------------------------------------------
+
+    def _open(self) -> None:
+        marker = self._marker()
         try:
-            with self.engine.begin() as conn:
-                migrate(conn)
-        except OperationalError as e:
-            raise LibraryError(f"Cannot open the library database {self.path}: {e.orig}") from e
-        except sqlite3.DatabaseError as e:  # pragma: no cover - wrapped by SQLAlchemy in practice
-            raise LibraryError(f"The library database {self.path} is damaged: {e}") from e
-        except SQLAlchemyError as e:
-            raise LibraryError(f"The library database {self.path} cannot be used: {e}") from e
+            with self.engine.connect() as conn:
+                version = current_version(conn)
+            if version == 0 and marker.get("photos", 0) > 0:
+                last = backup.newest(self.folder)
+                raise LibraryError(
+                    f"The library database {self.path} has lost its contents: it held {marker['photos']} photos "
+                    "when last closed (was its -wal file deleted after a crash?). Nothing was changed."
+                    + (f" Newest backup: {last}." if last else " There is no backup."),
+                    kind="damaged", backup=last)
+            if version < SCHEMA_VERSION and not self.read_only:
+                with _lock(self.folder / "schema.lock", "the library is being upgraded by another organizer"):
+                    with self.engine.connect() as conn:
+                        version = current_version(conn)
+                    if 0 < version < SCHEMA_VERSION:
+                        backup.make(self.path, self.folder, f"before-schema-{SCHEMA_VERSION}")
+                    with self.engine.begin() as conn:
+                        migrate(conn)
+            elif version != SCHEMA_VERSION:
+                with self.engine.connect() as conn:
+                    migrate(conn, upto=version)  # only checks that this version is known
+                if version < SCHEMA_VERSION:
+                    raise LibraryError(f"The library at {self.folder} is read-only and needs an upgrade "
+                                       f"(schema {version} to {SCHEMA_VERSION}); open it once where it can be "
+                                       "written.", kind="read-only")
+        except LibraryError:
+            self.engine.dispose()
+            raise
+        except (SQLAlchemyError, sqlite3.Error, OSError) as e:
+            self.engine.dispose()
+            raise self.translate(e, "open") from e
 
     def close(self) -> None:
+        if not self.read_only:
+            try:
+                with self.engine.connect() as conn:
+                    photos = conn.execute(select(func.count(Photo.id))).scalar_one()
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._write_marker(photos)
+            except (SQLAlchemyError, sqlite3.Error, OSError):
+                pass  # closing never fails; the next open checks again
         self.engine.dispose()
+
+    def _marker(self) -> dict[str, Any]:
+        try:
+            data = json.loads((self.folder / MARKER).read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _write_marker(self, photos: int) -> None:
+        target = self.folder / MARKER
+        tmp = target.with_name(MARKER + ".tmp")
+        tmp.write_text(json.dumps({"schema": SCHEMA_VERSION, "photos": photos,
+                                   "closed_at": datetime.now().isoformat(timespec="seconds")}), encoding="utf-8")
+        os.replace(tmp, target)
+
+    # ---- sessions and errors ------------------------------------------------------------------
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; database errors become LibraryError."""
+        try:
+            with self.session() as s:
+                yield s
+        except LibraryError:
+            raise
+        except (SQLAlchemyError, sqlite3.Error) as e:
+            raise self.translate(e, "read") from e
+
+    @contextmanager
+    def tx(self) -> Iterator[Session]:
+        """One write transaction: all of it is stored or none. Refused on a database that fails its
+        quick check (once per process), so a damaged library is never written further."""
+        if not self._checked:
+            self.quick_check()
+        try:
+            with self.session() as s, s.begin():
+                yield s
+        except LibraryError:
+            raise
+        except (SQLAlchemyError, sqlite3.Error) as e:
+            raise self.translate(e, "write") from e
+
+    def quick_check(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check")]
+        except (SQLAlchemyError, sqlite3.Error) as e:
+            raise self.translate(e, "read") from e
+        if rows != ["ok"]:
+            last = backup.newest(self.folder)
+            raise LibraryError(f"The library database {self.path} is damaged ({rows[0]}); nothing was written."
+                               + (f" Newest backup: {last}." if last else " There is no backup."),
+                               kind="damaged", backup=last)
+        self._checked = True
+
+    def translate(self, e: BaseException, doing: str) -> LibraryError:
+        """One line for a database error: what happened, and everything stored before is kept."""
+        orig = getattr(e, "orig", None) or e
+        msg = str(orig).lower()
+        code = getattr(orig, "sqlite_errorname", "") or ""
+        last = backup.newest(self.folder) if self.folder.is_dir() else None
+        if "full" in msg or code == "SQLITE_FULL" or (isinstance(orig, OSError) and orig.errno == 28):
+            return LibraryError(f"The disk holding the library ({self.folder}) is full; nothing more could be "
+                                "written. Everything stored before is kept.", kind="full")
+        if "readonly" in msg or "read-only" in msg or code.startswith("SQLITE_READONLY"):
+            return LibraryError(f"The library ({self.folder}) is read-only; nothing could be written.",
+                                kind="read-only")
+        if "locked" in msg or "busy" in msg:
+            return LibraryError(f"The library ({self.folder}) is busy: another program kept it locked for "
+                                "30 s. Everything stored before is kept.", kind="busy")
+        if "unable to open" in msg or isinstance(orig, OSError):
+            return LibraryError(f"Cannot open the library database {self.path}: {orig}.", kind="folder")
+        if ("malformed" in msg or "not a database" in msg or "corrupt" in msg
+                or isinstance(orig, sqlite3.DatabaseError) and not isinstance(orig, sqlite3.OperationalError)
+                and not isinstance(orig, sqlite3.IntegrityError)):
+            return LibraryError(f"The library database {self.path} is damaged ({orig}); nothing was changed."
+                                + (f" Newest backup: {last}." if last else " There is no backup."),
+                                kind="damaged", backup=last)
+        verb = {"open": "open", "read": "read", "write": "write to"}.get(doing, doing)
+        return LibraryError(f"Could not {verb} the library database {self.path}: {orig}. "
+                            "Everything stored before is kept.", kind="other")
+
+    # ---- backups and checks -------------------------------------------------------------------
+
+    def backup(self, reason: str) -> Path:
+        try:
+            return backup.make(self.path, self.folder, reason)
+        except (sqlite3.Error, OSError) as e:
+            raise self.translate(e, "back up") from e
+
+    def maybe_backup(self, max_age: timedelta = timedelta(days=1)) -> Path | None:
+        """Back up when the user's curation (labels) changed since the newest backup, at most once per ``max_age``."""
+        changed = self.get_meta("curation_changed_at")
+        if not changed:
+            return None
+        last = backup.newest(self.folder)
+        if last is not None:
+            made = datetime.fromtimestamp(last.stat().st_mtime)
+            if made >= datetime.fromisoformat(changed) or datetime.now() - made < max_age:
+                return None
+        return self.backup("daily")
+
+    def check(self) -> CheckReport:
+        rep = CheckReport()
+        with self.read() as s:
+            conn = s.connection()
+            rep.integrity = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check") if r[0] != "ok"]
+            rep.foreign_keys = [f"{t} row {rowid} points at a missing {parent} row"
+                                for t, rowid, parent, _ in conn.exec_driver_sql("PRAGMA foreign_key_check")]
+            no_whole = s.execute(select(func.count(Photo.id)).where(
+                Photo.id.not_in(select(Part.photo_id).where(Part.type == "whole")))).scalar_one()
+            if no_whole:
+                rep.consistency.append(f"{no_whole} photos have no whole-photo part")
+            no_path = s.execute(select(func.count(Photo.id)).where(
+                Photo.id.not_in(select(PhotoPath.photo_id)))).scalar_one()
+            if no_path:
+                rep.consistency.append(f"{no_path} photos have no file path")
+            bare = s.execute(select(func.count(Part.id)).where(
+                Part.id.not_in(select(Embedding.part_id)))).scalar_one()
+            if bare:
+                rep.consistency.append(f"{bare} parts have no vector")
+            dims = s.execute(select(Embedding.model, func.length(Embedding.vector)).group_by(
+                Embedding.model, func.length(Embedding.vector))).all()
+            by_model: dict[str, int] = {}
+            for m, _ in dims:
+                by_model[m] = by_model.get(m, 0) + 1
+            for m, n in by_model.items():
+                if n > 1:
+                    rep.consistency.append(f"vectors of model {m} have {n} different lengths")
+            words = s.execute(text("SELECT count(*) FROM photo_words WHERE rowid NOT IN (SELECT id FROM photos)"))
+            stale = words.scalar_one()
+            if stale:
+                rep.consistency.append(f"{stale} keyword rows belong to no photo")
+        return rep
+
     # ---- meta ---------------------------------------------------------------------------------
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
-        with self.session() as s:
+        with self.read() as s:
             row = s.get(Meta, key)
             return row.value if row else default
 
     def set_meta(self, key: str, value: str) -> None:
-        with self.session() as s, s.begin():
+        with self.tx() as s:
             s.merge(Meta(key=key, value=value))
 
     def generation(self) -> int:
@@ -146,83 +317,147 @@ class Store:
         else:
             row.value = str(int(row.value) + 1)
 
+    @staticmethod
+    def note_curation(s: Session) -> None:
+        """Record that the user's own work (labels) changed: the next close makes a backup (at most daily)."""
+        s.merge(Meta(key="curation_changed_at", value=datetime.now().isoformat()))
+
     # ---- files --------------------------------------------------------------------------------
 
-    def known_files(self, under: Sequence[str] | None = None) -> dict[str, tuple[int, int, int]]:
-        """path -> (photo_id, size, mtime_ns), optionally only under some folders or files."""
-        stmt = select(PhotoPath.path, PhotoPath.photo_id, PhotoPath.size, PhotoPath.mtime_ns)
-        with self.session() as s:
-            rows = s.execute(stmt).all()
-        out = {r[0]: (r[1], r[2], r[3]) for r in rows}
+    def known_files(self, under: Sequence[str] | None = None) -> dict[str, KnownFile]:
+        """path -> what the library knows of it, optionally only at or under some folders or files."""
+        stmt = select(PhotoPath.path, PhotoPath.photo_id, PhotoPath.size, PhotoPath.mtime_ns, PhotoPath.missing_since)
         if under is not None:
-            out = {p: v for p, v in out.items() if any(_is_under(p, u) for u in under)}
-        return out
+            stmt = stmt.where(_under_any(PhotoPath.path, under))
+        with self.read() as s:
+            return {r[0]: KnownFile(r[1], r[2], r[3], r[4] is not None) for r in s.execute(stmt)}
 
-    def skipped_files(self) -> dict[str, tuple[int, int]]:
-        with self.session() as s:
-            return {r[0]: (r[1], r[2]) for r in s.execute(select(Skipped.path, Skipped.size, Skipped.mtime_ns))}
+    def skipped_files(self, under: Sequence[str] | None = None) -> dict[str, SkipRecord]:
+        stmt = select(Skipped.path, Skipped.size, Skipped.mtime_ns, Skipped.reason)
+        if under is not None:
+            stmt = stmt.where(_under_any(Skipped.path, under))
+        with self.read() as s:
+            return {r[0]: SkipRecord(r[1], r[2], r[3]) for r in s.execute(stmt)}
 
     def photo_for_hash(self, hashes: Iterable[str]) -> dict[str, int]:
-        hashes = list(hashes)
         out: dict[str, int] = {}
-        with self.session() as s:
-            for i in range(0, len(hashes), 500):
-                chunk = hashes[i : i + 500]
+        with self.read() as s:
+            for chunk in chunked(hashes):
                 out.update({h: pid for h, pid in s.execute(select(Photo.hash, Photo.id).where(Photo.hash.in_(chunk)))})
         return out
 
     def all_hashes(self) -> set[str]:
-        with self.session() as s:
+        with self.read() as s:
             return set(s.execute(select(Photo.hash)).scalars())
 
     def add_photos(self, photos: Sequence[NewPhoto], model: str) -> list[int]:
-        """Store new photos with their whole-photo embedding: each whole, all in one transaction."""
+        """Store new photos with their whole-photo embedding: each whole, all in one transaction. A photo
+        another writer stored meanwhile (same bytes) is linked to, not stored twice."""
         ids = []
-        with self.session() as s, s.begin():
+        with self.tx() as s:
             for p in photos:
-                photo = Photo(**_asdict(p.info))
-                s.add(photo)
-                s.flush()
-                self._add_parts(s, photo.id, [p.whole], model)
+                existing = s.execute(select(Photo.id).where(Photo.hash == p.info.hash)).scalar_one_or_none()
+                if existing is None:
+                    photo = Photo(**asdict(p.info))
+                    s.add(photo)
+                    s.flush()
+                    self._add_parts(s, photo.id, [p.whole], model)
+                    pid = photo.id
+                else:
+                    pid = existing
                 for f in [p.file, *p.extra_files]:
-                    self._link(s, f, photo.id)
-                self._refresh_words(s, photo.id)
-                ids.append(photo.id)
+                    self._link(s, f, pid)
+                self._refresh_words(s, pid)
+                ids.append(pid)
         return ids
 
     def link_files(self, links: Sequence[tuple[FileRef, int]]) -> None:
         """Point paths at photos already stored (moved, copied or touched files)."""
-        with self.session() as s, s.begin():
+        with self.tx() as s:
             touched: set[int] = set()
             for f, photo_id in links:
                 touched |= self._link(s, f, photo_id)
             for pid in touched:
-                self._refresh_words(s, pid)
+                if s.get(Photo, pid) is not None:
+                    self._refresh_words(s, pid)
 
     def record_skips(self, skips: Sequence[tuple[FileRef, str, str]]) -> None:
-        """Record unreadable files; a path that held a photo before no longer does."""
-        with self.session() as s, s.begin():
+        """Record files that could not be read. A path that shows a photo keeps showing it: one failed
+        read (a file half copied, a flaky drive) never drops a photo, its analysis or its labels."""
+        with self.tx() as s:
             for f, reason, detail in skips:
-                self._unlink_paths(s, [f.path])
                 s.merge(Skipped(path=f.path, reason=reason, detail=detail, size=f.size, mtime_ns=f.mtime_ns,
                                 at=datetime.now()))
 
-    def remove_paths(self, paths: Sequence[str]) -> int:
-        """Forget paths (and skip records); returns how many photos left the library."""
-        with self.session() as s, s.begin():
-            removed = self._unlink_paths(s, paths)
-            for i in range(0, len(paths), 500):
-                s.execute(delete(Skipped).where(Skipped.path.in_(paths[i : i + 500])))
-        return removed
+    def mark_missing(self, paths: Sequence[str], when: datetime | None = None) -> tuple[int, int]:
+        """Paths a scan did not find. A path whose photo is still found elsewhere (a moved or renamed
+        file) is dropped: nothing is lost. Any other is kept as missing, with its photo, analysis and
+        labels, until it is found again or pruned. Returns (newly missing, dropped)."""
+        when = when or datetime.now()
+        missing = dropped = 0
+        with self.tx() as s:
+            present = select(PhotoPath.photo_id).where(PhotoPath.missing_since.is_(None))
+            for chunk in chunked(paths):
+                s.execute(update(PhotoPath).where(PhotoPath.path.in_(chunk), PhotoPath.missing_since.is_(None))
+                          .values(missing_since=when))
+                moved = s.execute(select(PhotoPath.photo_id).where(PhotoPath.path.in_(chunk),
+                                                                   PhotoPath.photo_id.in_(present))).scalars().all()
+                if moved:
+                    dropped += s.execute(delete(PhotoPath).where(PhotoPath.path.in_(chunk),
+                                                                 PhotoPath.photo_id.in_(list(set(moved))))).rowcount or 0
+                    for pid in set(moved):
+                        self._refresh_words(s, pid)
+                missing += s.execute(select(func.count()).select_from(PhotoPath).where(
+                    PhotoPath.path.in_(chunk), PhotoPath.missing_since == when)).scalar_one()
+        return missing, dropped
+
+    def mark_present(self, paths: Sequence[str]) -> int:
+        """Missing paths seen again; their photos are whole again (a failed pass is retried)."""
+        n = 0
+        with self.tx() as s:
+            for chunk in chunked(paths):
+                back = [pid for (pid,) in s.execute(select(PhotoPath.photo_id).where(
+                    PhotoPath.path.in_(chunk), PhotoPath.missing_since.is_not(None)))]
+                if back:
+                    s.execute(update(PhotoPath).where(PhotoPath.path.in_(chunk)).values(missing_since=None))
+                    s.execute(update(Photo).where(Photo.id.in_(back)).values(whole_failed=None, parts_failed=None))
+                    n += len(back)
+        return n
+
+    def forget_skips(self, paths: Sequence[str]) -> None:
+        """Drop skip records of files that are gone (they hold nothing the user made)."""
+        with self.tx() as s:
+            for chunk in chunked(paths):
+                s.execute(delete(Skipped).where(Skipped.path.in_(chunk)))
+
+    def remove_paths(self, paths: Sequence[str]) -> tuple[int, int]:
+        """Forget paths (and skip records): (photos that left the library, label memberships they took)."""
+        with self.tx() as s:
+            removed, members = self._unlink_paths(s, paths)
+            for chunk in chunked(paths):
+                s.execute(delete(Skipped).where(Skipped.path.in_(chunk)))
+            if members:
+                self.note_curation(s)
+        return removed, members
+
+    def missing_paths(self, older_than: datetime | None = None) -> list[str]:
+        stmt = select(PhotoPath.path).where(PhotoPath.missing_since.is_not(None))
+        if older_than is not None:
+            stmt = stmt.where(PhotoPath.missing_since <= older_than)
+        with self.read() as s:
+            return list(s.execute(stmt.order_by(PhotoPath.path)).scalars())
+
+    def missing_photo_ids(self) -> set[int]:
+        """Photos none of whose files were found by the last scans."""
+        with self.read() as s:
+            return set(s.execute(select(Photo.id).where(Photo.id.not_in(
+                select(PhotoPath.photo_id).where(PhotoPath.missing_since.is_(None))))).scalars())
 
     def paths_under(self, folder: str) -> tuple[list[str], list[str]]:
         """(indexed paths, skipped paths) at or under ``folder``."""
-        prefix = folder.rstrip(os.sep) + os.sep
-        with self.session() as s:
-            indexed = [p for (p,) in s.execute(select(PhotoPath.path).where(
-                (PhotoPath.path == folder) | (func.substr(PhotoPath.path, 1, len(prefix)) == prefix)))]
-            skipped = [p for (p,) in s.execute(select(Skipped.path).where(
-                (Skipped.path == folder) | (func.substr(Skipped.path, 1, len(prefix)) == prefix)))]
+        with self.read() as s:
+            indexed = list(s.execute(select(PhotoPath.path).where(_under_any(PhotoPath.path, [folder]))).scalars())
+            skipped = list(s.execute(select(Skipped.path).where(_under_any(Skipped.path, [folder]))).scalars())
         return indexed, skipped
 
     def _link(self, s: Session, f: FileRef, photo_id: int) -> set[int]:
@@ -232,27 +467,38 @@ class Store:
         if row is None:
             s.add(PhotoPath(path=f.path, photo_id=photo_id, size=f.size, mtime_ns=f.mtime_ns))
             return {photo_id}
-        row.size, row.mtime_ns = f.size, f.mtime_ns
+        row.size, row.mtime_ns, row.missing_since = f.size, f.mtime_ns, None
         if row.photo_id == photo_id:
             return set()
         old = row.photo_id
         row.photo_id = photo_id
         s.flush()
-        self._drop_orphans(s, [old])
+        # The file changed in place (rotated in an editor): the photo labels follow the file.
+        self._drop_orphans(s, [old], heir=photo_id)
         return {photo_id, old}
 
-    def _unlink_paths(self, s: Session, paths: Sequence[str]) -> int:
+    def _unlink_paths(self, s: Session, paths: Sequence[str]) -> tuple[int, int]:
         owners: set[int] = set()
-        for i in range(0, len(paths), 500):
-            chunk = list(paths[i : i + 500])
+        for chunk in chunked(paths):
             owners |= {pid for (pid,) in s.execute(select(PhotoPath.photo_id).where(PhotoPath.path.in_(chunk)))}
             s.execute(delete(PhotoPath).where(PhotoPath.path.in_(chunk)))
+        members = self._count_members(s, owners)
         removed = self._drop_orphans(s, owners)
+        members -= self._count_members(s, owners)
         for pid in owners:
-            self._refresh_words(s, pid)
-        return removed
+            if s.get(Photo, pid) is not None:
+                self._refresh_words(s, pid)
+        return removed, members
 
-    def _drop_orphans(self, s: Session, photo_ids: Iterable[int]) -> int:
+    @staticmethod
+    def _count_members(s: Session, photo_ids: Iterable[int]) -> int:
+        n = 0
+        for chunk in chunked(photo_ids):
+            n += s.execute(select(func.count()).select_from(LabelMember).join(Part, Part.id == LabelMember.part_id)
+                           .where(Part.photo_id.in_(chunk))).scalar_one()
+        return n
+
+    def _drop_orphans(self, s: Session, photo_ids: Iterable[int], heir: int | None = None) -> int:
         ids = list(photo_ids)
         if not ids:
             return 0
@@ -260,70 +506,128 @@ class Store:
         still = {pid for (pid,) in s.execute(select(PhotoPath.photo_id).where(PhotoPath.photo_id.in_(ids)))}
         orphans = [pid for pid in ids if pid not in still]
         if orphans:
+            if heir is not None:
+                whole = s.execute(select(Part.id).where(Part.photo_id == heir, Part.type == "whole")).scalar()
+                if whole is not None:
+                    old_parts = list(s.execute(select(Part.id).where(Part.photo_id.in_(orphans))).scalars())
+                    self._move_members(s, {p: whole for p in old_parts})
             s.execute(delete(Photo).where(Photo.id.in_(orphans)))  # parts and embeddings cascade
             self._bump_removals(s)
         return len(orphans)
 
+    @staticmethod
+    def _move_members(s: Session, moves: dict[int, int]) -> None:
+        """Move label memberships from part to part (a positive member wins over a rejection)."""
+        if not moves:
+            return
+        rows = s.execute(select(LabelMember).where(LabelMember.part_id.in_(list(moves)))).scalars().all()
+        for m in rows:
+            target = moves[m.part_id]
+            if target == m.part_id:
+                continue
+            have = s.get(LabelMember, (m.label_id, target))
+            if have is None:
+                s.add(LabelMember(label_id=m.label_id, part_id=target, positive=m.positive))
+            else:
+                have.positive = have.positive or m.positive
+            s.delete(m)
+        s.flush()
+
     # ---- parts and embeddings -----------------------------------------------------------------
 
-    def _add_parts(self, s: Session, photo_id: int, parts: Sequence[NewPart], model: str) -> None:
+    def _add_parts(self, s: Session, photo_id: int, parts: Sequence[NewPart], model: str) -> list[int]:
+        ids = []
         for p in parts:
             row = Part(photo_id=photo_id, type=p.type, label=p.label, x0=p.box[0], y0=p.box[1], x1=p.box[2],
                        y1=p.box[3], confidence=p.confidence, text=p.text)
             s.add(row)
             s.flush()
             s.add(Embedding(part_id=row.id, model=model, modality=p.modality, vector=_pack(p.vector)))
+            ids.append(row.id)
+        return ids
 
     def photos_without_whole(self, model: str, limit: int | None = None) -> list[tuple[int, int, str]]:
-        """(photo_id, whole part id, a path) for photos whose whole-photo vector is not in ``model``'s space."""
+        """(photo_id, whole part id, a path) for photos whose whole-photo vector is not in ``model``'s space,
+        leaving out photos that are missing or that failed to read for this model."""
         has = select(Embedding.part_id).where(Embedding.model == model)
         stmt = (
             select(Part.photo_id, Part.id, func.min(PhotoPath.path))
             .join(PhotoPath, PhotoPath.photo_id == Part.photo_id)
-            .where(Part.type == "whole", Part.id.not_in(has))
+            .join(Photo, Photo.id == Part.photo_id)
+            .where(Part.type == "whole", Part.id.not_in(has), PhotoPath.missing_since.is_(None),
+                   (Photo.whole_failed.is_(None)) | (Photo.whole_failed != model))
             .group_by(Part.id)
             .order_by(Part.photo_id)
             .limit(limit)
         )
-        with self.session() as s:
+        with self.read() as s:
             return [(a, b, c) for a, b, c in s.execute(stmt)]
 
     def set_whole_vectors(self, rows: Sequence[tuple[int, np.ndarray]], model: str) -> None:
-        with self.session() as s, s.begin():
+        with self.tx() as s:
             for part_id, vec in rows:
                 s.execute(delete(Embedding).where(Embedding.part_id == part_id))
                 s.add(Embedding(part_id=part_id, model=model, modality="image", vector=_pack(vec)))
             self._bump_removals(s)
 
+    def mark_failed(self, photo_ids: Sequence[int], whole: str | None = None, parts: str | None = None) -> None:
+        """A pass could not read these photos' files: done for this key (retried when the file is seen again)."""
+        values = {k: v for k, v in (("whole_failed", whole), ("parts_failed", parts)) if v is not None}
+        with self.tx() as s:
+            for chunk in chunked(photo_ids):
+                s.execute(update(Photo).where(Photo.id.in_(chunk)).values(**values))
+
+    def _needing_parts(self, parts_key: str) -> Any:
+        present = select(PhotoPath.photo_id).where(PhotoPath.missing_since.is_(None))
+        return ((Photo.parts_key.is_(None)) | (Photo.parts_key != parts_key)) & (
+            (Photo.parts_failed.is_(None)) | (Photo.parts_failed != parts_key)) & Photo.id.in_(present)
+
     def photos_needing_parts(self, parts_key: str, limit: int | None = None) -> list[tuple[int, str]]:
         stmt = (
             select(Photo.id, func.min(PhotoPath.path))
             .join(PhotoPath, PhotoPath.photo_id == Photo.id)
-            .where((Photo.parts_key.is_(None)) | (Photo.parts_key != parts_key))
+            .where(self._needing_parts(parts_key), PhotoPath.missing_since.is_(None))
             .group_by(Photo.id)
             .order_by(Photo.id)
             .limit(limit)
         )
-        with self.session() as s:
+        with self.read() as s:
             return [(a, b) for a, b in s.execute(stmt)]
 
     def count_needing_parts(self, parts_key: str) -> int:
-        with self.session() as s:
-            return s.execute(select(func.count(Photo.id)).where(
-                (Photo.parts_key.is_(None)) | (Photo.parts_key != parts_key))).scalar_one()
+        with self.read() as s:
+            return s.execute(select(func.count(Photo.id)).where(self._needing_parts(parts_key))).scalar_one()
 
     def replace_parts(self, photo_id: int, parts: Sequence[NewPart], model: str, parts_key: str) -> bool:
-        """Replace a photo's detected and OCR parts atomically; False if the photo is gone meanwhile."""
-        with self.session() as s, s.begin():
+        """Replace a photo's detected and OCR parts atomically; False if the photo is gone meanwhile.
+
+        Labels on the old parts are the user's work and move: each to the new part of the same type with
+        the best box overlap (IoU >= 0.5), or else to the whole photo."""
+        with self.tx() as s:
             photo = s.get(Photo, photo_id)
             if photo is None:
                 return False
-            old = s.execute(select(func.count(Part.id)).where(Part.photo_id == photo_id, Part.type != "whole"))
-            if old.scalar_one():
-                s.execute(delete(Part).where(Part.photo_id == photo_id, Part.type != "whole"))
+            old = s.execute(select(Part).where(Part.photo_id == photo_id, Part.type != "whole")).scalars().all()
+            labelled = {m for (m,) in s.execute(select(LabelMember.part_id).where(
+                LabelMember.part_id.in_([p.id for p in old])))} if old else set()
+            new_ids = self._add_parts(s, photo_id, parts, model)
+            if labelled:
+                whole = s.execute(select(Part.id).where(Part.photo_id == photo_id, Part.type == "whole")).scalar_one()
+                moves = {}
+                for p in old:
+                    if p.id not in labelled:
+                        continue
+                    box = (p.x0, p.y0, p.x1, p.y1)
+                    best = max(((iou(box, n.box), nid) for n, nid in zip(parts, new_ids, strict=True)
+                                if n.type == p.type), default=(0.0, whole))
+                    moves[p.id] = best[1] if best[0] >= 0.5 else whole
+                self._move_members(s, moves)
+                self.note_curation(s)
+            if old:
+                s.execute(delete(Part).where(Part.id.in_([p.id for p in old])))
                 self._bump_removals(s)
-            self._add_parts(s, photo_id, parts, model)
             photo.parts_key = parts_key
+            photo.parts_failed = None
             self._refresh_words(s, photo_id)
         return True
 
@@ -336,40 +640,41 @@ class Store:
         )
         if types is not None:
             stmt = stmt.where(Part.type.in_(list(types)))
-        with self.session() as s:
+        with self.read() as s:
             rows = s.execute(stmt).all()
         return _vector_rows(rows)
 
     def parts(self, part_ids: Iterable[int]) -> dict[int, PartRow]:
-        ids = list(part_ids)
         out: dict[int, PartRow] = {}
-        with self.session() as s:
-            for i in range(0, len(ids), 500):
-                for p in s.execute(select(Part).where(Part.id.in_(ids[i : i + 500]))).scalars():
+        with self.read() as s:
+            for chunk in chunked(part_ids):
+                for p in s.execute(select(Part).where(Part.id.in_(chunk))).scalars():
                     out[p.id] = _part_row(p)
         return out
 
     def parts_of(self, photo_id: int) -> list[PartRow]:
-        with self.session() as s:
+        with self.read() as s:
             return [_part_row(p) for p in s.execute(select(Part).where(Part.photo_id == photo_id)
                                                     .order_by(Part.id)).scalars()]
 
     def photos(self, photo_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-        ids = list(photo_ids)
         out: dict[int, dict[str, Any]] = {}
-        with self.session() as s:
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
+        with self.read() as s:
+            for chunk in chunked(photo_ids):
                 for p in s.execute(select(Photo).where(Photo.id.in_(chunk))).scalars():
                     out[p.id] = {"id": p.id, "hash": p.hash, "width": p.width, "height": p.height,
                                  "format": p.format, "taken_at": p.taken_at.isoformat() if p.taken_at else None,
                                  "camera": " ".join(x for x in (p.camera_make, p.camera_model) if x) or None,
                                  "gps": [p.gps_lat, p.gps_lon] if p.gps_lat is not None else None,
                                  "landmark": p.landmark, "landmark_p": p.landmark_p,
-                                 "paths": []}
-                for pid, path in s.execute(select(PhotoPath.photo_id, PhotoPath.path)
-                                           .where(PhotoPath.photo_id.in_(chunk)).order_by(PhotoPath.path)):
-                    out[pid]["paths"].append(path)
+                                 "paths": [], "missing_paths": [], "missing": False}
+                for pid, path, gone in s.execute(select(PhotoPath.photo_id, PhotoPath.path, PhotoPath.missing_since)
+                                                 .where(PhotoPath.photo_id.in_(chunk)).order_by(PhotoPath.path)):
+                    (out[pid]["missing_paths"] if gone is not None else out[pid]["paths"]).append(path)
+        for info in out.values():
+            if not info["paths"]:  # every file missing: show where it was
+                info["missing"] = True
+                info["paths"] = info["missing_paths"]
         return out
 
     # ---- landmarks ----------------------------------------------------------------------------
@@ -383,28 +688,32 @@ class Store:
                    (Photo.landmark_head.is_(None)) | (Photo.landmark_head != head_key))
             .order_by(Photo.id).limit(limit)
         )
-        with self.session() as s:
+        with self.read() as s:
             rows = s.execute(stmt).all()
         return _vector_rows(rows)
 
-    def count_needing_landmarks(self, head_key: str) -> int:
-        with self.session() as s:
-            return s.execute(select(func.count(Photo.id)).where(
-                (Photo.landmark_head.is_(None)) | (Photo.landmark_head != head_key))).scalar_one()
+    def count_needing_landmarks(self, head_key: str, model: str | None = None) -> int:
+        """Photos not yet labelled by ``head_key`` (with ``model``: only those with a whole vector in its space)."""
+        stmt = select(func.count(Photo.id)).where((Photo.landmark_head.is_(None)) | (Photo.landmark_head != head_key))
+        if model is not None:
+            stmt = stmt.where(Photo.id.in_(select(Part.photo_id).join(Embedding, Embedding.part_id == Part.id)
+                                           .where(Part.type == "whole", Embedding.model == model)))
+        with self.read() as s:
+            return s.execute(stmt).scalar_one()
 
     def gps(self, photo_ids: Sequence[int]) -> dict[int, tuple[float, float]]:
         out: dict[int, tuple[float, float]] = {}
-        with self.session() as s:
-            for i in range(0, len(photo_ids), 500):
+        with self.read() as s:
+            for chunk in chunked(photo_ids):
                 for pid, lat, lon in s.execute(select(Photo.id, Photo.gps_lat, Photo.gps_lon).where(
-                        Photo.id.in_(list(photo_ids[i : i + 500])), Photo.gps_lat.is_not(None))):
+                        Photo.id.in_(chunk), Photo.gps_lat.is_not(None))):
                     out[pid] = (lat, lon)
         return out
 
     def set_landmarks(self, labels: Sequence[tuple[int, str | None, float | None, list[tuple[str, str, float, float | None]]]],
                       head_key: str) -> None:
         """labels: (photo_id, accepted name or None, its probability, top list of (key, name, p, km))."""
-        with self.session() as s, s.begin():
+        with self.tx() as s:
             for photo_id, name, p, top in labels:
                 photo = s.get(Photo, photo_id)
                 if photo is None:
@@ -420,18 +729,18 @@ class Store:
                     self._refresh_words(s, photo_id)
 
     def landmark_counts(self) -> list[tuple[str, int]]:
-        with self.session() as s:
+        with self.read() as s:
             return [(n, c) for n, c in s.execute(
                 select(Photo.landmark, func.count(Photo.id)).where(Photo.landmark.is_not(None))
                 .group_by(Photo.landmark).order_by(func.count(Photo.id).desc(), Photo.landmark))]
 
     def photos_with_landmark(self, name: str) -> dict[int, float]:
-        with self.session() as s:
+        with self.read() as s:
             return {pid: p or 0.0 for pid, p in s.execute(
                 select(Photo.id, Photo.landmark_p).where(func.lower(Photo.landmark) == name.strip().lower()))}
 
     def top_landmarks(self, photo_id: int) -> list[tuple[str, float, float | None]]:
-        with self.session() as s:
+        with self.read() as s:
             return [(n, p, d) for n, p, d in s.execute(
                 select(PhotoLandmark.name, PhotoLandmark.probability, PhotoLandmark.distance_km)
                 .where(PhotoLandmark.photo_id == photo_id).order_by(PhotoLandmark.rank))]
@@ -440,9 +749,11 @@ class Store:
 
     def photo_list(self, order: str = "date", landmark: str | None = None,
                    photo_ids: Sequence[int] | None = None) -> list[tuple[int, str, str | None]]:
-        """(photo_id, first path, hash) of every photo (or of some), by date taken (undated last) or by path."""
+        """(photo_id, first path, hash) of every photo (or of some), by date taken (undated last) or by path.
+        The first path is a present one where the photo has any."""
         first_path = func.min(PhotoPath.path)
-        stmt = select(Photo.id, first_path, Photo.hash).join(PhotoPath, PhotoPath.photo_id == Photo.id).group_by(Photo.id)
+        stmt = (select(Photo.id, first_path, Photo.hash).join(PhotoPath, PhotoPath.photo_id == Photo.id)
+                .group_by(Photo.id))
         if landmark is not None:
             stmt = stmt.where(func.lower(Photo.landmark) == landmark.lower())
         if photo_ids is not None:
@@ -451,7 +762,7 @@ class Store:
             stmt = stmt.order_by(first_path)
         else:
             stmt = stmt.order_by(Photo.taken_at.is_(None), Photo.taken_at, first_path)
-        with self.session() as s:
+        with self.read() as s:
             return [(a, b, c) for a, b, c in s.execute(stmt)]
 
     # ---- keywords -----------------------------------------------------------------------------
@@ -468,7 +779,7 @@ class Store:
     def keyword_hits(self, tokens: Sequence[str]) -> dict[int, int]:
         """photo_id -> how many of ``tokens`` (each a prefix match) its words contain."""
         hits: dict[int, int] = {}
-        with self.session() as s:
+        with self.read() as s:
             for tok in dict.fromkeys(tokens):
                 q = '"' + tok.replace('"', '""') + '"*'
                 for (rowid,) in s.execute(text("SELECT rowid FROM photo_words WHERE photo_words MATCH :q"), {"q": q}):
@@ -478,108 +789,76 @@ class Store:
     # ---- status -------------------------------------------------------------------------------
 
     def stats(self, parts_key: str | None = None, model: str | None = None) -> dict[str, Any]:
-        with self.session() as s:
+        present = select(PhotoPath.photo_id).where(PhotoPath.missing_since.is_(None))
+        with self.read() as s:
             photos = s.execute(select(func.count(Photo.id))).scalar_one()
             paths = s.execute(select(func.count(PhotoPath.id))).scalar_one()
+            missing_paths = s.execute(select(func.count(PhotoPath.id)).where(
+                PhotoPath.missing_since.is_not(None))).scalar_one()
+            missing = s.execute(select(func.count(Photo.id)).where(Photo.id.not_in(present))).scalar_one()
             by_type = dict(s.execute(select(Part.type, func.count(Part.id)).where(Part.type != "whole")
                                      .group_by(Part.type).order_by(Part.type)).all())
             skipped = dict(s.execute(select(Skipped.reason, func.count()).group_by(Skipped.reason)).all())
             models = dict(s.execute(select(Embedding.model, func.count(Embedding.id)).group_by(Embedding.model)).all())
-            whole_done = 0
+            whole_done = whole_failed = 0
             if model:
                 whole_done = s.execute(select(func.count(Embedding.id)).join(Part, Part.id == Embedding.part_id)
                                        .where(Part.type == "whole", Embedding.model == model)).scalar_one()
+                whole_failed = s.execute(select(func.count(Photo.id)).where(Photo.whole_failed == model)).scalar_one()
             landmarks = s.execute(select(func.count(Photo.id)).where(Photo.landmark.is_not(None))).scalar_one()
             labelled = s.execute(select(func.count(Photo.id)).where(Photo.landmark_head.is_not(None))).scalar_one()
-            parts_done = 0
+            parts_done = parts_failed = 0
             if parts_key:
                 parts_done = s.execute(select(func.count(Photo.id)).where(Photo.parts_key == parts_key)).scalar_one()
-        return {"photos": photos, "paths": paths, "parts": by_type, "skipped": skipped,
-                "vectors_by_model": models, "whole_pass_done": whole_done, "parts_pass_done": parts_done,
+                parts_failed = s.execute(select(func.count(Photo.id)).where(
+                    Photo.parts_failed == parts_key, (Photo.parts_key.is_(None)) | (Photo.parts_key != parts_key))
+                ).scalar_one()
+        return {"photos": photos, "paths": paths, "missing_photos": missing, "missing_paths": missing_paths,
+                "parts": by_type, "skipped": skipped,
+                "vectors_by_model": models, "whole_pass_done": whole_done, "whole_pass_failed": whole_failed,
+                "parts_pass_done": parts_done, "parts_pass_failed": parts_failed,
                 "landmarks_checked": labelled, "photos_with_landmark": landmarks}
 
     def skipped_list(self, limit: int = 50) -> list[tuple[str, str, str]]:
-        with self.session() as s:
+        with self.read() as s:
             return [(a, b, c) for a, b, c in s.execute(
                 select(Skipped.path, Skipped.reason, Skipped.detail).order_by(Skipped.path).limit(limit))]
 
 
-@dataclass(slots=True)
-class ClusterRow:
-    label: int
-    name: str
-    photos: int
-    cover_photo_id: int | None
-
-
-@dataclass(slots=True)
-class Points:
-    part_ids: np.ndarray
-    photo_ids: np.ndarray
-    labels: np.ndarray
-    xyz: np.ndarray  # (n, 3) float32, NaN where not projected
-    sampled: np.ndarray  # bool
-
-
-class AnalysisStore:
-    """Stored clusters and projections, with the signature of what they were computed from."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    def run(self, kind: str) -> AnalysisRun | None:
-        with self.store.session() as s:
-            return s.get(AnalysisRun, kind)
-
-    def save(self, kind: str, signature: str, params: dict[str, Any], seconds: float, points: Points,
-             clusters: Sequence[ClusterRow] = ()) -> None:
-        import json
-
-        with self.store.session() as s, s.begin():
-            s.execute(delete(AnalysisPoint).where(AnalysisPoint.kind == kind))
-            s.execute(delete(Cluster).where(Cluster.kind == kind))
-            s.merge(AnalysisRun(kind=kind, signature=signature, params=json.dumps(params), seconds=seconds,
-                                created_at=datetime.now()))
-            xyz = points.xyz
-            rows = [{"kind": kind, "part_id": int(points.part_ids[i]), "photo_id": int(points.photo_ids[i]),
-                     "label": int(points.labels[i]),
-                     "x": None if np.isnan(xyz[i, 0]) else float(xyz[i, 0]),
-                     "y": None if np.isnan(xyz[i, 1]) else float(xyz[i, 1]),
-                     "z": None if np.isnan(xyz[i, 2]) else float(xyz[i, 2]), "sampled": bool(points.sampled[i])}
-                    for i in range(len(points.part_ids))]
-            if rows:
-                s.execute(AnalysisPoint.__table__.insert(), rows)
-            for c in clusters:
-                s.add(Cluster(kind=kind, label=c.label, name=c.name, photos=c.photos, cover_photo_id=c.cover_photo_id))
-
-    def clusters(self, kind: str) -> list[ClusterRow]:
-        with self.store.session() as s:
-            return [ClusterRow(c.label, c.name, c.photos, c.cover_photo_id) for c in
-                    s.execute(select(Cluster).where(Cluster.kind == kind)).scalars()]
-
-    def points(self, kind: str) -> Points:
-        with self.store.session() as s:
-            rows = s.execute(select(AnalysisPoint.part_id, AnalysisPoint.photo_id, AnalysisPoint.label,
-                                    AnalysisPoint.x, AnalysisPoint.y, AnalysisPoint.z, AnalysisPoint.sampled)
-                             .where(AnalysisPoint.kind == kind).order_by(AnalysisPoint.part_id)).all()
-        if not rows:
-            z = np.zeros(0, np.int64)
-            return Points(z, z, z, np.zeros((0, 3), np.float32), np.zeros(0, bool))
-        cols = list(zip(*rows, strict=True))
-        xyz = np.array([[np.nan if v is None else v for v in c] for c in cols[3:6]], np.float32).T
-        return Points(np.asarray(cols[0], np.int64), np.asarray(cols[1], np.int64), np.asarray(cols[2], np.int64),
-                      xyz, np.asarray(cols[6], bool))
+def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def path_words(path: str) -> str:
     """The searchable words of a path: its file name without extension and its last three folders."""
-    parts = Path(path).parts
-    stem = Path(path).stem
-    return " ".join([*parts[-4:-1], stem])
+    p = Path(display(path))
+    return " ".join([*p.parts[-4:-1], p.stem])
 
 
-def _is_under(path: str, under: str) -> bool:
-    return path == under or path.startswith(under.rstrip(os.sep) + os.sep)
+def _under_any(column: Any, folders: Sequence[str]) -> Any:
+    """SQL: the column's path is one of ``folders`` or lies under one (compared in the stored form)."""
+    conds = []
+    for f in folders:
+        prefix = to_db(f.rstrip(os.sep) + os.sep)
+        conds.append((column == literal(to_db(f), String())) | (func.substr(column, 1, len(prefix)) == literal(prefix, String())))
+    return or_(*conds) if conds else false()
+
+
+@contextmanager
+def _lock(path: Path, waiting_for: str) -> Iterator[None]:
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=120)
+    except Timeout as e:
+        raise LibraryError(f"Gave up waiting after 2 minutes: {waiting_for}.", kind="busy") from e
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _vector_rows(rows: Sequence[Any]) -> VectorRows:
@@ -600,14 +879,18 @@ def _part_row(p: Part) -> PartRow:
     return PartRow(p.id, p.photo_id, p.type, (p.x0, p.y0, p.x1, p.y1), p.confidence, p.label, p.text)
 
 
-def _asdict(info: PhotoInfo) -> dict[str, Any]:
-    return {k: getattr(info, k) for k in info.__slots__}  # type: ignore[attr-defined]
-
-
 def _pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _pragmas_ro(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+

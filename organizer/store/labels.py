@@ -37,7 +37,8 @@ class LabelStore:
         name = name.strip()
         if not name:
             raise BadArgumentError("A label needs a name")
-        with self.store.session() as s, s.begin():
+        with self.store.tx() as s:
+            self.store.note_curation(s)
             row = s.execute(select(Label).where(func.lower(Label.name) == name.lower())).scalar_one_or_none()
             if row is None:
                 row = Label(name=name)
@@ -54,7 +55,8 @@ class LabelStore:
             return new
 
     def remove(self, name: str, part_ids: Sequence[int] | None = None) -> None:
-        with self.store.session() as s, s.begin():
+        with self.store.tx() as s:
+            self.store.note_curation(s)
             row = self._get(s, name)
             if part_ids is None:
                 s.delete(row)
@@ -63,7 +65,8 @@ class LabelStore:
                                                     LabelMember.part_id.in_(list(part_ids))))
 
     def rename(self, old: str, new: str) -> None:
-        with self.store.session() as s, s.begin():
+        with self.store.tx() as s:
+            self.store.note_curation(s)
             row = self._get(s, old)
             clash = s.execute(select(Label).where(func.lower(Label.name) == new.strip().lower())).scalar_one_or_none()
             if clash is not None and clash.id != row.id:
@@ -72,7 +75,8 @@ class LabelStore:
 
     def merge(self, source: str, target: str) -> None:
         """Move the members of ``source`` into ``target`` and drop ``source``."""
-        with self.store.session() as s, s.begin():
+        with self.store.tx() as s:
+            self.store.note_curation(s)
             a, b = self._get(s, source), self._get(s, target)
             if a.id == b.id:
                 return
@@ -82,7 +86,7 @@ class LabelStore:
             s.delete(a)
 
     def list(self) -> list[LabelInfo]:
-        with self.store.session() as s:
+        with self.store.read() as s:
             labels = s.execute(select(Label).order_by(func.lower(Label.name))).scalars().all()
             out = []
             for lab in labels:
@@ -93,12 +97,12 @@ class LabelStore:
             return out
 
     def names(self) -> list[str]:
-        with self.store.session() as s:
+        with self.store.read() as s:
             return list(s.execute(select(Label.name)).scalars())
 
     def members(self, name: str) -> tuple[list[int], list[int]]:
         """(positive part ids, rejected part ids)."""
-        with self.store.session() as s:
+        with self.store.read() as s:
             row = self._get(s, name)
             rows = s.execute(select(LabelMember.part_id, LabelMember.positive)
                              .where(LabelMember.label_id == row.id)).all()
@@ -117,7 +121,7 @@ class LabelStore:
     def _vectors(self, part_ids: Sequence[int], model: str) -> np.ndarray:
         if not part_ids:
             return np.zeros((0, 0), np.float32)
-        with self.store.session() as s:
+        with self.store.read() as s:
             blobs = list(s.execute(select(Embedding.vector).where(Embedding.model == model,
                                                                   Embedding.part_id.in_(list(part_ids)))).scalars())
         if not blobs:
@@ -127,7 +131,7 @@ class LabelStore:
     def resolve(self, items: Sequence[str]) -> list[int]:
         """Part ids for 'part:ID', 'photo:ID' or a photo's file path (its whole part)."""
         out = []
-        with self.store.session() as s:
+        with self.store.read() as s:
             for item in items:
                 kind, _, value = item.partition(":")
                 if kind == "part" and value.isdigit():

@@ -1,8 +1,9 @@
 """Schema versions and the steps between them.
 
-Version 1 is the first schema. A later change adds ``SCHEMA_VERSION = N`` in schema.py and a
-function ``_to_N(conn)`` here, registered in ``STEPS``; opening an older library runs each missing
-step in order, inside one transaction, then records the new version.
+Each step is the DDL of its version as it was released, frozen here (never derived from today's
+table classes, which keep changing): a library of any version runs the missing steps in order,
+inside one transaction, and records the new version. A later change adds ``SCHEMA_VERSION = N`` in
+schema.py and a ``_to_N`` step below, registered in ``STEPS``.
 """
 
 from __future__ import annotations
@@ -12,57 +13,96 @@ from collections.abc import Callable
 from sqlalchemy import Connection, inspect, text
 
 from organizer.errors import LibraryError
-from organizer.store.schema import (
-    FTS_DDL,
-    SCHEMA_VERSION,
-    AnalysisPoint,
-    AnalysisRun,
-    Base,
-    Cluster,
-    Label,
-    LabelMember,
-    PhotoLandmark,
-)
+from organizer.store.schema import SCHEMA_VERSION
 
-_TRIGGERS = (
-    "CREATE TRIGGER IF NOT EXISTS photos_words_ad AFTER DELETE ON photos "
+V1 = (
+    """CREATE TABLE meta ("key" VARCHAR NOT NULL, value TEXT NOT NULL, PRIMARY KEY ("key"))""",
+    """CREATE TABLE photos (
+        id INTEGER NOT NULL, hash VARCHAR(32) NOT NULL, size INTEGER NOT NULL, format VARCHAR(8) NOT NULL,
+        width INTEGER NOT NULL, height INTEGER NOT NULL, taken_at DATETIME, camera_make VARCHAR,
+        camera_model VARCHAR, gps_lat FLOAT, gps_lon FLOAT, parts_key VARCHAR, added_at DATETIME NOT NULL,
+        PRIMARY KEY (id), UNIQUE (hash))""",
+    "CREATE INDEX ix_photos_parts_key ON photos (parts_key)",
+    """CREATE TABLE skipped (
+        path VARCHAR NOT NULL, reason VARCHAR NOT NULL, detail TEXT NOT NULL, size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL, at DATETIME NOT NULL, PRIMARY KEY (path))""",
+    """CREATE TABLE parts (
+        id INTEGER NOT NULL, photo_id INTEGER NOT NULL, type VARCHAR(16) NOT NULL, label VARCHAR,
+        x0 FLOAT NOT NULL, y0 FLOAT NOT NULL, x1 FLOAT NOT NULL, y1 FLOAT NOT NULL, confidence FLOAT, text TEXT,
+        PRIMARY KEY (id), FOREIGN KEY(photo_id) REFERENCES photos (id) ON DELETE CASCADE)""",
+    "CREATE INDEX ix_parts_type ON parts (type)",
+    "CREATE INDEX ix_parts_photo_id ON parts (photo_id)",
+    """CREATE TABLE paths (
+        id INTEGER NOT NULL, path VARCHAR NOT NULL, photo_id INTEGER NOT NULL, size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL, PRIMARY KEY (id), UNIQUE (path),
+        FOREIGN KEY(photo_id) REFERENCES photos (id) ON DELETE CASCADE)""",
+    "CREATE INDEX ix_paths_photo_id ON paths (photo_id)",
+    """CREATE TABLE embeddings (
+        id INTEGER NOT NULL, part_id INTEGER NOT NULL, model VARCHAR NOT NULL, modality VARCHAR(8) NOT NULL,
+        vector BLOB NOT NULL, PRIMARY KEY (id), UNIQUE (part_id, model),
+        FOREIGN KEY(part_id) REFERENCES parts (id) ON DELETE CASCADE)""",
+    "CREATE INDEX ix_embeddings_model_id ON embeddings (model, id)",
+    "CREATE VIRTUAL TABLE photo_words USING fts5(words, tokenize = 'unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER photos_words_ad AFTER DELETE ON photos "
     "BEGIN DELETE FROM photo_words WHERE rowid = old.id; END",
 )
 
+V2 = (
+    """CREATE TABLE analysis_runs (
+        kind VARCHAR NOT NULL, signature VARCHAR NOT NULL, params TEXT NOT NULL, created_at DATETIME NOT NULL,
+        seconds FLOAT NOT NULL, PRIMARY KEY (kind))""",
+    """CREATE TABLE clusters (
+        kind VARCHAR NOT NULL, label INTEGER NOT NULL, name VARCHAR NOT NULL, photos INTEGER NOT NULL,
+        cover_photo_id INTEGER, PRIMARY KEY (kind, label))""",
+    """CREATE TABLE analysis_points (
+        kind VARCHAR NOT NULL, part_id INTEGER NOT NULL, photo_id INTEGER NOT NULL, label INTEGER NOT NULL,
+        x FLOAT, y FLOAT, z FLOAT, sampled BOOLEAN NOT NULL, PRIMARY KEY (kind, part_id))""",
+    "CREATE INDEX ix_analysis_points_photo_id ON analysis_points (photo_id)",
+)
 
-def _to_1(conn: Connection) -> None:
-    # the tables as version 1 had them (photos with today's columns); later steps add what came after
-    tables = [t for t in Base.metadata.sorted_tables
-              if t.name not in ("analysis_runs", "clusters", "analysis_points", "photo_landmarks", "labels",
-                               "label_members")]
-    Base.metadata.create_all(conn, tables=tables)
-    conn.execute(text(FTS_DDL))
-    for ddl in _TRIGGERS:
-        conn.execute(text(ddl))
+V3 = (
+    "ALTER TABLE photos ADD COLUMN landmark_head VARCHAR",
+    "ALTER TABLE photos ADD COLUMN landmark VARCHAR",
+    "ALTER TABLE photos ADD COLUMN landmark_p FLOAT",
+    "CREATE INDEX ix_photos_landmark ON photos (landmark)",
+    "CREATE INDEX ix_photos_landmark_head ON photos (landmark_head)",
+    """CREATE TABLE photo_landmarks (
+        photo_id INTEGER NOT NULL, rank INTEGER NOT NULL, "key" VARCHAR NOT NULL, name VARCHAR NOT NULL,
+        probability FLOAT NOT NULL, distance_km FLOAT, PRIMARY KEY (photo_id, rank),
+        FOREIGN KEY(photo_id) REFERENCES photos (id) ON DELETE CASCADE)""",
+)
+
+V4 = (
+    """CREATE TABLE labels (
+        id INTEGER NOT NULL, name VARCHAR NOT NULL, created_at DATETIME NOT NULL, PRIMARY KEY (id), UNIQUE (name))""",
+    """CREATE TABLE label_members (
+        label_id INTEGER NOT NULL, part_id INTEGER NOT NULL, positive BOOLEAN NOT NULL,
+        PRIMARY KEY (label_id, part_id), FOREIGN KEY(label_id) REFERENCES labels (id) ON DELETE CASCADE,
+        FOREIGN KEY(part_id) REFERENCES parts (id) ON DELETE CASCADE)""",
+)
+
+# Version 5: missing files are kept (paths.missing_since), and a pass that could not read a photo
+# records which model or parts key failed instead of retrying it at every start.
+V5 = (
+    "ALTER TABLE paths ADD COLUMN missing_since DATETIME",
+    "CREATE INDEX ix_paths_missing_since ON paths (missing_since)",
+    "ALTER TABLE photos ADD COLUMN whole_failed VARCHAR",
+    "ALTER TABLE photos ADD COLUMN parts_failed VARCHAR",
+)
+
+DDL: dict[int, tuple[str, ...]] = {1: V1, 2: V2, 3: V3, 4: V4, 5: V5}
 
 
-def _to_2(conn: Connection) -> None:
-    """Version 2 adds stored clusters and projections."""
-    Base.metadata.create_all(conn, tables=[AnalysisRun.__table__, Cluster.__table__, AnalysisPoint.__table__])
+def _step(version: int) -> Callable[[Connection], None]:
+    def run(conn: Connection) -> None:
+        for ddl in DDL[version]:
+            conn.execute(text(ddl))
+
+    return run
 
 
-def _to_3(conn: Connection) -> None:
-    """Version 3 adds landmark labels: three columns on photos and the photo_landmarks table."""
-    have = {c["name"] for c in inspect(conn).get_columns("photos")}
-    for column, kind in (("landmark_head", "VARCHAR"), ("landmark", "VARCHAR"), ("landmark_p", "FLOAT")):
-        if column not in have:
-            conn.execute(text(f"ALTER TABLE photos ADD COLUMN {column} {kind}"))
-    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_photos_landmark ON photos (landmark)"))
-    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_photos_landmark_head ON photos (landmark_head)"))
-    Base.metadata.create_all(conn, tables=[PhotoLandmark.__table__])
-
-
-def _to_4(conn: Connection) -> None:
-    """Version 4 adds the user's labels."""
-    Base.metadata.create_all(conn, tables=[Label.__table__, LabelMember.__table__])
-
-
-STEPS: dict[int, Callable[[Connection], None]] = {1: _to_1, 2: _to_2, 3: _to_3, 4: _to_4}
+STEPS: dict[int, Callable[[Connection], None]] = {v: _step(v) for v in DDL}
+assert max(STEPS) == SCHEMA_VERSION, "every schema version needs its step"
 
 
 def current_version(conn: Connection) -> int:
@@ -72,13 +112,17 @@ def current_version(conn: Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(conn: Connection) -> int:
-    version = current_version(conn)
+def check_version(version: int) -> None:
     if version > SCHEMA_VERSION:
         raise LibraryError(
             f"This library was written by a newer organizer (schema {version}, this one knows {SCHEMA_VERSION}). "
             "Update organizer to open it.")
-    for step in range(version + 1, SCHEMA_VERSION + 1):
+
+
+def migrate(conn: Connection, upto: int = SCHEMA_VERSION) -> int:
+    version = current_version(conn)
+    check_version(version)
+    for step in range(version + 1, upto + 1):
         STEPS[step](conn)
         conn.execute(text("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', :v)"), {"v": str(step)})
-    return SCHEMA_VERSION
+    return max(version, upto)

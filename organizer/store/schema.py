@@ -7,7 +7,9 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 4
+from organizer.store.paths import FsPath
+
+SCHEMA_VERSION = 5
 
 
 class Base(DeclarativeBase):
@@ -42,6 +44,10 @@ class Photo(Base):
     landmark_head: Mapped[str | None] = mapped_column(String, default=None, index=True)
     landmark: Mapped[str | None] = mapped_column(String, default=None, index=True)
     landmark_p: Mapped[float | None] = mapped_column(Float, default=None)
+    # The CLIP model key / parts key whose pass could not read the photo's file (schema 5): the
+    # pass counts it as done for that key instead of retrying it at every start.
+    whole_failed: Mapped[str | None] = mapped_column(String, default=None)
+    parts_failed: Mapped[str | None] = mapped_column(String, default=None)
 
 
 class PhotoLandmark(Base):
@@ -59,10 +65,13 @@ class PhotoLandmark(Base):
 class PhotoPath(Base):
     __tablename__ = "paths"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(String, unique=True)
+    path: Mapped[str] = mapped_column(FsPath, unique=True)
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
     size: Mapped[int] = mapped_column(Integer)
     mtime_ns: Mapped[int] = mapped_column(Integer)
+    # Since when a scan has not found the file (schema 5); None while it is there. A scan never
+    # deletes: a photo whose every path is missing stays, with its analysis and labels.
+    missing_since: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
 
 class Part(Base):
@@ -91,7 +100,7 @@ class Embedding(Base):
 
 class Skipped(Base):
     __tablename__ = "skipped"
-    path: Mapped[str] = mapped_column(String, primary_key=True)
+    path: Mapped[str] = mapped_column(FsPath, primary_key=True)
     reason: Mapped[str] = mapped_column(String)
     detail: Mapped[str] = mapped_column(Text, default="")
     size: Mapped[int] = mapped_column(Integer, default=0)
