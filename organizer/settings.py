@@ -8,12 +8,13 @@ overrides passed by the caller (command-line flags, the GUI's settings page).
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from organizer.errors import BadArgumentError
 from organizer.parts import PART_TYPES
@@ -22,7 +23,8 @@ APP_NAME = "organizer"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # NaN and infinity are refused everywhere: they pass every comparison and are not JSON.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class ModelSettings(_Section):
@@ -40,8 +42,8 @@ class ModelSettings(_Section):
 
 
 class DecodeSettings(_Section):
-    max_pixels: int = Field(100_000_000, description="Larger images are skipped as decompression bombs.")
-    max_file_bytes: int = Field(1_000_000_000, description="Larger files are skipped.")
+    max_pixels: int = Field(100_000_000, ge=1, description="Larger images are skipped as decompression bombs.")
+    max_file_bytes: int = Field(1_000_000_000, ge=1, description="Larger files are skipped.")
 
 
 class EmbedSettings(_Section):
@@ -77,7 +79,7 @@ class OcrSettings(_Section):
 
 class SearchSettings(_Section):
     top_k: int = Field(20, ge=1)
-    threshold: float = 0.0
+    threshold: float = Field(0.0, ge=-10.0, le=10.0)
     weights: dict[str, float] = Field(default_factory=dict, description="Per part type; missing types weigh 1.0.")
     keyword_boost: float = Field(0.5, ge=0.0, description="Added to a photo's score for a full keyword match.")
     label_blend: float = Field(0.5, ge=0.0, le=1.0, description="When a query names a label: the share of the "
@@ -97,22 +99,33 @@ class SearchSettings(_Section):
         unknown = sorted(set(v) - set(PART_TYPES))
         if unknown:
             raise ValueError(f"unknown part types {unknown}; known: {', '.join(PART_TYPES)}")
+        bad = sorted(k for k, w in v.items() if not (math.isfinite(w) and 0.0 <= w <= 100.0))
+        if bad:
+            raise ValueError(f"weights must be numbers from 0 to 100 (not for {', '.join(bad)})")
+        return v
+
+    @field_validator("calibration")
+    @classmethod
+    def _ranges(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for k, (lo, hi) in v.items():
+            if not (math.isfinite(lo) and math.isfinite(hi) and -1.0 <= lo < hi <= 1.0):
+                raise ValueError(f"{k}: a range lo < hi within -1..1 (got {lo}, {hi})")
         return v
 
 
 class ClusterSettings(_Section):
-    eps: float = 0.2
-    min_samples: int = 2
+    eps: float = Field(0.2, gt=0.0, le=2.0, description="Cosine distance within which photos are neighbours.")
+    min_samples: int = Field(2, ge=1, le=10_000)
     metric: Literal["cosine"] = "cosine"
 
 
 class ProjectionSettings(_Section):
-    n_components: int = 3
-    perplexity: float = 10.0
-    max_iter: int = 1500
+    n_components: int = Field(3, ge=2, le=3)
+    perplexity: float = Field(10.0, gt=0.0, le=1000.0)
+    max_iter: int = Field(1500, ge=250, le=100_000, description="t-SNE needs at least 250 iterations.")
     init: Literal["pca", "random"] = "pca"
     metric: Literal["cosine"] = "cosine"
-    sample: int = 3000
+    sample: int = Field(3000, ge=1, le=1_000_000)
 
 
 class LandmarkSettings(_Section):
@@ -152,29 +165,80 @@ class Settings(_Section):
     @classmethod
     def load(cls, overrides: dict[str, Any] | None = None, user_file: Path | None = None) -> Settings:
         """Defaults, then the user's file, then the environment, then ``overrides`` (nested dicts)."""
-        data: dict[str, Any] = {}
         path = user_file or user_settings_file()
-        if path.is_file():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as e:
-                raise BadArgumentError(f"Cannot read settings file {path}: {e}") from e
+        data = read_file(path)
         if os.environ.get("ORGANIZER_LIBRARY"):
             data["library"] = os.environ["ORGANIZER_LIBRARY"]
         _merge(data, overrides or {})
         try:
-            return cls.model_validate(data)
+            settings = cls.model_validate(data)
         except ValidationError as e:
-            raise BadArgumentError(f"Invalid settings: {e}") from e
+            raise BadArgumentError(describe(e, path)) from e
+        settings._file = path
+        return settings
 
-    def save(self, user_file: Path | None = None) -> Path:
-        path = user_file or user_settings_file()
+    _file: Path | None = PrivateAttr(default=None)
+
+    @property
+    def file(self) -> Path:
+        """The settings file these settings were read from (and are saved to)."""
+        return self._file or user_settings_file()
+
+    def save_changes(self, changes: dict[str, Any], user_file: Path | None = None) -> Path:
+        """Write ``changes`` (nested, as in the file) into the settings file in use, keeping whatever else
+        the file holds: only what the user changed is saved, never values that came from flags or the
+        environment. Written atomically (a temporary file, then a rename)."""
+        path = user_file or self.file
+        data = read_file(path)
+        _merge(data, changes)
+        try:
+            Settings.model_validate(data)
+        except ValidationError as e:
+            raise BadArgumentError(describe(e, path)) from e
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.model_dump_json(indent=2), encoding="utf-8")
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        os.replace(tmp, path)
         return path
 
-    def weight(self, part_type: str) -> float:
-        return self.search.weights.get(part_type, 1.0)
+
+def read_file(path: Path) -> dict[str, Any]:
+    """A settings file's contents: {} when there is none; one clear error when it cannot be used."""
+    if not path.exists():
+        return {}
+    if path.is_dir():
+        raise BadArgumentError(f"Settings file {path} is a folder")
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise BadArgumentError(f"Cannot read settings file {path}: {e.strerror or e}") from e
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise BadArgumentError(f"Settings file {path} is not UTF-8 text (byte {e.start})") from e
+    except json.JSONDecodeError as e:
+        raise BadArgumentError(f"Settings file {path} is not valid JSON: {e.msg} at line {e.lineno}, "
+                               f"column {e.colno}") from e
+    if not isinstance(data, dict):
+        raise BadArgumentError(f"Settings file {path} must hold a JSON object ({{...}}), not "
+                               f"{'null' if data is None else type(data).__name__}")
+    return data
+
+
+def describe(e: ValidationError, path: Path | None = None) -> str:
+    """One line per bad key: where it is, what is allowed; no links."""
+    lines = []
+    for err in e.errors(include_url=False):
+        key = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown setting"
+        given = err.get("input")
+        shown = "" if isinstance(given, dict | list) or err["type"] in ("extra_forbidden", "missing") else (
+            f" (got {given!r})")
+        lines.append(f"  {key}: {msg}{shown}")
+    where = f" in {path}" if path is not None else ""
+    return f"Invalid settings{where}:\n" + "\n".join(lines)
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:

@@ -7,7 +7,10 @@ request. Local folders (`--models`, `--clip-model DIR`, a bundled `resources/mod
 
 from __future__ import annotations
 
+import hashlib
+import http.client
 import os
+import re
 import threading
 import time
 import urllib.error
@@ -94,9 +97,34 @@ def download_file(url: str, dest: Path, label: str, role: str = "detector") -> I
                     done += len(chunk)
                     rate = (done - have) / max(time.perf_counter() - start, 1e-9)
                     yield Progress("download", done, total, label, rate, (total - done) / rate if rate else None)
-    except (urllib.error.URLError, OSError) as e:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
         raise ModelUnavailableError(role, label, url, _offline_hint(e)) from e
+    got = part.stat().st_size
+    if total > have and got != total:  # the server closed early: keep the part, resume next time
+        raise ModelUnavailableError(role, label, url, f"the download stopped at {got:,} of {total:,} bytes; "
+                                    "run the command again to resume it")
+    expected = _hash_prefix(dest.name)
+    if expected is not None:
+        digest = _sha256(part)
+        if not digest.startswith(expected):
+            part.unlink(missing_ok=True)  # a wrong file cannot be resumed into a right one
+            raise ModelUnavailableError(role, label, url, f"the downloaded file is damaged (SHA-256 {digest[:12]}..., "
+                                        f"expected {expected}...); run the command again to download it anew")
     os.replace(part, dest)
+
+
+def _hash_prefix(name: str) -> str | None:
+    """torchvision's weight files carry the start of their SHA-256 in the name (``...-7d2fb45c.pth``)."""
+    m = re.search(r"-([0-9a-f]{8,64})\.(?:pth|pt|safetensors)$", name)
+    return m.group(1) if m else None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _offline_hint(e: BaseException) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from organizer.errors import BadArgumentError
-from organizer.media.decode import SkipError, decode, read_file
+from organizer.media.decode import SkipError, load
 from organizer.models.clip import ClipModel
 from organizer.parts import PART_TYPES, Modality
 from organizer.search.index import VectorIndex
@@ -65,6 +65,11 @@ class Searcher:
         self.index = VectorIndex(store, clip.key)
 
     def search(self, q: SearchQuery) -> list[PhotoMatch]:
+        # one search at a time per index: the window's search threads and label suggestions share it
+        with self.index.lock:
+            return self._search(q)
+
+    def _search(self, q: SearchQuery) -> list[PhotoMatch]:
         if q.text and q.image or not (q.text or q.image or q.landmark):
             raise BadArgumentError("Give either a text query or --image FILE, not both and not neither.")
         s = self.settings.search
@@ -142,10 +147,14 @@ class Searcher:
         taken = {p.photo_id for p in self.store.parts(pos).values()}
         # a rejected photo (its whole part) is not suggested again; a rejected object only as that object
         taken |= {p.photo_id for p in self.store.parts(neg).values() if p.type == "whole"}
+        with self.index.lock:
+            return self._suggest(concept, taken, pos + neg, top_k)
+
+    def _suggest(self, concept: np.ndarray, taken: set[int], members: list[int], top_k: int) -> list[PhotoMatch]:
         self.index.sync()
         raw = self.index.similarities(concept)
         scores = row_scores(self.index, raw, Modality.IMAGE.value, {"text": 0.0}, self.settings.search.calibration)
-        out = np.isin(self.index.part_ids, np.array(neg + pos, np.int64)) | np.isin(
+        out = np.isin(self.index.part_ids, np.array(members, np.int64)) | np.isin(
             self.index.photo_ids, np.fromiter(taken, np.int64, len(taken)))
         scores[out] = -np.inf
         return self._describe(rank(self.index, scores, raw, top_k, -np.inf))
@@ -154,8 +163,8 @@ class Searcher:
         if not os.path.isfile(path):
             raise BadArgumentError(f"Query image not found: {path}")
         try:
-            d = decode(read_file(path, self.settings.decode.max_file_bytes), self.settings.decode.max_pixels,
-                       min_side=self.clip.image_size)
+            _, _, d = load(path, self.settings.decode.max_file_bytes, self.settings.decode.max_pixels,
+                           min_side=self.clip.image_size)
         except SkipError as e:
             raise BadArgumentError(f"Cannot use {path} as a query: {e}") from e
         return self.clip.embed_images([d.image], mode="crop")[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,8 @@ class VectorIndex:
         self._chunks: list[np.ndarray] = []
         self._matrix = None  # torch tensor, built lazily from chunks
         self._grouping: Grouping | None = None
+        # held by whoever syncs or reads the arrays: two threads never append the same rows
+        self.lock = threading.RLock()
 
     def __len__(self) -> int:
         return len(self.part_ids)
@@ -63,6 +66,10 @@ class VectorIndex:
 
     def sync(self) -> int:
         """Load what was added since the last call (everything, if something was removed); returns rows added."""
+        with self.lock:
+            return self._sync()
+
+    def _sync(self) -> int:
         gen = self.store.generation()
         if gen != self._generation:
             self._reset()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ import numpy as np
 
 from organizer.errors import BadArgumentError
 from organizer.landmarks.catalogue import friendly_name
-from organizer.media.decode import SkipError, content_hash, decode, read_file
+from organizer.media.decode import SkipError, load
 from organizer.media.scan import walk
 from organizer.models.clip import ClipModel, prepare
 from organizer.pipeline.events import Meter, Progress, drain
@@ -63,14 +64,25 @@ def _read_gldv2(root: Path) -> Dataset:
         reader = csv.DictReader(f)
         if not {"id", "landmark_id"} <= set(reader.fieldnames or []):
             raise BadArgumentError(f"{root / 'train.csv'} needs the columns id and landmark_id")
-        for row in reader:
-            img_id, label = row["id"].strip(), row["landmark_id"].strip()
+        bad: list[tuple[int, str]] = []
+        for line, row in enumerate(reader, start=2):
+            img_id, label = (row["id"] or "").strip(), (row["landmark_id"] or "").strip()
+            if not _SAFE_ID.fullmatch(img_id):
+                bad.append((line, img_id))
+                continue
             path = root / "train" / img_id[0] / img_id[1] / img_id[2] / f"{img_id}.jpg"
             if path.is_file():
                 items.append(Item(str(path), label, names.get(label, f"landmark {label}")))
             else:
                 missing.append(str(path))
+    if bad:
+        line, img_id = bad[0]
+        raise BadArgumentError(f"{root / 'train.csv'}: {len(bad)} image ids are not plain ids (letters and digits, "
+                               f"at least three; first: {img_id!r} on line {line}); fix or remove those rows")
     return Dataset(root, "gldv2", items, missing)
+
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{3,}")
 
 
 @dataclass(slots=True)
@@ -81,8 +93,9 @@ class Embedded:
 
 
 def embed_items(items: list[Item], clip: ClipModel, cache: Path | None, workers: int = 2,
-                batch: int = 32) -> Iterator[Progress | Embedded]:
-    """CLIP image embeddings of every item (frozen CLIP), reusing a cache of unchanged files."""
+                batch: int = 32, write_cache: bool = True) -> Iterator[Progress | Embedded]:
+    """CLIP image embeddings of every item (frozen CLIP), reusing a cache of unchanged files. The cache
+    keeps what it held for other files, and is replaced atomically (a kill leaves the old one)."""
     clip.load()
     size = clip.image_size
     cached: dict[tuple[str, int, int], tuple[np.ndarray, str]] = {}
@@ -112,8 +125,8 @@ def embed_items(items: list[Item], clip: ClipModel, cache: Path | None, workers:
 
     def work(i: int) -> tuple[str, np.ndarray] | str:
         try:
-            data = read_file(items[i].path, 1_000_000_000)
-            return content_hash(data), prepare(decode(data, 100_000_000, min_side=size).image, size)
+            h, _, d = load(items[i].path, 1_000_000_000, 100_000_000, min_side=size)
+            return h, prepare(d.image, size)
         except SkipError as e:
             return str(e)
 
@@ -131,13 +144,27 @@ def embed_items(items: list[Item], clip: ClipModel, cache: Path | None, workers:
         yield meter.step(1, items[i].path)
     if chunk:
         vectors[[j for j, _ in chunk]] = clip.embed_pixels(np.stack([px for _, px in chunk]))
-    if cache is not None:
+    if cache is not None and write_cache:
         ok = [i for i in range(n) if i not in corrupt]
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, model=np.array(clip.key), paths=np.array([items[i].path for i in ok]),
-                 sizes=np.array([stats[i][0] for i in ok], np.int64), mtimes=np.array([stats[i][1] for i in ok], np.int64),
-                 vectors=vectors[ok], hashes=np.array([hashes[i] or "" for i in ok]))
+        entries = {k: v for k, v in cached.items()}
+        entries.update({(items[i].path, *stats[i]): (vectors[i], hashes[i] or "") for i in ok})
+        _save_cache(cache, clip.key, entries, clip.dim)
     yield Embedded(vectors, hashes, corrupt)
+
+
+def _save_cache(cache: Path, model: str, entries: dict[tuple[str, int, int], tuple[np.ndarray, str]],
+                dim: int) -> None:
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    keys = list(entries)
+    tmp = cache.with_name(cache.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, model=np.array(model), paths=np.array([k[0] for k in keys]),
+                 sizes=np.array([k[1] for k in keys], np.int64), mtimes=np.array([k[2] for k in keys], np.int64),
+                 vectors=np.stack([entries[k][0] for k in keys]) if keys else np.zeros((0, dim), np.float32),
+                 hashes=np.array([entries[k][1] for k in keys]))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, cache)
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ import contextlib
 import copy
 import csv
 import json
+import os
 import random
 import shutil
 from collections.abc import Iterator
@@ -25,12 +26,15 @@ import numpy as np
 
 from organizer.errors import BadArgumentError
 from organizer.landmarks.catalogue import friendly_name
+from organizer.media.decode import SkipError, load
 from organizer.media.scan import walk
-from organizer.models.clip import ClipModel
-from organizer.pipeline.events import Progress
-from organizer.training.unfreeze import _pixels
+from organizer.models.clip import ClipModel, prepare
+from organizer.pipeline.events import Notice, Progress
+from organizer.pipeline.lookahead import bounded_map
+from organizer.store.paths import display
 
 CHECKPOINT = "checkpoint"
+PREVIOUS = ".prev"  # the checkpoint before, kept until the new one is in place
 
 
 @dataclass(slots=True)
@@ -62,6 +66,7 @@ class FinetuneReport:
     after: dict[str, float]
     sizes: dict[str, int] = field(default_factory=dict)
     losses: list[float] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # files in the data that are not readable images
 
 
 def read_pairs(source: Path) -> list[Pair]:
@@ -117,19 +122,28 @@ def finetune(target: Path, background: Path, clip: ClipModel, out: Path,
     import torch
     from torch import nn
 
+    _check_config(cfg)
     t_pairs, b_pairs = read_pairs(target), read_pairs(background)
-    t_train, t_held = _split(t_pairs, cfg.holdout, cfg.seed)
-    b_train, b_held = _split(b_pairs, cfg.holdout, cfg.seed + 1)
-    if cfg.loss == "triplet" and len({p.entity for p in t_train}) < 2:
-        raise BadArgumentError("The triplet loss needs at least two entities (folders) in the target data")
     base = clip.loaded
     device = base.device
     size = clip.image_size
     yield Progress("decode", 0, len(t_pairs) + len(b_pairs), "images for fine-tuning")
     px: dict[str, np.ndarray] = {}
-    for group in (t_train, t_held, b_train, b_held):
-        arr = _pixels([_item(p) for p in group], size)
-        px.update({p.path: a for p, a in zip(group, arr, strict=True)})
+    skipped: list[tuple[str, str]] = []
+    for name, pairs in (("target", t_pairs), ("background", b_pairs)):
+        readable, bad = _decode_pairs(pairs, size, px)
+        skipped += bad
+        if len(readable) < 2:
+            raise BadArgumentError(f"The {name} data needs at least two readable images (one to train on, one to "
+                                   f"hold out); it has {len(readable)}" + (f" ({len(bad)} files skipped: not "
+                                                                          "images or unreadable)" if bad else ""))
+        pairs[:] = readable
+    for path, why in skipped:
+        yield Notice(f"skipped {display(path)}: {why}")
+    t_train, t_held = _split(t_pairs, cfg.holdout, cfg.seed)
+    b_train, b_held = _split(b_pairs, cfg.holdout, cfg.seed + 1)
+    if cfg.loss == "triplet" and len({p.entity for p in t_train}) < 2:
+        raise BadArgumentError("The triplet loss needs at least two entities (folders) in the target data")
     model = copy.deepcopy(base.model).float().to(device)
     tok = base.tokenizer
     mean, std = base.mean, base.std
@@ -157,14 +171,11 @@ def finetune(target: Path, background: Path, clip: ClipModel, out: Path,
     opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     start, before, losses = 0, None, []
     ck = out / CHECKPOINT
-    if (ck / "state.json").is_file():
-        state = json.loads((ck / "state.json").read_text())
-        if state.get("config") == asdict(cfg) and state.get("base") == clip.key:
-            from safetensors.torch import load_file
-
-            model.load_state_dict(load_file(str(ck / "model.safetensors"), device=str(device)))
-            opt.load_state_dict(torch.load(ck / "optimizer.pt", map_location=device, weights_only=True))
+    for candidate in (ck, ck.with_name(ck.name + PREVIOUS)):  # the newest whole checkpoint
+        state = _load_checkpoint(candidate, model, opt, device, cfg, clip.key)
+        if state is not None:
             start, before, losses = int(state["step"]), state["before"], list(state["losses"])
+            break
     if before is None:
         before = {"target": matched(t_held), "background": matched(b_held)}
     amp = device == "cuda"
@@ -213,9 +224,12 @@ def finetune(target: Path, background: Path, clip: ClipModel, out: Path,
     report = FinetuneReport(out, cfg.steps, start, before, after,
                             {"target_train": len(t_train), "target_held_out": len(t_held),
                              "background_train": len(b_train), "background_held_out": len(b_held)}, losses)
+    report.skipped = [p for p, _ in skipped]
     (out / "finetune-report.json").write_text(json.dumps({**asdict(report), "folder": str(out), "base": clip.key,
                                                           "config": asdict(cfg)}, indent=1))
-    shutil.rmtree(ck, ignore_errors=True)
+    for done_with in (ck, ck.with_name(ck.name + PREVIOUS)):
+        if _is_checkpoint(done_with):
+            shutil.rmtree(done_with, ignore_errors=True)
     yield report
 
 
@@ -247,18 +261,113 @@ def _triplet(images: Any, anchors: list[Pair], pool: list[Pair], rng: random.Ran
 
 def _checkpoint(ck: Path, model: Any, opt: Any, step: int, before: dict, losses: list[float],
                 cfg: FinetuneConfig, base: str) -> None:
+    """Write a checkpoint without ever having none: the new one is written and synced beside the old,
+    the old becomes ``checkpoint.prev`` until the new one is in place, then goes. A kill at any moment
+    leaves at least one whole checkpoint, and resuming takes the newest whole one."""
     import torch
     from safetensors.torch import save_file
 
     tmp = ck.with_name(ck.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    prev = ck.with_name(ck.name + PREVIOUS)
+    if tmp.exists():
+        if not _is_ours(tmp):
+            raise BadArgumentError(f"{tmp} exists and is not a checkpoint of organizer's; move it away")
+        shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
     torch.save(opt.state_dict(), tmp / "optimizer.pt")  # read back with weights_only=True
     (tmp / "state.json").write_text(json.dumps({"step": step, "before": before, "losses": losses,
-                                                "config": asdict(cfg), "base": base}))
-    shutil.rmtree(ck, ignore_errors=True)
-    tmp.rename(ck)  # a kill during the save leaves the previous checkpoint whole
+                                                "config": asdict(cfg), "base": base}))  # written last: marks it whole
+    for f in ("model.safetensors", "optimizer.pt", "state.json"):
+        _fsync(tmp / f)
+    if ck.exists():
+        if not _is_ours(ck):
+            raise BadArgumentError(f"{ck} exists and is not a checkpoint of organizer's; choose another --out")
+        if prev.exists():
+            shutil.rmtree(prev)
+        os.replace(ck, prev)
+    os.replace(tmp, ck)
+    _fsync(ck.parent)
+    if prev.exists():
+        shutil.rmtree(prev)
+
+
+def _is_ours(folder: Path) -> bool:
+    """A folder organizer wrote (only those are ever deleted): nothing in it but checkpoint files."""
+    return folder.is_dir() and {p.name for p in folder.iterdir()} <= {"model.safetensors", "optimizer.pt", "state.json"}
+
+
+def _is_checkpoint(folder: Path) -> bool:
+    return _is_ours(folder) and (folder / "state.json").is_file()
+
+
+def _load_checkpoint(ck: Path, model: Any, opt: Any, device: Any, cfg: FinetuneConfig, base: str) -> dict | None:
+    """The checkpoint's state, loaded into model and optimiser; None when it is absent, for another run,
+    or not whole (a kill during its writing)."""
+    import torch
+
+    if not _is_checkpoint(ck):
+        return None
+    try:
+        state = json.loads((ck / "state.json").read_text())
+        if state.get("config") != asdict(cfg) or state.get("base") != base:
+            return None
+        from safetensors.torch import load_file
+
+        weights = load_file(str(ck / "model.safetensors"), device=str(device))
+        opt_state = torch.load(ck / "optimizer.pt", map_location=device, weights_only=True)
+        model.load_state_dict(weights)
+        opt.load_state_dict(opt_state)
+        return state
+    except Exception:  # noqa: BLE001 - a partial checkpoint: the previous one serves
+        return None
+
+
+def _fsync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _check_config(cfg: FinetuneConfig) -> None:
+    import math
+
+    if cfg.checkpoint_every < 1:
+        raise BadArgumentError("--checkpoint-every must be at least 1")
+    if cfg.steps < 1:
+        raise BadArgumentError("--steps must be at least 1")
+    if cfg.batch_size < 2:
+        raise BadArgumentError("--batch must be at least 2 (half target, half background)")
+    if not (math.isfinite(cfg.lr) and cfg.lr > 0):
+        raise BadArgumentError("--lr must be a positive number")
+    if not (math.isfinite(cfg.margin) and 0 <= cfg.margin <= 2):
+        raise BadArgumentError("--margin must be between 0 and 2 (a cosine distance)")
+
+
+def _decode_pairs(pairs: list[Pair], size: int, px: dict[str, np.ndarray]) -> tuple[list[Pair], list[tuple[str, str]]]:
+    """The pairs whose image decodes (their pixels go into ``px``), and (path, reason) for the others:
+    a file that is not an image is reported, never trained on."""
+    def work(p: Pair) -> np.ndarray | str:
+        try:
+            return prepare(load(p.path, 1_000_000_000, 100_000_000, min_side=size)[2].image, size)
+        except SkipError as e:
+            return str(e)
+
+    ok, bad = [], []
+    for p, r in bounded_map(work, pairs, 2, ahead=64):
+        if isinstance(r, str):
+            bad.append((p.path, r))
+        else:
+            px[p.path] = r
+            ok.append(p)
+    return ok, bad
 
 
 def _item(p: Pair) -> Any:

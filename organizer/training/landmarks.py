@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 
 from organizer.errors import BadArgumentError
 from organizer.landmarks.catalogue import catalogue
-from organizer.media.scan import walk
+from organizer.media.scan import normalise, walk
 from organizer.models.clip import ClipModel
 from organizer.models.landmark_head import HeadClass, LandmarkHead
 from organizer.pipeline.events import Progress
@@ -32,8 +33,8 @@ class TrainOutcome:
     sizes: dict[str, int]
 
 
-def _embed(items: list[Item], clip: ClipModel, cache: Path) -> Iterator[Progress | Embedded]:
-    yield from embed_items(items, clip, cache)
+def _embed(items: list[Item], clip: ClipModel, cache: Path, write: bool = True) -> Iterator[Progress | Embedded]:
+    yield from embed_items(items, clip, cache, write_cache=write)
 
 
 def train_landmarks(data: Path, out: Path, clip: ClipModel, cfg: TrainConfig, min_count: int = 10,
@@ -86,8 +87,11 @@ def train_landmarks(data: Path, out: Path, clip: ClipModel, cfg: TrainConfig, mi
     test = evaluate(result.head, x_test, y[te], threshold)
     result.head.save(out)
 
+    root = normalise(data)
+
     def rel(p: str) -> str:
-        return str(Path(p).resolve().relative_to(Path(data).resolve()))
+        # lexically, as the walk found it: an image linked in from outside DATA is still DATA's
+        return os.path.relpath(normalise(p), root)
 
     (out / SPLIT_FILE).write_text(json.dumps({
         "format": "organizer.landmark-split/1", "data": str(Path(data).resolve()), "layout": ds.format,
@@ -118,7 +122,7 @@ def evaluate_landmarks(data: Path, head_dir: Path, clip: ClipModel, threshold: f
                                "give the folder the head was trained on")
     items = [Item(p, lab, lab) for p, lab in test]
     emb: Embedded | None = None
-    for ev in _embed(items, clip, head_dir / CACHE_FILE):
+    for ev in _embed(items, clip, head_dir / CACHE_FILE, write=False):  # train's cache is read, never replaced
         if isinstance(ev, Embedded):
             emb = ev
         else:

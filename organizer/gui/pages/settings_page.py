@@ -119,15 +119,40 @@ class SettingsPage(QWidget):
                            "sample": self.sample.value()},
         }
 
+    def changes(self) -> dict[str, Any]:
+        """What the user changed on this page, against the settings in effect (only that is saved)."""
+        now = self.base.model_dump(mode="json")
+        out: dict[str, Any] = {}
+        for k, v in self.values().items():
+            if isinstance(v, dict):
+                diff = {kk: vv for kk, vv in v.items() if not _same(now[k].get(kk), vv)}
+                if diff:
+                    out[k] = diff
+            elif not _same(now[k], v):
+                out[k] = v
+        return out
+
     def save(self) -> None:
         try:
+            changes = self.changes()
             data = self.base.model_dump(mode="json")
-            for k, v in self.values().items():
+            for k, v in changes.items():
                 data[k] = {**data[k], **v} if isinstance(v, dict) else v
             new = Settings.model_validate(data)
-            path = new.save()
+            new._file = self.base.file
+            path = self.base.save_changes(changes)
+            self.base = new
         except (OrganizerError, ValueError, OSError) as e:
             self.failed.emit(f"Settings not saved: {e}")
             return
         self.note.setText(f"Saved to {path}. Library and model changes take effect at the next start.")
         self.saved.emit(new)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return abs(float(a) - float(b)) < 1e-9
+        except (TypeError, ValueError):
+            return False
+    return str(a) == str(b) if a is not None and b is not None else a == b
