@@ -6,6 +6,7 @@ import logging
 import logging.handlers
 import os
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -218,6 +219,12 @@ def restore(library: Path, chosen: Path | None = None) -> tuple[Path, Path | Non
 _handler: list[logging.Handler] = []
 
 
+def _warning_to_log(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                    file: Any = None, line: str | None = None) -> None:
+    """Warnings (a decoder's "possibly corrupt EXIF data") go to the log, never over a progress bar."""
+    logging.getLogger("py.warnings").warning("%s", warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def _log_to(path: Path) -> None:
     """Details that would clutter a progress bar (decoder warnings, failures at close) go to a log file
     in the library most recently opened, which rotates at 1 MB."""
@@ -228,7 +235,7 @@ def _log_to(path: Path) -> None:
     except OSError:
         return
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    logging.captureWarnings(True)
+    warnings.showwarning = _warning_to_log
     for name in ("py.warnings", "organizer"):
         log = logging.getLogger(name)
         for old in _handler:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from organizer.media.decode import SkipError, decode, read_file
+from organizer.store.paths import display
 
 COLOURS = {"text": QColor(255, 200, 0), "person": QColor(0, 200, 255), "vehicle": QColor(255, 80, 80),
            "animal": QColor(120, 255, 120)}
@@ -87,8 +89,12 @@ class PhotoViewer(QDialog):
 
     def _html(self) -> str:
         d = self.details
-        rows = [("Path", "<br>".join(d["paths"])), ("Size", f"{d['width']} x {d['height']} ({d['format']})"),
+        rows = [("Path", "<br>".join(html.escape(display(p)) for p in d["paths"])), ("Size", f"{d['width']} x {d['height']} ({d['format']})"),
                 ("Taken", d.get("taken_at") or "unknown"), ("Camera", d.get("camera") or "unknown")]
+        if d.get("missing"):
+            rows.insert(0, ("Missing", "the file was not found at the last scan (an unplugged drive or a moved "
+                                       "folder?). The photo, its analysis and labels are kept; it shows again when "
+                                       "the file is back."))
         if d.get("gps"):
             rows.append(("GPS", f"{d['gps'][0]:.5f}, {d['gps'][1]:.5f}"))
         if d.get("landmark"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -38,7 +37,6 @@ from organizer.gui.worker import Task, call
 from organizer.library import Library
 from organizer.pipeline.events import Notice, Progress, Skipped, Stored, Summary
 
-PENDING = "pending_roots"  # meta key: folders of a run that has not finished (resumed at the next start)
 PHASES = {"scan": "Scanning", "whole": "Pass 1 of 2: whole photos", "parts": "Pass 2 of 2: objects and text",
           "landmarks": "Landmarks", "clusters": "Clustering", "projection": "Projecting", "embed": "Embedding",
           "train": "Training", "decode": "Decoding", "download": "Downloading models (first use)"}
@@ -204,23 +202,19 @@ class MainWindow(QMainWindow):
             self.queue.append(paths)
             self.statusBar().showMessage(f"Queued {len(paths)} item(s); they are indexed after the current run.")
             return
-        pending = set(json.loads(self.lib.store.get_meta(PENDING, "[]") or "[]")) | set(paths)
-        self.lib.store.set_meta(PENDING, json.dumps(sorted(pending)))
         self.skipped_list.clear()
         self.skipped_button.setText("Skipped: 0")
         self._start("index", lambda: self.lib.index(paths))
 
     def resume_pending(self) -> None:
         """Finish what a closed or killed run left, in the background (models load there too)."""
-        roots = json.loads(self.lib.store.get_meta(PENDING, "[]") or "[]")
-        existing = [r for r in roots if Path(r).exists()]
-
         def resume() -> Iterator[Any]:
-            if existing or self.lib.store.stats()["photos"] and self.lib.pending_work():
+            if self.lib.pending_work():  # an unfinished scan (the core keeps its roots) or pass
                 yield Notice("Resuming the last run.")
-                yield from self.lib.index(existing)
+                yield from self.lib.index([])
 
-        if (roots or self.lib.store.stats()["photos"]) and not (self.task is not None and self.task.running()):
+        if (self.lib.pending_roots() or self.lib.store.stats()["photos"]) and not (
+                self.task is not None and self.task.running()):
             self._start("index", resume)
 
     def _start(self, kind: str, make: Callable[[], Iterator[Any]]) -> None:
@@ -295,7 +289,6 @@ class MainWindow(QMainWindow):
     def _on_done(self, last: Any) -> None:
         kind = self.task_kind
         if kind == "index":
-            self.lib.store.set_meta(PENDING, "[]")
             self._finish()
             if isinstance(last, Summary):
                 s = last
@@ -332,7 +325,7 @@ class MainWindow(QMainWindow):
                                      15000)
         if kind == "index":
             if not self._closing:  # closing keeps the pending folders: the next start resumes them
-                self.lib.store.set_meta(PENDING, "[]")
+                self.lib.clear_pending()
             self.indexing_finished.emit(None)
         else:
             self.task_finished.emit(kind)
@@ -342,6 +335,10 @@ class MainWindow(QMainWindow):
     def refresh_library(self) -> None:
         rows = [Row(pid, path, key) for pid, path, key in self.lib.store.photo_list(self.library_page.order())]
         self.library_page.show_rows(rows)
+        missing = self.lib.store.stats()["missing_photos"]
+        if missing:
+            self.statusBar().showMessage(f"{missing} photo{'s' if missing != 1 else ''} missing: their files were "
+                                         "not found at the last scan (kept; `organizer status` lists them).", 15000)
 
     def _tab_changed(self, _i: int) -> None:
         page = self.tabs.currentWidget()

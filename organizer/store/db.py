@@ -115,16 +115,14 @@ class Store:
 
     def _open(self) -> None:
         marker = self._marker()
+        if marker.get("photos", 0) > 0 and (not self.path.exists() or self.path.stat().st_size == 0):
+            self.engine.dispose()
+            self._lost(marker)
         try:
             with self.engine.connect() as conn:
                 version = current_version(conn)
             if version == 0 and marker.get("photos", 0) > 0:
-                last = backup.newest(self.folder)
-                raise LibraryError(
-                    f"The library database {self.path} has lost its contents: it held {marker['photos']} photos "
-                    "when last closed (was its -wal file deleted after a crash?). Nothing was changed."
-                    + (f" Newest backup: {last}." if last else " There is no backup."),
-                    kind="damaged", backup=last)
+                self._lost(marker)
             if version < SCHEMA_VERSION and not self.read_only:
                 with _lock(self.folder / "schema.lock", "the library is being upgraded by another organizer"):
                     with self.engine.connect() as conn:
@@ -146,6 +144,14 @@ class Store:
         except (SQLAlchemyError, sqlite3.Error, OSError) as e:
             self.engine.dispose()
             raise self.translate(e, "open") from e
+
+    def _lost(self, marker: dict[str, Any]) -> None:
+        last = backup.newest(self.folder)
+        raise LibraryError(
+            f"The library database {self.path} has lost its contents: it held {marker['photos']} photos "
+            "when last closed (was its -wal file deleted after a crash?). Nothing was changed."
+            + (f" Newest backup: {last}." if last else " There is no backup."),
+            kind="damaged", backup=last)
 
     def close(self) -> None:
         if not self.read_only:
