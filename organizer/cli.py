@@ -22,7 +22,7 @@ CONFIRM_OVER = 5  # forgetting more photos than this asks first
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # exit 2 with one line, no usage dump
-        self.exit(2, f"{self.prog}: error: {message}\n(see `{self.prog} --help`)\n")
+        self.exit(2, f"{self.prog}: error: {display(message)}\n(see `{self.prog} --help`)\n")
 
 
 def _common(p: argparse.ArgumentParser, suppress: bool) -> None:

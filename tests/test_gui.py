@@ -14,8 +14,9 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 
 from organizer.gui.models import PhotoIdRole  # noqa: E402
-from organizer.gui.window import PENDING, MainWindow  # noqa: E402
+from organizer.gui.window import MainWindow  # noqa: E402
 from organizer.library import Library  # noqa: E402
+from organizer.pipeline.indexer import PENDING  # noqa: E402
 from tests.conftest import noise_image  # noqa: E402
 
 WAIT = 120_000
@@ -148,15 +149,20 @@ def test_cancel_keeps_what_was_stored(qtbot, window: MainWindow, tmp_path: Path)
 def test_pause_and_resume(qtbot, window: MainWindow, tmp_path: Path) -> None:
     folder = tmp_path / "some"
     folder.mkdir()
-    for i in range(60):
+    n = 150
+    for i in range(n):
         noise_image(i, (120, 90)).save(folder / f"{i:03}.jpg")
     with qtbot.waitSignal(window.indexing_finished, timeout=WAIT):
         drop(window, [folder])
         qtbot.waitUntil(lambda: window.task is not None and window.task.running(), timeout=WAIT)
         window.pause_button.click()
         assert window.task.worker.paused and window.pause_button.text() == "Resume"
+        qtbot.wait(700)  # the batch in flight, if any, is stored
+        before = window.lib.store.stats()["photos"]
+        qtbot.wait(1500)
+        assert window.lib.store.stats()["photos"] == before < n  # paused: nothing more was done
         window.pause_button.click()
-    assert window.lib.store.stats()["photos"] == 60
+    assert window.lib.store.stats()["photos"] == n
 
 
 def test_errors_reach_the_window(qtbot, window: MainWindow, tmp_path: Path) -> None:
@@ -255,4 +261,8 @@ def test_label_photos_from_the_gallery_and_teach_with_suggestions(qtbot, window:
     # the viewer labels one outlined part
     window.open_photo(first.data(PhotoIdRole), None)
     viewer = window.viewers[-1]
-    assert viewer.parts.count() == 0 or viewer.parts.itemData(0) is not None
+    assert viewer.parts.count() > 0  # detection at threshold 0 outlines parts on every photo
+    part_id = int(viewer.parts.itemData(0))
+    window.ask_label_name = lambda: "Spoon"
+    viewer.label_part.emit(part_id)
+    assert window.lib.labels.members("Spoon") == ([part_id], [])

@@ -224,14 +224,45 @@ def test_single_files_can_be_indexed(make_settings, photo_dir: Path) -> None:
     assert summary.new == 2 and summary.unchanged == 2
 
 
-def test_ocr_gate_scores_photos_from_their_whole_vectors(make_settings, photo_dir: Path) -> None:
-    from organizer.pipeline.ocr_gate import OcrGate
+def test_ocr_gate_scores_photos_from_their_whole_vectors(tmp_path: Path) -> None:
+    from organizer.pipeline.ocr_gate import OTHER_PROMPTS, TEXT_PROMPTS, OcrGate
+    from organizer.store.db import FileRef, NewPart, NewPhoto, PhotoInfo, Store
 
-    lib = Library(make_settings())
+    # hand-made vectors: prompts along two axes, a sign photo near the text axis, a beach near the other
+    dim = 8
+    e = np.eye(dim, dtype=np.float32)
+
+    class Clip:
+        key = "m"
+
+        def embed_texts(self, texts: list[str]) -> np.ndarray:
+            assert texts == list(TEXT_PROMPTS + OTHER_PROMPTS)
+            return np.stack([e[0]] * len(TEXT_PROMPTS) + [e[1]] * len(OTHER_PROMPTS))
+
+    store = Store(tmp_path / "lib")
+    sign = (0.8 * e[0] + 0.6 * e[1]).astype(np.float32)
+    beach = (0.3 * e[0] + 0.954 * e[1]).astype(np.float32)
+    ids = store.add_photos([NewPhoto(FileRef(f"/p/{n}.jpg", 1, 1), PhotoInfo(n, 1, "JPEG", 1, 1),
+                                     NewPart("whole", v, "image")) for n, v in (("sign", sign), ("beach", beach))], "m")
+    gate = OcrGate(Clip(), store, margin=-0.01)  # type: ignore[arg-type]
+    assert gate.score(ids[0]) == pytest.approx(0.2, abs=2e-3) and gate.score(ids[1]) == pytest.approx(-0.654, abs=2e-3)
+    assert gate.wants(ids[0]) and not gate.wants(ids[1])
+    assert OcrGate(Clip(), store, margin=-0.7).wants(ids[1])  # type: ignore[arg-type]
+    assert gate.wants(10**6)  # a photo with no vector yet is not skipped blindly
+
+
+def test_the_parts_pass_runs_ocr_only_where_the_gate_lets_it(make_settings, photo_dir: Path, monkeypatch) -> None:
+    from organizer.pipeline import ocr_gate
+
+    lib = Library(make_settings(ocr={"enabled": True, "gate": "clip"}))
     run(lib, photo_dir, parts=False)
-    gate = OcrGate(lib.models.clip, lib.store, margin=-10.0)
-    ids = sorted(lib.store.photo_for_hash(lib.store.all_hashes()).values())
-    assert all(gate.wants(pid) for pid in ids)
-    strict = OcrGate(lib.models.clip, lib.store, margin=10.0)
-    assert not any(strict.wants(pid) for pid in ids)
-    assert strict.wants(10**6)  # a photo with no vector yet is not skipped blindly
+    scores = ocr_gate.OcrGate(lib.models.clip, lib.store, 0.0)
+    by_score = sorted(scores._vectors, key=lambda pid: scores.score(pid) or 0.0)
+    # a margin between the second and third photo's scores: exactly two photos pass the gate
+    cut = ((scores.score(by_score[1]) or 0.0) + (scores.score(by_score[2]) or 0.0)) / 2
+    lib2 = Library(make_settings(ocr={"enabled": True, "gate": "clip", "gate_margin": cut}))
+    asked: list[int] = []
+    real = ocr_gate.OcrGate.wants
+    monkeypatch.setattr(ocr_gate.OcrGate, "wants", lambda self, pid: asked.append(pid) or real(self, pid))
+    summary, _ = run(lib2, parts=True)
+    assert summary.ocr_run == 2 and sorted(asked) == sorted(by_score)
