@@ -266,3 +266,20 @@ def test_label_photos_from_the_gallery_and_teach_with_suggestions(qtbot, window:
     window.ask_label_name = lambda: "Spoon"
     viewer.label_part.emit(part_id)
     assert window.lib.labels.members("Spoon") == ([part_id], [])
+
+
+def test_settings_page_saves_only_changes_to_the_file_in_use(qtbot, tmp_path: Path, tiny_models: Path) -> None:
+    from organizer.gui.pages.settings_page import SettingsPage
+    from organizer.settings import Settings, user_settings_file
+
+    own = tmp_path / "own-settings.json"
+    own.write_text(json.dumps({"ocr": {"canvas": 1280}}))
+    # started with --settings own.json --library X --models Y: those flags must not become permanent
+    s = Settings.load({"library": str(tmp_path / "lib"), "models": {"dir": str(tiny_models)}}, own)
+    page = SettingsPage(s)
+    qtbot.addWidget(page)
+    page.eps.setValue(0.35)
+    page.save()
+    saved = json.loads(own.read_text())
+    assert saved == {"ocr": {"canvas": 1280}, "clusters": {"eps": 0.35}}
+    assert not user_settings_file().exists()

@@ -680,3 +680,77 @@ def test_symlinked_roots_and_folders_and_long_paths(make_settings, photo_dir: Pa
     summary, _ = run(lib, photo_dir)
     st = lib.status()
     assert summary.new == 0 and st["paths"] == 6  # the same folder through its link and directly: one path each
+
+
+# ---- kill -9 during a label write and during a checkpoint save ----------------------------------
+
+LABEL_WRITER = """
+import sys
+from organizer.store.db import Store
+from organizer.store.labels import LabelStore
+store = Store(sys.argv[1])
+labels = LabelStore(store)
+whole = [p for p in range(1, 41)]
+for i in range(100000):
+    labels.add(f"L{i % 7}", [whole[i % 40]], positive=bool(i % 2))
+    print(i, flush=True)
+"""
+
+CHECKPOINTER = """
+import sys, torch
+from pathlib import Path
+from organizer.training import finetune as ft
+model = torch.nn.Linear(64, 64)
+opt = torch.optim.AdamW(model.parameters(), lr=0.1)
+for step in range(1, 100000):
+    ft._checkpoint(Path(sys.argv[1]), model, opt, step, {"target": 0.0}, [1.0], ft.FinetuneConfig(), "m")
+    print(step, flush=True)
+"""
+
+
+def _kill_after(code: str, arg: str, lines: int) -> list[str]:
+    import signal
+
+    p = subprocess.Popen([sys.executable, "-c", code, arg], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    done = []
+    assert p.stdout is not None
+    while len(done) < lines:
+        line = p.stdout.readline()
+        assert line, "the writer ended early"
+        done.append(line.strip())
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    return done
+
+
+def test_kill_9_during_label_writes_loses_no_finished_write(tmp_path: Path) -> None:
+    from organizer.store.labels import LabelStore
+
+    store = Store(tmp_path / "lib")
+    for i in range(40):
+        _photo(store, f"/p/{i}.png", f"h{i}")
+    store.close()
+    done = _kill_after(LABEL_WRITER, str(tmp_path / "lib"), 150)
+    store = Store(tmp_path / "lib")
+    assert store.check().ok
+    last = int(done[-1])
+    labels = LabelStore(store)
+    members = {name: set(labels.members(name)[0]) | set(labels.members(name)[1]) for name in labels.names()}
+    whole_of = {p.photo_id: p.id for p in store.parts(range(1, 200)).values() if p.type == "whole"}
+    for i in range(last + 1):  # every add that returned before the kill is there
+        assert whole_of[(i % 40) + 1] in members[f"L{i % 7}"]
+
+
+def test_kill_9_during_checkpoint_saves_leaves_a_whole_one(tmp_path: Path) -> None:
+    import torch
+
+    from organizer.training import finetune as ft
+
+    ck = tmp_path / "out" / ft.CHECKPOINT
+    done = _kill_after(CHECKPOINTER, str(ck), 25)
+    model = torch.nn.Linear(64, 64)
+    opt = torch.optim.AdamW(model.parameters(), lr=0.1)
+    states = [ft._load_checkpoint(c, model, opt, "cpu", ft.FinetuneConfig(), "m")
+              for c in (ck, ck.with_name(ck.name + ft.PREVIOUS))]
+    newest = max(s["step"] for s in states if s is not None)
+    assert newest >= int(done[-1])  # a whole checkpoint at least as new as the last one reported saved

@@ -56,8 +56,8 @@ class Indexer:
         summary = Summary()
         wanted = [resolve(r) for r in roots]
         pending = self.pending_roots()
-        if wanted:
-            self._set_pending(sorted(set(pending) | set(wanted)))
+        if wanted:  # kept until their scan completes: `index` with no paths resumes them
+            self._set_pending(sorted(set(pending) | {w for w in wanted if os.path.exists(w)}))
         elif pending:
             yield Notice("Resuming the scan of " + ", ".join(display(p) for p in pending) + ".")
             wanted = pending
