@@ -40,7 +40,7 @@ def one(n: int, plain: bool) -> None:
 
     from organizer.analysis.neighbours import dbscan
     from organizer.analysis.projection import place, sample_rows, tsne_3d
-    from organizer.pipeline.events import drain
+    from organizer.progress import drain
     from organizer.settings import Settings
 
     x = blobs(n)

@@ -33,7 +33,7 @@ def plain(folder: Path, clip_dir: Path, n: int) -> float:
 
 def ours(folder: Path, clip_dir: Path) -> tuple[float, int]:
     from organizer.library import Library
-    from organizer.pipeline.events import Summary
+    from organizer.progress import Summary
     from organizer.settings import Settings
 
     lib_dir = Path(tempfile.mkdtemp(prefix="bench-lib-"))

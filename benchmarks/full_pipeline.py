@@ -20,7 +20,7 @@ from common import cpu_line, models_dir, photos_12mp
 
 def run(folder: Path, models: Path, ocr: bool, engine: str = "auto") -> tuple[float, float, dict]:
     from organizer.library import Library
-    from organizer.pipeline.events import Summary
+    from organizer.progress import Summary
     from organizer.settings import Settings
 
     lib_dir = Path(tempfile.mkdtemp(prefix="bench-lib-"))

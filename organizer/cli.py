@@ -252,6 +252,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def gui_main(argv: Sequence[str] | None = None) -> int:
+    """The launcher installed as `organizer-gui`: the window, with the same options as the command line."""
+    return main(["gui", *(sys.argv[1:] if argv is None else argv)])
+
+
 def _say(line: str) -> None:
     with contextlib.suppress(OSError, ValueError):
         print(line, file=sys.stderr)
@@ -284,7 +289,7 @@ def _run(args: argparse.Namespace) -> int:
         print("These tiny models are random: they exercise every code path but rank meaninglessly.")
         return 0
     if args.command == "self-test":
-        from organizer.gui.selftest import run as self_test
+        from organizer.selftest import run as self_test
 
         return self_test(window=not args.no_window)
     if args.command == "gui":
@@ -327,7 +332,7 @@ def _check_export(target: Path) -> None:
 def _index(lib: Any, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from organizer.pipeline.events import Notice, Skipped, Summary
+    from organizer.progress import Notice, Skipped, Summary
 
     show = not (args.quiet or args.json)
     skipped: list[dict[str, str]] = []
@@ -545,7 +550,7 @@ def _drive(events: Any, args: argparse.Namespace, want: type, other: Any = None,
     ``want``. Other events go to ``other``."""
     from tqdm import tqdm
 
-    from organizer.pipeline.events import Progress
+    from organizer.progress import Progress
 
     show = not args.json if show is None else show
     bar = None
@@ -714,14 +719,8 @@ def _landmarks(lib: Any, args: argparse.Namespace) -> int:
 
 
 def _relabel(lib: Any) -> None:
-    from organizer.pipeline.events import Summary
-    from organizer.pipeline.indexer import Indexer
-
-    lib.models.__dict__.pop("landmark_head", None)  # the new head, not one loaded before training
-    summary = Summary()
-    for _ in Indexer(lib.store, lib.models, lib.settings).landmark_pass(summary):
-        pass
-    print(f"Relabelled the library: {summary.landmarks} photos show a landmark.")
+    labelled = lib.relabel_landmarks()
+    print(f"Relabelled the library: {labelled} photos show a landmark.")
 
 
 def _label(lib: Any, args: argparse.Namespace) -> int:

@@ -18,8 +18,8 @@ from filelock import FileLock, Timeout
 from organizer.errors import BadArgumentError
 from organizer.media.scan import normalise, resolve
 from organizer.models.registry import ModelSet
-from organizer.pipeline.events import Event, Notice, Progress
 from organizer.pipeline.indexer import Indexer
+from organizer.progress import Event, Notice, Progress
 from organizer.search.engine import PhotoMatch, Searcher, SearchQuery
 from organizer.settings import Settings
 from organizer.store import backup
@@ -105,6 +105,23 @@ class Library:
         from organizer.store.labels import LabelStore
 
         return LabelStore(self.store)
+
+    # ---- landmarks --------------------------------------------------------------------------
+
+    def landmarks_key(self) -> str:
+        """What the photos' landmark labels depend on (head, threshold, distance); a change relabels them."""
+        from organizer.landmarks.head import head_for, labels_key
+
+        lm = self.settings.landmarks
+        return labels_key(head_for(lm, self.settings.library, self.models.clip), lm)
+
+    def relabel_landmarks(self) -> int:
+        """Label every photo the current head and settings have not labelled; returns how many show one."""
+        from organizer.progress import Summary, drain
+
+        summary = Summary()
+        drain(Indexer(self.store, self.models, self.settings).landmark_pass(summary))
+        return summary.landmarks
 
     # ---- removing photos: only ever asked for ----------------------------------------------
 

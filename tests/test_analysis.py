@@ -11,7 +11,7 @@ from organizer.analysis.clusters import Clusterer
 from organizer.analysis.neighbours import dbscan
 from organizer.analysis.projection import Projector, export, place, sample_rows
 from organizer.library import Library
-from organizer.pipeline.events import drain
+from organizer.progress import drain
 from organizer.store.db import FileRef, NewPart, NewPhoto, PhotoInfo
 
 

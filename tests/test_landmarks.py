@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from organizer.landmarks.catalogue import catalogue, distance_km, friendly_name
+from organizer.landmarks.head import NONE_KEY, HeadClass, LandmarkHead, zero_shot_head
 from organizer.landmarks.labeller import label_photos
 from organizer.library import Library
-from organizer.models.landmark_head import NONE_KEY, HeadClass, LandmarkHead, zero_shot_head
 from organizer.search.engine import SearchQuery
 from organizer.training.data import Embedded, Item, clean, read_dataset, split
 from organizer.training.head import TrainConfig, TrainResult, evaluate, train_head
@@ -102,7 +102,7 @@ def test_indexing_labels_photos_searchable_and_listed(make_settings, tmp_path: P
     noise_image(4).save(folder / "d.jpg")  # no GPS
     lib = Library(make_settings())
     summary = list(lib.index([str(folder)], parts=False))[-1]
-    key = lib.models.landmarks_key()
+    key = lib.landmarks_key()
     assert lib.store.count_needing_landmarks(key) == 0  # every photo went through the zero-shot head
     # a head trained so that photo a looks like the Eiffel Tower; with the tiny random CLIP every photo
     # does, but b was taken in New York (both landmarks rejected) and c in London (Big Ben is near)

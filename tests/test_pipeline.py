@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from organizer.library import Library
-from organizer.pipeline.events import Progress, Skipped, Stored, Summary
+from organizer.progress import Progress, Skipped, Stored, Summary
 from tests.conftest import noise_image, sample_image
 
 

@@ -20,7 +20,7 @@ import pytest
 from organizer.cli import main
 from organizer.errors import BadArgumentError, LibraryError
 from organizer.library import Library
-from organizer.pipeline.events import Notice, Skipped, Stored, Summary
+from organizer.progress import Notice, Skipped, Stored, Summary
 from organizer.store.db import FileRef, NewPart, NewPhoto, PhotoInfo, Store
 from tests.conftest import noise_image
 
@@ -327,7 +327,7 @@ def test_finetune_refuses_bad_arguments_and_skips_non_images(capsys, args: list[
 
 def test_embedding_cache_keeps_other_files_and_eval_does_not_write(tmp_path: Path, tiny_models: Path) -> None:
     from organizer.models.clip import ClipModel
-    from organizer.pipeline.events import drain
+    from organizer.progress import drain
     from organizer.training.data import Item, embed_items
 
     clip = ClipModel("clip", tiny_models / "clip", "cpu")
@@ -580,12 +580,12 @@ def test_index_without_paths_resumes_an_interrupted_scan(make_settings, tmp_path
 def test_landmark_threshold_and_ocr_gate_are_in_the_rework_keys(make_settings, photo_dir: Path) -> None:
     lib = Library(make_settings())
     run(lib, photo_dir)
-    key = lib.models.landmarks_key()
+    key = lib.landmarks_key()
     assert lib.store.count_needing_landmarks(key) == 0
     other = Library(make_settings(landmarks={"threshold": 0.9}))
-    assert other.models.landmarks_key() != key and other.store.count_needing_landmarks(other.models.landmarks_key()) == 4
+    assert other.landmarks_key() != key and other.store.count_needing_landmarks(other.landmarks_key()) == 4
     run(other, photo_dir)
-    assert other.store.count_needing_landmarks(other.models.landmarks_key()) == 0
+    assert other.store.count_needing_landmarks(other.landmarks_key()) == 0
     a = Library(make_settings(ocr={"enabled": True, "gate": "clip"})).models.parts_key()
     b = Library(make_settings(ocr={"enabled": True, "gate": "none"})).models.parts_key()
     assert a != b

@@ -11,7 +11,7 @@ import numpy as np
 from organizer.analysis.neighbours import dbscan
 from organizer.analysis.selection import Selection, select_vectors
 from organizer.models.clip import ClipModel
-from organizer.pipeline.events import Progress
+from organizer.progress import Meter, Progress
 from organizer.resources import resource
 from organizer.settings import Settings
 from organizer.store.analysis import AnalysisStore, ClusterRow, Points
@@ -64,7 +64,7 @@ class Clusterer:
         t = time.perf_counter()
         c = self.settings.clusters
         total = len(sel.part_ids)
-        labels = yield from _with_progress(dbscan(sel.vectors, c.eps, c.min_samples), total)
+        labels = yield from Meter("clusters", total).follow(dbscan(sel.vectors, c.eps, c.min_samples))
         rows = self._describe(sel, labels)
         points = Points(sel.part_ids, sel.photo_ids, labels, np.full((total, 3), np.nan, np.float32),
                         np.zeros(total, bool))
@@ -121,14 +121,3 @@ def _shared_landmark(names: list[str | None]) -> str | None:
     return best[0] if best and best[1] * 2 > len(names) else None
 
 
-def _with_progress(gen, total: int):  # -> Generator[Progress, None, result]
-    """Turn a generator of 'rows done' into Progress events; return its result."""
-    meter_start = time.perf_counter()
-    try:
-        while True:
-            done = next(gen)
-            el = max(time.perf_counter() - meter_start, 1e-9)
-            rate = done / el
-            yield Progress("clusters", done, total, None, rate, (total - done) / rate if rate else None)
-    except StopIteration as stop:
-        return stop.value

@@ -16,7 +16,7 @@ from organizer.analysis.clusters import Clusterer, ClusterResult
 from organizer.analysis.selection import select_vectors
 from organizer.errors import BadArgumentError
 from organizer.models.clip import ClipModel
-from organizer.pipeline.events import Progress
+from organizer.progress import Progress
 from organizer.settings import Settings
 from organizer.store.analysis import AnalysisStore, Points
 from organizer.store.db import Store

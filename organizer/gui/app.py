@@ -33,13 +33,6 @@ def run(settings: Any, argv: Sequence[str] | None = None) -> int:
     return int(app.exec())
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """The launcher installed as `organizer-gui`: same options as the command line."""
-    from organizer.cli import main as cli_main
-
-    return cli_main(["gui", *(sys.argv[1:] if argv is None else argv)])
-
-
 def startup_seconds(settings: Any) -> float:
     """Seconds from nothing to a shown window (models are not loaded: they load in the background)."""
     from PySide6.QtWidgets import QApplication
@@ -56,3 +49,20 @@ def startup_seconds(settings: Any) -> float:
     w.ask_on_close = lambda: True
     w.close()
     return el
+
+
+def gallery_rows_offscreen(library: Any) -> int:
+    """Open the window on ``library`` (offscreen where QT_QPA_PLATFORM says so) and count its gallery (the
+    self-test's check that the window works in this installation)."""
+    from PySide6.QtWidgets import QApplication
+
+    from organizer.gui.window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    w = MainWindow(library)
+    w.ask_on_close = lambda: True
+    w.show()
+    app.processEvents()
+    rows = int(w.library_page.gallery.model().rowCount())
+    w.close()
+    return rows

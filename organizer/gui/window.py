@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from organizer.gui.thumbnails import Thumbnails
 from organizer.gui.viewer import PhotoViewer
 from organizer.gui.worker import Task, call
 from organizer.library import Library
-from organizer.pipeline.events import Notice, Progress, Skipped, Stored, Summary
+from organizer.progress import Notice, Progress, Skipped, Stored, Summary
 
 PHASES = {"scan": "Scanning", "whole": "Pass 1 of 2: whole photos", "parts": "Pass 2 of 2: objects and text",
           "landmarks": "Landmarks", "clusters": "Clustering", "projection": "Projecting", "embed": "Embedding",
@@ -109,7 +108,6 @@ class MainWindow(QMainWindow):
         self.task: Task | None = None
         self.task_kind = ""
         self.queue: list[list[str]] = []
-        self.search_task: Task | None = None
         self._search_serial = 0
         self.viewers: list[PhotoViewer] = []
         self.ask_on_close: Callable[[], bool] = self._ask_on_close
@@ -229,7 +227,6 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)
         self.progress_label.setText("Starting...")
         self.pause_button.setText("Pause")
-        self._t0 = time.monotonic()
         self.task.start()
 
     def toggle_pause(self) -> None:

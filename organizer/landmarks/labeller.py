@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from organizer.models.landmark_head import NONE_KEY, LandmarkHead
+from organizer.landmarks.head import NONE_KEY, LandmarkHead
 
 Label = tuple[int, str | None, float | None, list[tuple[str, str, float, float | None]]]
 

@@ -12,7 +12,6 @@ import http.client
 import os
 import re
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from organizer.errors import ModelUnavailableError
-from organizer.pipeline.events import Progress
+from organizer.progress import Meter, Progress
 
 CLIP_FILES = ["*.json", "*.txt", "*.safetensors"]  # config, tokenizer, weights: no pickled or TF/Flax files
 
@@ -65,13 +64,12 @@ def download_clip(spec: str) -> Iterator[Progress]:
 
     t = threading.Thread(target=run, daemon=True)
     t.start()
-    start = time.perf_counter()
+    meter = Meter("download", 0)
     while t.is_alive():
         t.join(0.25)
         with lock:
             done, total = state["done"], state["total"]
-        rate = done / max(time.perf_counter() - start, 1e-9)
-        yield Progress("download", done, total, f"CLIP {spec}", rate, (total - done) / rate if rate and total else None)
+        yield meter.at(done, f"CLIP {spec}", total)
     if error:
         raise ModelUnavailableError("clip", spec, "the Hugging Face hub", _offline_hint(error[0]))
 
@@ -87,16 +85,14 @@ def download_file(url: str, dest: Path, label: str, role: str = "detector") -> I
             if have and r.status != 206:  # the server ignored the range: start again
                 have = 0
             total = have + int(r.headers.get("Content-Length") or 0)
-            start, done = time.perf_counter(), have
+            meter = Meter("download", total, baseline=have)
             with part.open("ab" if have else "wb") as f:
                 while True:
                     chunk = r.read(1 << 16)
                     if not chunk:
                         break
                     f.write(chunk)
-                    done += len(chunk)
-                    rate = (done - have) / max(time.perf_counter() - start, 1e-9)
-                    yield Progress("download", done, total, label, rate, (total - done) / rate if rate else None)
+                    yield meter.step(len(chunk), label)
     except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
         raise ModelUnavailableError(role, label, url, _offline_hint(e)) from e
     got = part.stat().st_size

@@ -8,7 +8,6 @@ from pathlib import Path
 from organizer.models.base import local_folder
 from organizer.models.clip import ClipModel
 from organizer.models.detector import Detector
-from organizer.models.landmark_head import LandmarkHead, zero_shot_head
 from organizer.models.ocr import OcrEngine, make_ocr
 from organizer.settings import Settings
 
@@ -38,23 +37,6 @@ class ModelSet:
         engine = "easyocr" if explicit and o.engine == "auto" else o.engine
         return make_ocr(engine, folder, o.languages, m.device, o.canvas, o.min_confidence)
 
-    @cached_property
-    def landmark_head(self) -> LandmarkHead:
-        from organizer.errors import ModelUnavailableError
-
-        spec = self.settings.landmarks.head
-        heads = Path(self.settings.library) / "heads"
-        trained = heads / "landmarks"
-        if spec == "auto" and (trained / "labels.json").is_file():
-            spec = str(trained)
-        if spec in ("auto", "zero-shot"):
-            return zero_shot_head(self.clip, cache=heads)
-        head = LandmarkHead.load(Path(spec).expanduser())
-        if head.clip_model and head.clip_model != self.clip.key:
-            raise ModelUnavailableError("landmark head", spec, spec, f"it was trained on CLIP '{head.clip_model}' "
-                                        f"but the library uses '{self.clip.key}'; train it again or change --clip-model")
-        return head
-
     def parts_key(self) -> str:
         """Everything the parts of a photo depend on; when it changes, the parts pass runs again."""
         d, o = self.settings.detection, self.settings.ocr
@@ -64,11 +46,6 @@ class ModelSet:
             # which photos OCR ran on decides the text found: another gate is another result
             ocr += f"/gate={o.gate}" + (f":{o.gate_margin}" if o.gate == "clip" else "")
         return f"{self.clip.key}|{det}|{ocr}"
-
-    def landmarks_key(self) -> str:
-        """Everything a photo's landmark label depends on; when it changes, photos are labelled again."""
-        lm = self.settings.landmarks
-        return f"{self.landmark_head.key}|{lm.threshold}|{lm.max_km}|{lm.top_k}"
 
 
 def _looks_like_path(spec: str) -> bool:

@@ -13,15 +13,16 @@ import numpy as np
 from PIL import Image
 
 from organizer.errors import BadArgumentError
+from organizer.landmarks.head import head_for, labels_key
 from organizer.landmarks.labeller import label_photos
 from organizer.media.decode import Decoded, SkipError, SkipReason, content_hash, decode, load, read_file
+from organizer.media.lookahead import bounded_map
 from organizer.media.scan import FileEntry, ScanProblem, resolve, walk
 from organizer.models.clip import prepare
 from organizer.models.registry import ModelSet
 from organizer.parts import Modality, PartType
-from organizer.pipeline.events import Event, Meter, Notice, Progress, Skipped, Stored, Summary
-from organizer.pipeline.lookahead import bounded_map
 from organizer.pipeline.ocr_gate import OcrGate
+from organizer.progress import Event, Meter, Notice, Progress, Skipped, Stored, Summary
 from organizer.settings import Settings
 from organizer.store.db import TRANSIENT_REASONS as TRANSIENT
 from organizer.store.db import FileRef, NewPart, NewPhoto, PhotoInfo, Store
@@ -259,8 +260,8 @@ class Indexer:
     # ---- landmarks, from the whole-photo vectors (no decoding) ---------------------------------
 
     def landmark_pass(self, summary: Summary) -> Iterator[Event]:
-        head = self.models.landmark_head
-        key, clip_key = self.models.landmarks_key(), self.models.clip.key
+        head = head_for(self.settings.landmarks, self.settings.library, self.models.clip)
+        key, clip_key = labels_key(head, self.settings.landmarks), self.models.clip.key
         total = self.store.count_needing_landmarks(key, clip_key)
         if not total:
             return

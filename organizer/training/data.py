@@ -15,10 +15,10 @@ import numpy as np
 from organizer.errors import BadArgumentError
 from organizer.landmarks.catalogue import friendly_name
 from organizer.media.decode import SkipError, load
+from organizer.media.lookahead import bounded_map
 from organizer.media.scan import walk
 from organizer.models.clip import ClipModel, prepare
-from organizer.pipeline.events import Meter, Progress, drain
-from organizer.pipeline.lookahead import bounded_map
+from organizer.progress import Meter, Progress, drain
 
 
 @dataclass(slots=True)

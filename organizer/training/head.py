@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from organizer.models.landmark_head import HeadClass, LandmarkHead
-from organizer.pipeline.events import Progress
+from organizer.landmarks.head import HeadClass, LandmarkHead
+from organizer.progress import Progress
 
 
 @dataclass(slots=True)
@@ -176,7 +176,7 @@ class Evaluation:
 
 def evaluate(head: LandmarkHead, x: np.ndarray, y: np.ndarray, threshold: float,
              negatives: np.ndarray | None = None) -> Evaluation:
-    from organizer.models.landmark_head import NONE_KEY
+    from organizer.landmarks.head import NONE_KEY
 
     is_mark = np.array([c.key != NONE_KEY for c in head.classes])
     probs = head.probabilities(x) if len(x) else np.zeros((0, len(head.classes)))

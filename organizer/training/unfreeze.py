@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
+from organizer.landmarks.head import HeadClass
 from organizer.media.decode import SkipError, decode, read_file
+from organizer.media.lookahead import bounded_map
 from organizer.models.clip import ClipModel, prepare
-from organizer.models.landmark_head import HeadClass
-from organizer.pipeline.events import Progress
-from organizer.pipeline.lookahead import bounded_map
+from organizer.progress import Progress
 from organizer.training.data import Item
 from organizer.training.head import TrainConfig, TrainResult, _Head, fit
 

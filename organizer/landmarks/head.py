@@ -14,11 +14,15 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from organizer.errors import ModelUnavailableError
+
+if TYPE_CHECKING:
+    from organizer.models.clip import ClipModel
+    from organizer.settings import LandmarkSettings
 
 NONE_KEY = "__none__"
 BACKGROUND_PROMPTS = (
@@ -124,3 +128,25 @@ def zero_shot_head(clip: Any, cache: Path | None = None) -> LandmarkHead:
         with contextlib.suppress(OSError):  # a read-only library still gets labels, just not the cache
             head.save(folder)
     return head
+
+
+def head_for(settings: LandmarkSettings, library: Path, clip: ClipModel) -> LandmarkHead:
+    """The head the settings choose: a trained one (the library's heads/landmarks under 'auto', or a
+    folder), else the zero-shot head of this CLIP model (built once, cached in the library's heads/)."""
+    spec = settings.head
+    heads = Path(library) / "heads"
+    trained = heads / "landmarks"
+    if spec == "auto" and (trained / "labels.json").is_file():
+        spec = str(trained)
+    if spec in ("auto", "zero-shot"):
+        return zero_shot_head(clip, cache=heads)
+    head = LandmarkHead.load(Path(spec).expanduser())
+    if head.clip_model and head.clip_model != clip.key:
+        raise ModelUnavailableError("landmark head", spec, spec, f"it was trained on CLIP '{head.clip_model}' "
+                                    f"but the library uses '{clip.key}'; train it again or change the CLIP model")
+    return head
+
+
+def labels_key(head: LandmarkHead, settings: LandmarkSettings) -> str:
+    """Everything a photo's landmark label depends on; when it changes, photos are labelled again."""
+    return f"{head.key}|{settings.threshold}|{settings.max_km}|{settings.top_k}"

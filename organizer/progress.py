@@ -1,4 +1,5 @@
-"""What indexing reports as it goes. The CLI draws a progress bar; the GUI emits signals."""
+"""What long work reports as it goes (indexing, downloads, analysis, training): the events, and the
+one meter that derives rate and ETA. The CLI draws a progress bar; the GUI emits signals."""
 
 from __future__ import annotations
 
@@ -65,18 +66,36 @@ Event = Progress | Skipped | Stored | Notice | Summary
 
 
 class Meter:
-    """Counts done items of one phase and derives rate and ETA."""
+    """Counts the done items of one phase and derives rate and ETA: the one place that does.
 
-    def __init__(self, phase: str, total: int) -> None:
-        self.phase, self.total, self.done = phase, total, 0
+    ``baseline``: items already done before this run started (a resumed download), which count for
+    the position but not for the rate."""
+
+    def __init__(self, phase: str, total: int, baseline: int = 0) -> None:
+        self.phase, self.total, self.done, self.baseline = phase, total, baseline, baseline
         self.start = time.perf_counter()
 
     def step(self, n: int = 1, path: str | None = None) -> Progress:
-        self.done += n
+        return self.at(self.done + n, path)
+
+    def at(self, done: int, path: str | None = None, total: int | None = None) -> Progress:
+        """Progress at an absolute count (and, where it grows as work is found, a new total)."""
+        self.done = done
+        if total is not None:
+            self.total = total
         elapsed = max(time.perf_counter() - self.start, 1e-9)
-        rate = self.done / elapsed
+        rate = (self.done - self.baseline) / elapsed
         eta = (self.total - self.done) / rate if rate > 0 and self.total >= self.done else None
         return Progress(self.phase, self.done, self.total, path, rate, eta)
+
+    def follow(self, gen: Generator[int, Any, R]) -> Generator[Progress, None, R]:
+        """Yield Progress for each count a generator yields ("rows done"); return its result."""
+        while True:
+            try:
+                done = next(gen)
+            except StopIteration as stop:
+                return stop.value
+            yield self.at(done)
 
     @property
     def elapsed(self) -> float:

@@ -16,7 +16,7 @@ def run(window: bool = True) -> int:
 
     from organizer.library import Library
     from organizer.models.offline import make_offline_test_set
-    from organizer.pipeline.events import Summary
+    from organizer.progress import Summary
     from organizer.resources import resources_dir
     from organizer.search.engine import SearchQuery
     from organizer.settings import Settings
@@ -45,17 +45,9 @@ def run(window: bool = True) -> int:
         print(f"indexed {summary.new} photos (1 skipped), search returned {len(results)}")
         if window:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-            from PySide6.QtWidgets import QApplication
+            from organizer.gui.app import gallery_rows_offscreen
 
-            from organizer.gui.window import MainWindow
-
-            app = QApplication.instance() or QApplication(sys.argv[:1])
-            w = MainWindow(lib)
-            w.ask_on_close = lambda: True
-            w.show()
-            app.processEvents()
-            rows = w.library_page.gallery.model().rowCount()
-            w.close()
+            rows = gallery_rows_offscreen(lib)
             assert rows == 3, rows
             print(f"window opened with {rows} photos")
         lib.close()
