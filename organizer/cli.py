@@ -8,12 +8,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from organizer import __version__
 from organizer.errors import BadArgumentError, OrganizerError
-from organizer.store.paths import display
+from organizer.media.scan import display
 
 JSON_STATUS = "organizer.status/1"
 JSON_INDEX = "organizer.index/1"
@@ -348,8 +349,6 @@ def _index(lib: Any, args: argparse.Namespace) -> int:
     summary = _drive(lib.index(args.paths, parts=not args.no_parts), args, Summary, other, show=show,
                      postfix=False) or Summary()
     if args.json:
-        from dataclasses import asdict
-
         print(json.dumps({"schema": JSON_INDEX, **asdict(summary), "skipped_files": skipped}, indent=2))
     else:
         s = summary
@@ -384,12 +383,13 @@ def _search(lib: Any, args: argparse.Namespace) -> int:
         print(json.dumps(to_json(q, results, lib.models.clip.key, lib.settings), indent=2))
         return 0
     if not results:
-        print("No photos match." + ("" if lib.store.stats()["photos"] else " The library is empty: "
+        print("No photos match." + ("" if lib.photo_count() else " The library is empty: "
                                     "add photos with `organizer index FOLDER`."))
         return 0
     for i, r in enumerate(results, 1):
-        print(f"{i:3}. {r.score:6.3f}  {display(r.path)}" + (f"  [{r.info['landmark']}]" if r.info.get("landmark") else "")
-              + ("  (missing: file not found)" if r.info.get("missing") else ""))
+        info = r.info
+        print(f"{i:3}. {r.score:6.3f}  {display(r.path)}" + (f"  [{info.landmark}]" if info and info.landmark else "")
+              + ("  (missing: file not found)" if info and info.missing else ""))
         for p in r.parts:
             if p.type == "whole":
                 continue
@@ -404,34 +404,34 @@ def _search(lib: Any, args: argparse.Namespace) -> int:
 def _status(lib: Any, args: argparse.Namespace) -> int:
     st = lib.status()
     if args.json:
-        print(json.dumps({"schema": JSON_STATUS, **st}, indent=2, default=str))
+        print(json.dumps({"schema": JSON_STATUS, **asdict(st)}, indent=2, default=str))
         return 0
-    print(f"Library: {display(st['library'])}")
-    print(f"Photos: {st['photos']} ({st['paths']} files)"
-          + (f"; {st['missing_photos']} missing (their files were not found; kept)" if st["missing_photos"] else ""))
+    print(f"Library: {display(st.library)}")
+    print(f"Photos: {st.photos} ({st.paths} files)"
+          + (f"; {st.missing_photos} missing (their files were not found; kept)" if st.missing_photos else ""))
     failed = lambda n: f" ({n} could not be read; retried when their file changes)" if n else ""  # noqa: E731
-    print(f"  pass 1 (whole-photo embeddings): {st['whole_pass_done'] + st['whole_pass_failed']}/{st['photos']}"
-          + failed(st["whole_pass_failed"]))
-    print(f"  pass 2 (parts):                  {st['parts_pass_done'] + st['parts_pass_failed']}/{st['photos']}"
-          + failed(st["parts_pass_failed"]))
-    print(f"  landmarks checked:               {st['landmarks_checked']}/{st['photos']} "
-          f"({st['photos_with_landmark']} show one)")
-    parts = st["parts"]
+    print(f"  pass 1 (whole-photo embeddings): {st.whole_pass_done + st.whole_pass_failed}/{st.photos}"
+          + failed(st.whole_pass_failed))
+    print(f"  pass 2 (parts):                  {st.parts_pass_done + st.parts_pass_failed}/{st.photos}"
+          + failed(st.parts_pass_failed))
+    print(f"  landmarks checked:               {st.landmarks_checked}/{st.photos} "
+          f"({st.photos_with_landmark} show one)")
+    parts = st.parts
     print("Parts: " + (", ".join(f"{k} {v}" for k, v in parts.items()) if parts else "none yet"))
-    sk = st["skipped"]
+    sk = st.skipped
     print(f"Skipped files: {sum(sk.values())}" + (" (" + ", ".join(f"{k}: {v}" for k, v in sk.items()) + ")"
                                                    if sk else ""))
-    for f in st["skipped_files"][:20]:
-        print(skip_line(f["path"], f["reason"], f["detail"], prefix="  "))
-    if st["missing_paths"]:
-        print(f"Missing files: {st['missing_paths']} (kept; `organizer prune --missing` forgets them)")
-        for p in st["missing_files"][:20]:
+    for f in st.skipped_files[:20]:
+        print(skip_line(f.path, f.reason, f.detail, prefix="  "))
+    if st.missing_paths:
+        print(f"Missing files: {st.missing_paths} (kept; `organizer prune --missing` forgets them)")
+        for p in st.missing_files[:20]:
             print(f"  {display(p)}")
-    if st["pending_roots"]:
-        print("Unfinished scan (`organizer index` finishes it): " + ", ".join(map(display, st["pending_roots"])))
-    m = st["models"]
+    if st.pending_roots:
+        print("Unfinished scan (`organizer index` finishes it): " + ", ".join(map(display, st.pending_roots)))
+    m = st.models
     print(f"Models: clip {m['clip']}; detector {m['detector'] or 'off'}; ocr {m['ocr'] or 'off'}")
-    print(f"Backups: {st['backups']}" + (f" (newest: {display(st['newest_backup'])})" if st["newest_backup"] else ""))
+    print(f"Backups: {st.backups}" + (f" (newest: {display(st.newest_backup)})" if st.newest_backup else ""))
     return 0
 
 
@@ -488,7 +488,7 @@ def _check(lib: Any, args: argparse.Namespace) -> int:
                           "foreign_keys": rep.foreign_keys, "consistency": rep.consistency}, indent=2))
         return 0 if rep.ok else 1
     if rep.ok:
-        print(f"The library at {display(str(lib.store.folder))} is sound: integrity, foreign keys and the "
+        print(f"The library at {display(str(lib.folder))} is sound: integrity, foreign keys and the "
               "photo/part/vector records all check out.")
         return 0
     for title, found in (("integrity", rep.integrity), ("foreign keys", rep.foreign_keys),
@@ -511,22 +511,21 @@ def _backup(lib: Any, args: argparse.Namespace) -> int:
 
 
 def _restore(settings: Any, args: argparse.Namespace) -> int:
-    from organizer.library import restore
-    from organizer.store import backup
+    from organizer.library import backups_of, restore
 
     folder = Path(settings.library)
     if args.list:
-        found = backup.backups(folder)
+        found = backups_of(folder)
         if args.json:
             print(json.dumps({"schema": "organizer.backups/1", "backups": [str(p) for p in found]}))
         elif not found:
-            print(f"No backups yet in {folder / backup.FOLDER}.")
+            print(f"No backups yet in {folder / 'backups'}.")
         for p in found if not args.json else []:
             print(p)
         return 0
     chosen = Path(args.backup) if args.backup else None
-    if chosen is not None and not chosen.is_file() and (folder / backup.FOLDER / chosen).is_file():
-        chosen = folder / backup.FOLDER / chosen
+    if chosen is not None and not chosen.is_file() and (folder / "backups" / chosen).is_file():
+        chosen = folder / "backups" / chosen
     used, kept = restore(folder, chosen)
     if args.json:
         print(json.dumps({"schema": "organizer.restore/1", "restored": str(used), "replaced": str(kept) if kept else None}))
@@ -586,11 +585,11 @@ def _clusters(lib: Any, args: argparse.Namespace) -> int:
 
     mode = "parts" if args.parts else "whole"
     res: ClusterResult = _drive(lib.clusters(mode, args.recompute), args, ClusterResult)
-    photos = lib.store.photos({c.cover_photo_id for c in res.clusters if c.cover_photo_id} | (
+    paths = lib.first_paths({c.cover_photo_id for c in res.clusters if c.cover_photo_id} | (
         set(next((c.photo_ids for c in res.clusters if c.label == args.show), [])) if args.show is not None else set()))
 
     def first_path(pid: int | None) -> str | None:
-        return photos[pid]["paths"][0] if pid in photos and photos[pid]["paths"] else None
+        return paths.get(pid) if pid is not None else None
 
     if args.show is not None:
         chosen = next((c for c in res.clusters if c.label == args.show), None)
@@ -602,7 +601,7 @@ def _clusters(lib: Any, args: argparse.Namespace) -> int:
         else:
             print(f"{chosen.name} ({chosen.photos} photos)")
             for p in chosen.photo_ids:
-                print(f"  {first_path(p)}")
+                print(f"  {display(first_path(p) or '-')}")
         return 0
     if args.json:
         print(json.dumps({"schema": "organizer.clusters/1", "mode": mode, "reused": res.reused,
@@ -616,22 +615,19 @@ def _clusters(lib: Any, args: argparse.Namespace) -> int:
           + (" (unchanged since the last run)" if res.reused else f" ({res.seconds:.1f} s)"))
     for c in res.clusters:
         label = "  -" if c.label < 0 else f"{c.label:3}"
-        print(f"{label}  {c.name:24} {c.photos:6} photos  cover: {first_path(c.cover_photo_id) or '-'}")
+        print(f"{label}  {c.name:24} {c.photos:6} photos  cover: {display(first_path(c.cover_photo_id) or '-')}")
     print("Show one with `organizer clusters --show LABEL`.")
     return 0
 
 
 def _project(lib: Any, args: argparse.Namespace) -> int:
-    from organizer.analysis.projection import ProjectionResult, export
+    from organizer.analysis.projection import ProjectionResult
 
     mode = "parts" if args.parts else "whole"
     res: ProjectionResult = _drive(lib.project(mode, args.recompute), args, ProjectionResult)
     n = len(res.points.part_ids)
     if args.export:
-        from organizer.analysis.clusters import Clusterer
-
-        names = {c.label: c.name for c in Clusterer(lib.store, lib.models.clip, lib.settings).result(mode, True).clusters}
-        written = export(res, Path(args.export), lib.store, names)
+        written = lib.export_projection(res, Path(args.export), mode)
         if not args.json:
             print(f"Wrote {written} points to {args.export}")
     if args.json:
@@ -649,7 +645,7 @@ def _project(lib: Any, args: argparse.Namespace) -> int:
 def _landmarks(lib: Any, args: argparse.Namespace) -> int:
     action = args.landmarks_command or "list"
     if action == "list":
-        counts = lib.store.landmark_counts()
+        counts = lib.landmark_counts()
         if args.json:
             print(json.dumps({"schema": "organizer.landmarks/1", "landmarks": [
                 {"name": n, "photos": c} for n, c in counts]}, indent=2))
@@ -673,8 +669,6 @@ def _landmarks(lib: Any, args: argparse.Namespace) -> int:
                                                    args.unfreeze), args, TrainOutcome)
         r, t = res.report, res.test
         if args.json:
-            from dataclasses import asdict
-
             print(json.dumps({"schema": "organizer.landmarks-train/1", "head": str(res.folder),
                               "cleaning": r.as_dict(), "sizes": res.sizes, "best_epoch": res.result.best_epoch,
                               "epochs": len(res.result.history), "test": asdict(t)}, indent=2))
@@ -706,8 +700,6 @@ def _landmarks(lib: Any, args: argparse.Namespace) -> int:
                                                lib.models.clip, threshold,
                                                Path(args.negatives) if args.negatives else None), args, Evaluation)
     if args.json:
-        from dataclasses import asdict
-
         print(json.dumps({"schema": "organizer.landmarks-eval/1", **asdict(ev)}, indent=2))
         return 0
     print(f"Held-out test split: {ev.images} photos. Top-1 {ev.top1:.1%}, top-5 {ev.top5:.1%}.")
@@ -766,8 +758,6 @@ def _label(lib: Any, args: argparse.Namespace) -> int:
 
 
 def _finetune(lib: Any, args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
     from organizer.training.finetune import FinetuneConfig, FinetuneReport, finetune
 
     out = Path(args.out) if args.out else Path(lib.settings.library) / "models" / "clip-finetuned"

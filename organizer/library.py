@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import logging.handlers
 import os
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +25,7 @@ from organizer.search.engine import PhotoMatch, Searcher, SearchQuery
 from organizer.settings import Settings
 from organizer.store import backup
 from organizer.store.db import DB_NAME, Store
-from organizer.store.records import CheckReport
+from organizer.store.records import CheckReport, LibraryStatus, PhotoDetails, PhotoRow
 
 WRITE_LOCK = "index.lock"  # held by a process while it indexes: a second indexer waits for it
 LOG_FILE = "organizer.log"  # in the library's logs/: decoder warnings and other details
@@ -117,10 +118,11 @@ class Library:
 
     def relabel_landmarks(self) -> int:
         """Label every photo the current head and settings have not labelled; returns how many show one."""
-        from organizer.progress import Summary, drain
+        from organizer.progress import Summary
 
         summary = Summary()
-        drain(Indexer(self.store, self.models, self.settings).landmark_pass(summary))
+        for _ in Indexer(self.store, self.models, self.settings).landmark_pass(summary):
+            pass
         return summary.landmarks
 
     # ---- removing photos: only ever asked for ----------------------------------------------
@@ -188,32 +190,82 @@ class Library:
     def backups(self) -> list[Path]:
         return backup.backups(self.store.folder)
 
-    def photo_details(self, photo_id: int) -> dict[str, Any] | None:
+    # ---- what the shells show --------------------------------------------------------------
+
+    @property
+    def folder(self) -> Path:
+        """The library folder (database, backups, thumbnails, logs)."""
+        return self.store.folder
+
+    def photo_rows(self, order: str = "date", landmark: str | None = None,
+                   photo_ids: Sequence[int] | None = None) -> list[PhotoRow]:
+        """Gallery rows of every photo, of one landmark's, or of some: by date taken (undated last) or path."""
+        return self.store.photo_list(order, landmark=landmark, photo_ids=photo_ids)
+
+    def photo_count(self) -> int:
+        return self.store.stats().photos
+
+    def missing_count(self) -> int:
+        """Photos none of whose files the last scans found."""
+        return self.store.stats().missing_photos
+
+    def first_paths(self, photo_ids: Iterable[int]) -> dict[int, str]:
+        """The file to show for each photo (a present one where it has any)."""
+        return {pid: r.paths[0] for pid, r in self.store.photos(photo_ids).items() if r.paths}
+
+    def landmark_counts(self) -> list[tuple[str, int]]:
+        """Landmarks shown in the library, with how many photos show each, most first."""
+        return self.store.landmark_counts()
+
+    def label_photo_ids(self, name: str) -> list[int]:
+        """The photos a label holds (through a whole photo or one of its parts)."""
+        positive, _ = self.labels.members(name)
+        return sorted({p.photo_id for p in self.store.parts(positive).values()})
+
+    def label_photos(self, name: str, photo_ids: Sequence[int], positive: bool = True) -> int:
+        """Put whole photos in a label (or, ``positive`` False, reject them from it); returns how many were new."""
+        return self.labels.add(name, self.labels.whole_parts(photo_ids), positive=positive)
+
+    def label_parts(self, name: str, part_ids: Sequence[int]) -> int:
+        return self.labels.add(name, self.labels.known_parts(part_ids))
+
+    def cluster_names(self, mode: str = "whole") -> dict[int, str]:
+        from organizer.analysis.clusters import Clusterer
+
+        return {c.label: c.name for c in Clusterer(self.store, self.models.clip, self.settings).result(mode, True).clusters}
+
+    def export_projection(self, result: Any, target: Path, mode: str = "whole") -> int:
+        """Write a projection with cluster names to CSV or JSON; returns the points written."""
+        from organizer.analysis.projection import export
+
+        return export(result, target, self.store, self.cluster_names(mode))
+
+    def photo_details(self, photo_id: int) -> PhotoDetails | None:
         """Everything the window shows about one photo: metadata, paths, parts with boxes, landmarks."""
         info = self.store.photos([photo_id]).get(photo_id)
         if info is None:
             return None
-        info["parts"] = [p for p in self.store.parts_of(photo_id) if p.type != "whole"]
-        info["landmarks"] = self.store.top_landmarks(photo_id)
-        return info
+        fields = {f.name: getattr(info, f.name) for f in dataclasses.fields(info)}
+        return PhotoDetails(**fields, parts=[p for p in self.store.parts_of(photo_id) if p.type != "whole"],
+                            landmarks=self.store.top_landmarks(photo_id))
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> LibraryStatus:
         clip_key = self.models.clip.key
         parts_key = self.models.parts_key()
         st = self.store.stats(parts_key=parts_key, model=clip_key)
-        st["library"] = str(self.store.folder)
-        st["models"] = {
-            "clip": clip_key,
-            "detector": self.models.detector.key if self.settings.detection.enabled else None,
-            "ocr": self.models.ocr.key if self.settings.ocr.enabled else None,
-        }
-        st["skipped_files"] = [{"path": p, "reason": r, "detail": d} for p, r, d in self.store.skipped_list(50)]
-        st["missing_files"] = self.store.missing_paths()[:50]
-        st["pending_roots"] = self.pending_roots()
         found = self.backups()
-        st["backups"] = len(found)
-        st["newest_backup"] = str(found[0]) if found else None
-        return st
+        return LibraryStatus(
+            **dataclasses.asdict(st), library=str(self.store.folder),
+            models={"clip": clip_key,
+                    "detector": self.models.detector.key if self.settings.detection.enabled else None,
+                    "ocr": self.models.ocr.key if self.settings.ocr.enabled else None},
+            skipped_files=self.store.skipped_list(50), missing_files=self.store.missing_paths()[:50],
+            pending_roots=self.pending_roots(), backups=len(found), newest_backup=str(found[0]) if found else None)
+
+
+def backups_of(library: Path) -> list[Path]:
+    """A library folder's backups, newest first (no database needed: restore works on a damaged one)."""
+    return backup.backups(library)
 
 
 def restore(library: Path, chosen: Path | None = None) -> tuple[Path, Path | None]:

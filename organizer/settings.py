@@ -17,6 +17,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from organizer.errors import BadArgumentError
+from organizer.media.limits import MAX_FILE_BYTES, MAX_PIXELS
 from organizer.parts import PART_TYPES
 
 APP_NAME = "organizer"
@@ -42,8 +43,8 @@ class ModelSettings(_Section):
 
 
 class DecodeSettings(_Section):
-    max_pixels: int = Field(100_000_000, ge=1, description="Larger images are skipped as decompression bombs.")
-    max_file_bytes: int = Field(1_000_000_000, ge=1, description="Larger files are skipped.")
+    max_pixels: int = Field(MAX_PIXELS, ge=1, description="Larger images are skipped as decompression bombs.")
+    max_file_bytes: int = Field(MAX_FILE_BYTES, ge=1, description="Larger files are skipped.")
 
 
 class EmbedSettings(_Section):

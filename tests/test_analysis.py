@@ -201,7 +201,7 @@ def test_schema_1_library_is_migrated(tmp_path: Path, make_settings) -> None:
     assert lib.store.get_meta("schema_version") == str(SCHEMA_VERSION) == "5"
     names = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"clusters", "analysis_points", "analysis_runs", "photo_landmarks", "labels"} <= names
-    assert lib.store.stats()["photos"] == 1  # the photo it held is still there
+    assert lib.store.stats().photos == 1  # the photo it held is still there
     lib.store.set_landmarks([(1, "Eiffel Tower", 0.9, [("Eiffel_Tower", "Eiffel Tower", 0.9, None)])], "h")
     assert lib.store.landmark_counts() == [("Eiffel Tower", 1)]
     # the library as it was before the upgrade is kept as a backup

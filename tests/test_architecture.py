@@ -37,3 +37,13 @@ def test_import_linter_contracts_hold() -> None:
     lint = Path(sys.executable).parent / "lint-imports"
     proc = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT.parent)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_shells_never_reach_past_library() -> None:
+    """The CLI and the window call the core through Library (its store is the core's own business)."""
+    offenders = []
+    for f in [ROOT / "cli.py", ROOT / "selftest.py", *(ROOT / "gui").rglob("*.py")]:
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr == "store":
+                offenders.append(f"{f.name}:{node.lineno}")
+    assert offenders == []

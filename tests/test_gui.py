@@ -115,7 +115,7 @@ def test_clusters_and_map_pages(qtbot, window: MainWindow, photo_dir: Path) -> N
     qtbot.mouseMove(page.view, QPoint(x, y))
     qtbot.waitUntil(lambda: page.preview.isVisible(), timeout=10_000)
     qtbot.mouseClick(page.view, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
-    assert window.viewers and window.viewers[-1].details["id"] == int(page.photo_ids[0])
+    assert window.viewers and window.viewers[-1].details.id == int(page.photo_ids[0])
 
 
 def test_landmarks_page_lists_and_filters(qtbot, window: MainWindow, photo_dir: Path) -> None:
@@ -135,15 +135,15 @@ def test_cancel_keeps_what_was_stored(qtbot, window: MainWindow, tmp_path: Path)
         noise_image(i, (120, 90)).save(folder / f"{i:03}.jpg")
     with qtbot.waitSignal(window.indexing_finished, timeout=WAIT) as blocker:
         drop(window, [folder])
-        qtbot.waitUntil(lambda: window.lib.store.stats()["photos"] > 0, timeout=WAIT)
+        qtbot.waitUntil(lambda: window.lib.store.stats().photos > 0, timeout=WAIT)
         window.cancel_button.click()
     assert blocker.args[0] is None  # cancelled, not finished
-    stored = window.lib.store.stats()["photos"]
+    stored = window.lib.store.stats().photos
     assert 0 < stored <= 150
     assert window.library_page.gallery.model().rowCount() == stored
     # adding the folder again goes on from there
     summary = index_by_drop(qtbot, window, folder)
-    assert summary.new == 150 - stored and window.lib.store.stats()["photos"] == 150
+    assert summary.new == 150 - stored and window.lib.store.stats().photos == 150
 
 
 def test_pause_and_resume(qtbot, window: MainWindow, tmp_path: Path) -> None:
@@ -158,11 +158,11 @@ def test_pause_and_resume(qtbot, window: MainWindow, tmp_path: Path) -> None:
         window.pause_button.click()
         assert window.task.worker.paused and window.pause_button.text() == "Resume"
         qtbot.wait(700)  # the batch in flight, if any, is stored
-        before = window.lib.store.stats()["photos"]
+        before = window.lib.store.stats().photos
         qtbot.wait(1500)
-        assert window.lib.store.stats()["photos"] == before < n  # paused: nothing more was done
+        assert window.lib.store.stats().photos == before < n  # paused: nothing more was done
         window.pause_button.click()
-    assert window.lib.store.stats()["photos"] == n
+    assert window.lib.store.stats().photos == n
 
 
 def test_errors_reach_the_window(qtbot, window: MainWindow, tmp_path: Path) -> None:
@@ -194,7 +194,7 @@ def test_closing_mid_run_asks_and_resumes_next_start(qtbot, make_settings, tmp_p
     w.ask_on_close = lambda: asked.append(1) or True
     w.show()
     drop(w, [folder])
-    qtbot.waitUntil(lambda: w.lib.store.stats()["photos"] > 0, timeout=WAIT)
+    qtbot.waitUntil(lambda: w.lib.store.stats().photos > 0, timeout=WAIT)
     w.toggle_pause()  # holds the run mid-way, however fast this machine is
     w.close()
     assert asked and json.loads(w.lib.store.get_meta(PENDING)) == [str(folder)]
@@ -203,7 +203,7 @@ def test_closing_mid_run_asks_and_resumes_next_start(qtbot, make_settings, tmp_p
     w2.ask_on_close = lambda: True
     with qtbot.waitSignal(w2.indexing_finished, timeout=WAIT):
         w2.show()
-    assert w2.lib.store.stats()["photos"] == 150
+    assert w2.lib.store.stats().photos == 150
     w2.close()
 
 

@@ -107,12 +107,12 @@ def test_indexing_labels_photos_searchable_and_listed(make_settings, tmp_path: P
     # a head trained so that photo a looks like the Eiffel Tower; with the tiny random CLIP every photo
     # does, but b was taken in New York (both landmarks rejected) and c in London (Big Ben is near)
     rows = lib.store.vectors(lib.models.clip.key)
-    by_name = {Path(lib.store.photos([int(p)])[int(p)]["paths"][0]).name: v for p, v in zip(rows.photo_ids, rows.matrix, strict=True)}
+    by_name = {Path(lib.store.photos([int(p)])[int(p)].paths[0]).name: v for p, v in zip(rows.photo_ids, rows.matrix, strict=True)}
     va = by_name["a.jpg"].astype(np.float32)
     va /= np.linalg.norm(va)
     # d (no GPS) gets a hand-made vector pointing away from a: the head must call it Big Ben
     d_part = next(int(part) for part, p in zip(rows.part_ids, rows.photo_ids, strict=True)
-                  if Path(lib.store.photos([int(p)])[int(p)]["paths"][0]).name == "d.jpg")
+                  if Path(lib.store.photos([int(p)])[int(p)].paths[0]).name == "d.jpg")
     lib.store.set_whole_vectors([(d_part, -va)], lib.models.clip.key)
     w = np.stack([va * 60, -va * 60]).astype(np.float32)
     head = LandmarkHead(w, np.zeros(2, np.float32), [HeadClass("Eiffel_Tower", "Eiffel Tower", *EIFFEL),
@@ -122,12 +122,12 @@ def test_indexing_labels_photos_searchable_and_listed(make_settings, tmp_path: P
     lib2 = Library(make_settings())
     summary = list(lib2.index([], parts=False))[-1]
     assert summary.landmarks >= 1
-    shown = {Path(lib2.store.photos([pid])[pid]["paths"][0]).name: lib2.store.photos([pid])[pid]["landmark"]
+    shown = {Path(lib2.store.photos([pid])[pid].paths[0]).name: lib2.store.photos([pid])[pid].landmark
              for pid in lib2.store.photo_for_hash(lib2.store.all_hashes()).values()}
     assert shown == {"a.jpg": "Eiffel Tower", "b.jpg": None, "c.jpg": "Big Ben", "d.jpg": "Big Ben"}
     eiffel = ["a.jpg"]
     res = lib2.search(SearchQuery(landmark="eiffel tower"))
-    assert sorted(Path(r.path).name for r in res) == eiffel and res[0].info["landmark"] == "Eiffel Tower"
+    assert sorted(Path(r.path).name for r in res) == eiffel and res[0].info.landmark == "Eiffel Tower"
     res = lib2.search(SearchQuery(text="eiffel", top_k=5))
     assert Path(res[0].path).name in eiffel and res[0].keyword_score > 0
     res = lib2.search(SearchQuery(text="anything", landmark="Eiffel Tower", threshold=-100))

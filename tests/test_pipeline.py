@@ -19,7 +19,7 @@ def run(lib: Library, *roots: Path, parts: bool = True) -> tuple[Summary, list]:
 
 
 def embeddings_count(lib: Library) -> int:
-    return sum(lib.store.stats()["vectors_by_model"].values())
+    return sum(lib.store.stats().vectors_by_model.values())
 
 
 def test_index_stores_each_photo_with_a_whole_photo_vector(make_settings, photo_dir: Path) -> None:
@@ -27,7 +27,7 @@ def test_index_stores_each_photo_with_a_whole_photo_vector(make_settings, photo_
     summary, events = run(lib, photo_dir, parts=False)
     assert summary.new == 4 and summary.skipped == 0
     st = lib.store.stats(model=lib.models.clip.key)
-    assert st["photos"] == 4 and st["whole_pass_done"] == 4
+    assert st.photos == 4 and st.whole_pass_done == 4
     rows = lib.store.vectors(lib.models.clip.key)
     assert rows.matrix.shape == (4, 32)
     assert np.allclose(np.linalg.norm(rows.matrix.astype(np.float32), axis=1), 1.0, atol=1e-2)
@@ -63,11 +63,11 @@ def test_duplicate_bytes_are_one_photo_with_two_paths(make_settings, photo_dir: 
     lib = Library(make_settings())
     summary, _ = run(lib, photo_dir)
     st = lib.store.stats()
-    assert st["photos"] == 4 and st["paths"] == 5 and summary.new == 4 and summary.linked == 1
+    assert st.photos == 4 and st.paths == 5 and summary.new == 4 and summary.linked == 1
     # forgetting one path keeps the photo; forgetting the last one removes it
     assert lib.forget([str(photo_dir / "trip" / "astronaut-copy.jpg")]) == (1, 0)
     assert lib.forget([str(photo_dir / "astronaut.jpg")]) == (1, 1)
-    assert lib.store.stats()["photos"] == 3
+    assert lib.store.stats().photos == 3
 
 
 def test_changed_file_is_analysed_anew_and_replaces_the_old_photo(make_settings, photo_dir: Path) -> None:
@@ -81,7 +81,7 @@ def test_changed_file_is_analysed_anew_and_replaces_the_old_photo(make_settings,
     assert summary.new == 1 and summary.missing_paths == 0
     new = set(lib.store.all_hashes())
     assert len(new) == 4 and len(new - old) == 1 and len(old - new) == 1  # the old version left
-    assert lib.store.stats()["paths"] == 4
+    assert lib.store.stats().paths == 4
 
 
 def test_deleted_file_is_kept_as_missing_and_a_missing_folder_removes_nothing(make_settings, photo_dir: Path) -> None:
@@ -90,10 +90,10 @@ def test_deleted_file_is_kept_as_missing_and_a_missing_folder_removes_nothing(ma
     (photo_dir / "astronaut.jpg").unlink()
     summary, _ = run(lib, photo_dir)
     st = lib.store.stats()
-    assert summary.missing_paths == 1 and st["photos"] == 4 and st["missing_photos"] == 1
+    assert summary.missing_paths == 1 and st.photos == 4 and st.missing_photos == 1
     _, events = run(lib, photo_dir / "does-not-exist", photo_dir)
     assert any("Not found" in getattr(e, "message", "") for e in events)
-    assert lib.store.stats()["photos"] == 4
+    assert lib.store.stats().photos == 4
 
 
 def test_bad_files_are_recorded_and_the_run_goes_on(make_settings, photo_dir: Path) -> None:
@@ -105,14 +105,14 @@ def test_bad_files_are_recorded_and_the_run_goes_on(make_settings, photo_dir: Pa
     summary, events = run(lib, photo_dir)
     reasons = {Path(e.path).name: e.reason for e in events if isinstance(e, Skipped)}
     assert reasons == {"empty.jpg": "empty file", "notes.jpg": "not an image", "half.jpg": "truncated or corrupt"}
-    assert summary.new == 4 and lib.store.stats()["skipped"] == {"empty file": 1, "not an image": 1,
+    assert summary.new == 4 and lib.store.stats().skipped == {"empty file": 1, "not an image": 1,
                                                                  "truncated or corrupt": 1}
     # unchanged bad files are not retried; a fixed one is indexed and leaves the skip list
     summary, _ = run(lib, photo_dir)
     assert summary.skipped == 0 and summary.unchanged == 7
     noise_image(9).save(photo_dir / "empty.jpg", "JPEG")
     summary, _ = run(lib, photo_dir)
-    assert summary.new == 1 and "empty file" not in lib.store.stats()["skipped"]
+    assert summary.new == 1 and "empty file" not in lib.store.stats().skipped
 
 
 def test_parts_pass_stores_boxes_and_crop_vectors(make_settings, photo_dir: Path) -> None:
@@ -191,9 +191,9 @@ def test_a_failed_write_is_one_message_and_loses_nothing(make_settings, photo_di
     assert err.value.kind == "full"
     event.remove(lib.store.engine, "connect", cap)
     lib.store.engine.dispose()
-    assert lib.check().ok and lib.store.stats()["photos"] >= 2  # what was indexed before is still there
+    assert lib.check().ok and lib.store.stats().photos >= 2  # what was indexed before is still there
     run(lib, photo_dir)
-    assert lib.status()["photos"] == 4 + 12 and lib.status()["whole_pass_done"] == 16
+    assert lib.status().photos == 4 + 12 and lib.status().whole_pass_done == 16
 
 
 def test_a_damaged_database_is_a_clear_error(tmp_path: Path, make_settings) -> None:

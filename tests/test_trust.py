@@ -91,12 +91,12 @@ def test_a_vanished_file_is_missing_with_its_labels_then_restored(make_settings,
     shutil.move(photo_dir / "astronaut.jpg", away)
     summary, _ = run(lib, photo_dir, parts=True)
     st = lib.status()
-    assert summary.missing_paths == 1 and st["photos"] == 4 and st["missing_photos"] == 1
+    assert summary.missing_paths == 1 and st.photos == 4 and st.missing_photos == 1
     assert lib.labels.list()[0].photos == 1  # the label still holds the photo
     assert not lib.pending_work()  # a missing photo is not work left undone
     shutil.move(away, photo_dir / "astronaut.jpg")
     summary, _ = run(lib, photo_dir)
-    assert summary.restored == 1 and lib.status()["missing_photos"] == 0 and summary.new == 0
+    assert summary.restored == 1 and lib.status().missing_photos == 0 and summary.new == 0
 
 
 def test_an_empty_mount_point_is_offline_not_emptied(make_settings, photo_dir: Path, tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ def test_an_empty_mount_point_is_offline_not_emptied(make_settings, photo_dir: P
     summary, events = run(lib, photo_dir)
     assert summary.offline == [str(photo_dir)] and summary.missing_paths == 0
     assert any("Offline" in getattr(e, "message", "") for e in events)
-    assert lib.status()["photos"] == 4 and lib.status()["missing_photos"] == 0
+    assert lib.status().photos == 4 and lib.status().missing_photos == 0
 
 
 def test_an_unlistable_subfolder_loses_nothing(make_settings, photo_dir: Path, monkeypatch) -> None:
@@ -123,7 +123,7 @@ def test_an_unlistable_subfolder_loses_nothing(make_settings, photo_dir: Path, m
 
     monkeypatch.setattr(os, "scandir", scandir)
     summary, events = run(lib, photo_dir)
-    assert summary.missing_paths == 0 and lib.status()["missing_photos"] == 0
+    assert summary.missing_paths == 0 and lib.status().missing_photos == 0
     assert any(trip in getattr(e, "message", "") for e in events)
 
 
@@ -185,7 +185,7 @@ def test_photo_labels_follow_a_file_changed_in_place_and_survive_a_failed_read(m
     assert lib.store.known_files()[str(target)].photo_id == pid  # the label is on the new version
     target.write_bytes(target.read_bytes()[:200])  # then the file is damaged (half copied)
     summary, _ = run(lib, photo_dir)
-    assert summary.skipped == 1 and lib.status()["photos"] == 4 and lib.labels.list()[0].photos == 1
+    assert summary.skipped == 1 and lib.status().photos == 4 and lib.labels.list()[0].photos == 1
 
 
 # ---- 4. a file that vanishes mid-run is retried -----------------------------------------------
@@ -208,7 +208,7 @@ def test_a_file_that_vanishes_mid_run_is_retried_when_back(make_settings, photo_
     assert summary.new == 3 and summary.skipped == 1
     monkeypatch.undo()
     summary, _ = run(lib, photo_dir)  # back, same size and time: read again
-    assert summary.new == 1 and lib.status()["photos"] == 4
+    assert summary.new == 1 and lib.status().photos == 4
 
 
 # ---- 5. backups, check, restore ---------------------------------------------------------------
@@ -471,7 +471,7 @@ def test_two_indexers_on_one_library_cooperate(tmp_path: Path, tiny_models: Path
     runs = [json.loads(out) for out, _ in results]
     assert sorted(r["new"] for r in runs) == [0, 12]  # one did the work, the other waited and found it done
     store = Store(tmp_path / "lib")
-    assert store.stats()["photos"] == 12 and store.stats()["paths"] == 12
+    assert store.stats().photos == 12 and store.stats().paths == 12
 
 
 # ---- 13. settings ----------------------------------------------------------------------------
@@ -557,7 +557,7 @@ def test_photos_that_fail_in_a_later_pass_are_marked_done(make_settings, photo_d
                         if path.endswith("coffee.jpg") else real(path, *a, **k))
     summary, _ = run(lib, parts=True)
     st = lib.status()
-    assert summary.failed == 1 and st["parts_pass_done"] + st["parts_pass_failed"] == st["photos"] == 4
+    assert summary.failed == 1 and st.parts_pass_done + st.parts_pass_failed == st.photos == 4
     assert not lib.pending_work()
 
 
@@ -569,10 +569,10 @@ def test_index_without_paths_resumes_an_interrupted_scan(make_settings, tmp_path
         if isinstance(ev, Stored):
             break  # cancelled (or killed) after the first batch
     gen.close()
-    assert lib.status()["photos"] == 4 and lib.pending_roots() == [str(folder)]
+    assert lib.status().photos == 4 and lib.pending_roots() == [str(folder)]
     summary, events = run(lib)
     assert any(isinstance(e, Notice) and "Resuming" in e.message for e in events)
-    assert summary.new == 6 and lib.status()["photos"] == 10 and lib.pending_roots() == []
+    assert summary.new == 6 and lib.status().photos == 10 and lib.pending_roots() == []
 
 
 # ---- 18. settings that change a result redo that result ---------------------------------------
@@ -679,7 +679,7 @@ def test_symlinked_roots_and_folders_and_long_paths(make_settings, photo_dir: Pa
     assert any("longer than the system allows" in getattr(e, "message", "") for e in events)
     summary, _ = run(lib, photo_dir)
     st = lib.status()
-    assert summary.new == 0 and st["paths"] == 6  # the same folder through its link and directly: one path each
+    assert summary.new == 0 and st.paths == 6  # the same folder through its link and directly: one path each
 
 
 # ---- kill -9 during a label write and during a checkpoint save ----------------------------------

@@ -96,7 +96,7 @@ class Clusterer:
             centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
             best = (centroids @ text.T).argmax(1)
             used: dict[str, int] = {}
-            marks = {pid: info.get("landmark") for pid, info in self.store.photos(sorted(set(sel.photo_ids.tolist()))).items()}
+            marks = {pid: info.landmark for pid, info in self.store.photos(sorted(set(sel.photo_ids.tolist()))).items()}
             for k, centroid, b in zip(found, centroids, best, strict=True):
                 idx = np.flatnonzero(labels == k)
                 cover = int(sel.photo_ids[idx[np.argmax(sel.vectors[idx] @ centroid)]])

@@ -136,8 +136,8 @@ def export(result: ProjectionResult, path: Path, store: Store, cluster_names: di
     for i in range(len(pts.part_ids)):
         pid = int(pts.photo_ids[i])
         part = parts.get(int(pts.part_ids[i]))
-        info = photos.get(pid, {"paths": [""]})
-        rows.append({"part_id": int(pts.part_ids[i]), "photo_id": pid, "path": (info["paths"] or [""])[0],
+        info = photos.get(pid)
+        rows.append({"part_id": int(pts.part_ids[i]), "photo_id": pid, "path": info.paths[0] if info and info.paths else "",
                      "type": part.type if part else "", "x": float(pts.xyz[i, 0]), "y": float(pts.xyz[i, 1]),
                      "z": float(pts.xyz[i, 2]), "cluster": int(pts.labels[i]),
                      "cluster_name": cluster_names.get(int(pts.labels[i]), ""), "sampled": bool(pts.sampled[i])})

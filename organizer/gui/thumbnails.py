@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
-from organizer.media.decode import SkipError, decode, read_file
+from organizer.media.decode import SkipError, load
 
 SIZE = 192
 
@@ -25,7 +25,7 @@ class _Job(QRunnable):
         image = QImage(str(self.target)) if self.target.is_file() else QImage()
         if image.isNull():
             try:
-                im = decode(read_file(self.path, 1_000_000_000), 200_000_000, min_side=SIZE, max_side=SIZE * 2).image
+                im = load(self.path, min_side=SIZE, max_side=SIZE * 2).image
                 im.thumbnail((SIZE, SIZE))
                 self.target.parent.mkdir(parents=True, exist_ok=True)
                 im.save(self.target, "JPEG", quality=85)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QFont, QImage, QPainter, QPen, QPixmap
@@ -19,8 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from organizer.media.decode import SkipError, decode, read_file
-from organizer.store.paths import display
+from organizer.media.decode import SkipError, load
+from organizer.media.scan import display
+
+if TYPE_CHECKING:
+    from organizer.library import PhotoDetails
 
 COLOURS = {"text": QColor(255, 200, 0), "person": QColor(0, 200, 255), "vehicle": QColor(255, 80, 80),
            "animal": QColor(120, 255, 120)}
@@ -28,7 +31,7 @@ COLOURS = {"text": QColor(255, 200, 0), "person": QColor(0, 200, 255), "vehicle"
 
 def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int = 1200) -> QPixmap:
     try:
-        im = decode(read_file(path, 1_000_000_000), 200_000_000, max_side=side).image
+        im = load(path, max_side=side).image
     except (SkipError, OSError):
         pm = QPixmap(400, 300)
         pm.fill(QColor(40, 40, 40))
@@ -57,24 +60,24 @@ def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int = 1
 class PhotoViewer(QDialog):
     label_part = Signal(int)  # part id
 
-    def __init__(self, details: dict[str, Any], highlight: set[int] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, details: PhotoDetails, highlight: set[int] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.details = details
-        path = details["paths"][0] if details["paths"] else ""
+        path = details.paths[0] if details.paths else ""
         self.setWindowTitle(Path(path).name or "Photo")
         self.resize(1200, 800)
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setMinimumSize(400, 300)
-        self._pixmap = photo_pixmap(path, details["parts"], highlight or set())
+        self._pixmap = photo_pixmap(path, details.parts, highlight or set())
         self.info = QTextBrowser()
         self.info.setHtml(self._html())
         self.info.setMaximumWidth(360)
         self.parts = QComboBox()
-        for p in details["parts"]:
+        for p in details.parts:
             self.parts.addItem(p.type + (f": {p.label}" if p.label else "") + (f' "{p.text}"' if p.text else ""), p.id)
         label_btn = QPushButton("Label this part as...")
-        label_btn.setEnabled(bool(details["parts"]))
+        label_btn.setEnabled(bool(details.parts))
         label_btn.clicked.connect(lambda: self.label_part.emit(int(self.parts.currentData())))
         reveal = QPushButton("Show in folder")
         reveal.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent))))
@@ -89,23 +92,23 @@ class PhotoViewer(QDialog):
 
     def _html(self) -> str:
         d = self.details
-        rows = [("Path", "<br>".join(html.escape(display(p)) for p in d["paths"])), ("Size", f"{d['width']} x {d['height']} ({d['format']})"),
-                ("Taken", d.get("taken_at") or "unknown"), ("Camera", d.get("camera") or "unknown")]
-        if d.get("missing"):
+        rows = [("Path", "<br>".join(html.escape(display(p)) for p in d.paths)), ("Size", f"{d.width} x {d.height} ({d.format})"),
+                ("Taken", d.taken_at or "unknown"), ("Camera", d.camera or "unknown")]
+        if d.missing:
             rows.insert(0, ("Missing", "the file was not found at the last scan (an unplugged drive or a moved "
                                        "folder?). The photo, its analysis and labels are kept; it shows again when "
                                        "the file is back."))
-        if d.get("gps"):
-            rows.append(("GPS", f"{d['gps'][0]:.5f}, {d['gps'][1]:.5f}"))
-        if d.get("landmark"):
-            rows.append(("Landmark", f"{d['landmark']} ({d['landmark_p']:.0%})"))
-        elif d.get("landmarks"):
-            name, p, _ = d["landmarks"][0]
+        if d.gps:
+            rows.append(("GPS", f"{d.gps[0]:.5f}, {d.gps[1]:.5f}"))
+        if d.landmark:
+            rows.append(("Landmark", f"{d.landmark} ({d.landmark_p or 0:.0%})"))
+        elif d.landmarks:
+            name, p, _ = d.landmarks[0]
             rows.append(("Landmark", f"none shown (best guess {name}, {p:.0%})"))
-        texts = [p.text for p in d["parts"] if p.type == "text" and p.text]
+        texts = [p.text for p in d.parts if p.type == "text" and p.text]
         if texts:
             rows.append(("Text", "<br>".join(t.replace("\n", " ") for t in texts)))
-        objects = [p.type + (f" ({p.label})" if p.label else "") for p in d["parts"] if p.type != "text"]
+        objects = [p.type + (f" ({p.label})" if p.label else "") for p in d.parts if p.type != "text"]
         if objects:
             rows.append(("Objects", ", ".join(objects)))
         return "<table>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"

@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("organizer")
         self.resize(1280, 820)
         self.setAcceptDrops(True)
-        self.thumbs = Thumbnails(library.store.folder, self)
+        self.thumbs = Thumbnails(library.folder, self)
         s = library.settings
         self.library_page = LibraryPage(self.thumbs)
         self.search_page = SearchPage(self.thumbs, s.search.weights, s.search.threshold, s.search.top_k)
@@ -211,7 +211,7 @@ class MainWindow(QMainWindow):
                 yield Notice("Resuming the last run.")
                 yield from self.lib.index([])
 
-        if (self.lib.pending_roots() or self.lib.store.stats()["photos"]) and not (
+        if (self.lib.pending_roots() or self.lib.photo_count()) and not (
                 self.task is not None and self.task.running()):
             self._start("index", resume)
 
@@ -297,11 +297,11 @@ class MainWindow(QMainWindow):
         self._finish()
         if kind == "clusters":
             covers = {c.cover_photo_id for c in last.clusters if c.cover_photo_id}
-            rows = {pid: (path, key) for pid, path, key in self.lib.store.photo_list(photo_ids=list(covers))}
+            rows = {r.id: (r.path, r.hash) for r in self.lib.photo_rows(photo_ids=list(covers))}
             self._cluster_result = last
             self.clusters_page.show_result(last, rows)
         elif kind == "projection":
-            rows = {pid: (path, key) for pid, path, key in self.lib.store.photo_list(
+            rows = {r.id: (r.path, r.hash) for r in self.lib.photo_rows(
                 photo_ids=sorted(set(last.points.photo_ids.tolist())))}
             self.projection_page.show_result(last, rows)
         self.task_finished.emit(kind)
@@ -330,9 +330,9 @@ class MainWindow(QMainWindow):
     # ---- pages -------------------------------------------------------------------------------
 
     def refresh_library(self) -> None:
-        rows = [Row(pid, path, key) for pid, path, key in self.lib.store.photo_list(self.library_page.order())]
+        rows = [Row(r.id, r.path, r.hash) for r in self.lib.photo_rows(self.library_page.order())]
         self.library_page.show_rows(rows)
-        missing = self.lib.store.stats()["missing_photos"]
+        missing = self.lib.missing_count()
         if missing:
             self.statusBar().showMessage(f"{missing} photo{'s' if missing != 1 else ''} missing: their files were "
                                          "not found at the last scan (kept; `organizer status` lists them).", 15000)
@@ -340,7 +340,7 @@ class MainWindow(QMainWindow):
     def _tab_changed(self, _i: int) -> None:
         page = self.tabs.currentWidget()
         if page is self.landmarks_page:
-            self.landmarks_page.show_counts(self.lib.store.landmark_counts())
+            self.landmarks_page.show_counts(self.lib.landmark_counts())
         elif page is self.labels_page:
             self.labels_page.show_labels(self.lib.labels.list())
         elif page is self.clusters_page and self.clusters_page.list.count() == 0 and not self.task:
@@ -362,12 +362,10 @@ class MainWindow(QMainWindow):
             return
         chosen = next((c for c in result.clusters if c.label == label), None)
         ids = chosen.photo_ids if chosen else []
-        self.clusters_page.gallery.set_rows([Row(p, path, key) for p, path, key in
-                                             self.lib.store.photo_list(photo_ids=ids)])
+        self.clusters_page.gallery.set_rows([Row(r.id, r.path, r.hash) for r in self.lib.photo_rows(photo_ids=ids)])
 
     def _landmark_chosen(self, name: str) -> None:
-        self.landmarks_page.gallery.set_rows([Row(p, path, key) for p, path, key in
-                                              self.lib.store.photo_list(landmark=name)])
+        self.landmarks_page.gallery.set_rows([Row(r.id, r.path, r.hash) for r in self.lib.photo_rows(landmark=name)])
 
     # ---- labels ------------------------------------------------------------------------------
 
@@ -379,17 +377,17 @@ class MainWindow(QMainWindow):
         return name.strip() if ok and name.strip() else None
 
     def label_photos(self, photo_ids: list[int]) -> None:
-        self._label_items([f"photo:{p}" for p in photo_ids])
+        self._label_items(lambda name: self.lib.label_photos(name, photo_ids))
 
     def label_part(self, part_id: int) -> None:
-        self._label_items([f"part:{part_id}"])
+        self._label_items(lambda name: self.lib.label_parts(name, [part_id]))
 
-    def _label_items(self, items: list[str]) -> None:
+    def _label_items(self, add: Callable[[str], int]) -> None:
         name = self.ask_label_name()
         if not name:
             return
         try:
-            added = self.lib.labels.add(name, self.lib.labels.resolve(items))
+            added = add(name)
         except Exception as e:  # noqa: BLE001 - shown, not raised
             self.show_message(str(e))
             return
@@ -398,26 +396,23 @@ class MainWindow(QMainWindow):
             self.labels_page.show_labels(self.lib.labels.list())
 
     def _label_chosen(self, name: str) -> None:
-        pos, _ = self.lib.labels.members(name)
-        ids = sorted({p.photo_id for p in self.lib.store.parts(pos).values()})
-        self.labels_page.members.set_rows([Row(p, path, key) for p, path, key in self.lib.store.photo_list(photo_ids=ids)])
+        ids = self.lib.label_photo_ids(name)
+        self.labels_page.members.set_rows([Row(r.id, r.path, r.hash) for r in self.lib.photo_rows(photo_ids=ids)])
         try:
             sugg = self.lib.searcher.suggest(name, 30)
         except Exception as e:  # noqa: BLE001
             self.show_message(str(e))
             sugg = []
-        keys = {pid: key for pid, _, key in self.lib.store.photo_list(photo_ids=[r.photo_id for r in sugg])}
-        self.labels_page.suggestions.set_rows([Row(r.photo_id, r.path, keys.get(r.photo_id), r.score, r.parts)
-                                               for r in sugg])
+        self.labels_page.suggestions.set_rows([Row(r.photo_id, r.path, r.hash, r.score, r.parts) for r in sugg])
 
     def _label_answered(self, name: str, photo_ids: list[int], confirmed: bool) -> None:
-        self.lib.labels.add(name, self.lib.labels.resolve([f"photo:{p}" for p in photo_ids]), positive=confirmed)
+        self.lib.label_photos(name, photo_ids, positive=confirmed)
         self._label_chosen(name)
         self.labels_page.show_labels(self.lib.labels.list())
 
     def open_set(self, photo_ids: list[int]) -> None:
         """A selection from the map, shown as results on the search page."""
-        rows = [Row(p, path, key) for p, path, key in self.lib.store.photo_list(photo_ids=photo_ids)]
+        rows = [Row(r.id, r.path, r.hash) for r in self.lib.photo_rows(photo_ids=photo_ids)]
         self.search_page.results.set_rows(rows)
         self.search_page.status.setText(f"{len(rows)} photos selected on the map")
         self.tabs.setCurrentWidget(self.search_page)
@@ -446,8 +441,7 @@ class MainWindow(QMainWindow):
     def _search_done(self, serial: int, results: list[Any]) -> None:
         if serial != self._search_serial:
             return  # a newer query is on its way
-        keys = {pid: key for pid, _, key in self.lib.store.photo_list(photo_ids=[r.photo_id for r in results])}
-        rows = [Row(r.photo_id, r.path, keys.get(r.photo_id), r.score, r.parts) for r in results]
+        rows = [Row(r.photo_id, r.path, r.hash, r.score, r.parts) for r in results]
         self.search_page.results.set_rows(rows)
         self.search_page.status.setText(f"{len(rows)} photos" if rows else "No photos match.")
         self.search_finished.emit(len(rows))

@@ -9,12 +9,15 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections.abc import Container
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from organizer.media.exif import PhotoMeta, read_meta
+from organizer.media.limits import MAX_FILE_BYTES, MAX_PIXELS
 
 try:  # HEIC/HEIF through pillow-heif; without it such files are skipped as "not an image".
     import pillow_heif
@@ -75,12 +78,40 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def load(path: str, max_bytes: int, max_pixels: int, min_side: int | None = None,
-         max_side: int | None = None) -> tuple[str, int, Decoded]:
-    """The one recipe for reading a photo: read the file, hash its bytes, decode it upright.
-    Returns (hash, size in bytes, decoded); every failure is a :class:`SkipError`."""
-    data = read_file(path, max_bytes)
-    return content_hash(data), len(data), decode(data, max_pixels, min_side=min_side, max_side=max_side)
+class Limits(Protocol):
+    max_pixels: int
+    max_file_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultLimits:
+    max_pixels: int = MAX_PIXELS
+    max_file_bytes: int = MAX_FILE_BYTES
+
+
+@dataclass(slots=True)
+class Loaded:
+    hash: str  # the photo's identity: BLAKE2b-128 of the file's bytes
+    size: int  # bytes
+    decoded: Decoded | None  # None when the hash is one the caller already has (nothing was decoded)
+
+    @property
+    def image(self) -> Image.Image:
+        assert self.decoded is not None
+        return self.decoded.image
+
+
+def load(path: str, limits: Limits | None = None, *, min_side: int | None = None, max_side: int | None = None,
+         known: Container[str] = ()) -> Loaded:
+    """The one recipe for reading a photo, wherever it is read (indexing, search by example, training, the
+    window): read the file, hash its bytes, and decode it upright unless its hash is ``known``, with the
+    decode settings' limits (``limits``; the settings' defaults when None). Every failure is a SkipError."""
+    lim = limits or DefaultLimits()
+    data = read_file(path, lim.max_file_bytes)
+    h = content_hash(data)
+    if h in known:
+        return Loaded(h, len(data), None)
+    return Loaded(h, len(data), decode(data, lim.max_pixels, min_side=min_side, max_side=max_side))
 
 
 def decode(data: bytes, max_pixels: int, min_side: int | None = None, max_side: int | None = None) -> Decoded:
@@ -130,8 +161,7 @@ def _decode(data: bytes, max_pixels: int, min_side: int | None, max_side: int | 
             if scale >= 2:
                 im.draft("RGB", (max(1, round(width / scale)), max(1, round(height / scale))))
         im.load()
-        im = ImageOps.exif_transpose(im)
-        im = _to_rgb(im)
+        rgb = _to_rgb(ImageOps.exif_transpose(im))
     except Image.DecompressionBombError as e:
         raise SkipError(SkipReason.TOO_LARGE, str(e).split(".")[0]) from e
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as e:
@@ -139,9 +169,9 @@ def _decode(data: bytes, max_pixels: int, min_side: int | None, max_side: int | 
     if meta.orientation in (5, 6, 7, 8):
         width, height = height, width
     meta.width, meta.height = width, height
-    if max_side and max(im.size) > max_side:
-        im.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return Decoded(im, meta)
+    if max_side and max(rgb.size) > max_side:
+        rgb.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return Decoded(rgb, meta)
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:

@@ -35,6 +35,15 @@ def resolve(path: str | os.PathLike[str]) -> str:
     return os.path.normpath(os.path.realpath(os.path.abspath(os.fspath(path))))
 
 
+def display(path: str) -> str:
+    """A path (or any text holding one) as a person sees it: bytes that are not UTF-8 shown as U+FFFD."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "replace")
+
+
 def walk(roots: Iterable[str | os.PathLike[str]], exclude: Iterable[str] = (),
          on_problem: Callable[[ScanProblem], None] | None = None) -> Iterator[FileEntry]:
     """Yield every regular file under ``roots`` (files given directly are yielded themselves).

@@ -101,13 +101,14 @@ class ClipModel(LazyModel):
             cfg = json.loads(proc.read_text())
             mean, std = tuple(cfg.get("image_mean", mean)), tuple(cfg.get("image_std", std))
         t = torch.tensor
+        config: Any = model.config
         return _Loaded(
             model=model, tokenizer=tokenizer, device=device,
             dtype=torch.bfloat16 if use_bf16 else None,
-            image_size=int(model.config.vision_config.image_size),
+            image_size=int(config.vision_config.image_size),
             mean=t(mean, dtype=torch.float32, device=device).view(1, 3, 1, 1),
             std=t(std, dtype=torch.float32, device=device).view(1, 3, 1, 1),
-            max_text=int(model.config.text_config.max_position_embeddings),
+            max_text=int(config.text_config.max_position_embeddings),
         )
 
     def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:

@@ -15,9 +15,9 @@ from PIL import Image
 from organizer.errors import BadArgumentError
 from organizer.landmarks.head import head_for, labels_key
 from organizer.landmarks.labeller import label_photos
-from organizer.media.decode import Decoded, SkipError, SkipReason, content_hash, decode, load, read_file
+from organizer.media.decode import Decoded, SkipError, SkipReason, load
 from organizer.media.lookahead import bounded_map
-from organizer.media.scan import FileEntry, ScanProblem, resolve, walk
+from organizer.media.scan import FileEntry, ScanProblem, display, resolve, walk
 from organizer.models.clip import prepare
 from organizer.models.registry import ModelSet
 from organizer.parts import Modality, PartType
@@ -26,7 +26,6 @@ from organizer.progress import Event, Meter, Notice, Progress, Skipped, Stored, 
 from organizer.settings import Settings
 from organizer.store.db import TRANSIENT_REASONS as TRANSIENT
 from organizer.store.db import FileRef, NewPart, NewPhoto, PhotoInfo, Store
-from organizer.store.paths import display
 
 T = TypeVar("T")
 PENDING = "pending_roots"  # meta key: roots whose scan has not finished (`index` with no paths resumes them)
@@ -164,12 +163,10 @@ class Indexer:
 
         def work(e: FileEntry) -> _Read:
             try:
-                data = read_file(e.path, dec.max_file_bytes)
-                h = content_hash(data)
-                if h in known_hashes:
-                    return _Read(hash=h, known=True)
-                d = decode(data, dec.max_pixels, min_side=size)
-                return _Read(hash=h, pixels=prepare(d.image, size, "crop"), info=_info(h, len(data), d))
+                r = load(e.path, dec, min_side=size, known=known_hashes)
+                if r.decoded is None:
+                    return _Read(hash=r.hash, known=True)
+                return _Read(hash=r.hash, pixels=prepare(r.image, size, "crop"), info=_info(r.hash, r.size, r.decoded))
             except SkipError as err:
                 return _Read(error=err)
             except Exception as err:  # noqa: BLE001 - one odd file never ends a run
@@ -236,8 +233,7 @@ class Indexer:
 
         def work(item: tuple[int, int, str]) -> np.ndarray | None:
             try:
-                _, _, d = load(item[2], dec.max_file_bytes, dec.max_pixels, min_side=size)
-                return prepare(d.image, size, "crop")
+                return prepare(load(item[2], dec, min_side=size).image, size, "crop")
             except Exception:  # noqa: BLE001 - recorded as failed for this model, retried when seen again
                 return None
 
@@ -300,7 +296,7 @@ class Indexer:
 
         def work(item: tuple[int, str]) -> Image.Image | None:
             try:
-                return load(item[1], dec.max_file_bytes, dec.max_pixels, max_side=canvas)[2].image
+                return load(item[1], dec, max_side=canvas).image
             except Exception:  # noqa: BLE001 - recorded as failed for this key, retried when seen again
                 return None
 

@@ -19,6 +19,7 @@ from organizer.search.keywords import query_tokens
 from organizer.search.ranking import RankedPhoto, rank, row_scores
 from organizer.settings import Settings
 from organizer.store.db import Store
+from organizer.store.records import PhotoRecord
 
 SCHEMA = "organizer.search/1"
 
@@ -42,7 +43,11 @@ class PhotoMatch:
     paths: list[str]
     keyword_score: float
     parts: list[PartMatch] = field(default_factory=list)
-    info: dict[str, Any] = field(default_factory=dict)
+    info: PhotoRecord | None = None  # the photo's metadata; its hash names the cached thumbnail
+
+    @property
+    def hash(self) -> str:
+        return self.info.hash if self.info is not None else ""
 
 
 @dataclass(slots=True)
@@ -163,11 +168,10 @@ class Searcher:
         if not os.path.isfile(path):
             raise BadArgumentError(f"Query image not found: {path}")
         try:
-            _, _, d = load(path, self.settings.decode.max_file_bytes, self.settings.decode.max_pixels,
-                           min_side=self.clip.image_size)
+            image = load(path, self.settings.decode, min_side=self.clip.image_size).image
         except SkipError as e:
             raise BadArgumentError(f"Cannot use {path} as a query: {e}") from e
-        return self.clip.embed_images([d.image], mode="crop")[0]
+        return self.clip.embed_images([image], mode="crop")[0]
 
     def _keyword_scores(self, tokens: list[str]) -> dict[int, float]:
         if not tokens:
@@ -189,7 +193,7 @@ class Searcher:
                 row = parts.get(p.part_id)
                 if row is not None:
                     matches.append(PartMatch(p.part_id, row.type, row.box, p.score, p.raw, row.label, row.text))
-            paths = info.pop("paths")
+            paths = info.paths
             out.append(PhotoMatch(r.photo_id, r.score, paths[0] if paths else "", paths, r.keyword_score, matches, info))
         return out
 
@@ -206,8 +210,10 @@ def to_json(q: SearchQuery, results: list[PhotoMatch], model: str, settings: Set
             {
                 "rank": i + 1, "photo_id": r.photo_id, "score": round(r.score, 4),
                 "keyword_score": round(r.keyword_score, 4), "path": r.path, "paths": r.paths,
-                "width": r.info.get("width"), "height": r.info.get("height"), "taken_at": r.info.get("taken_at"),
-                "landmark": r.info.get("landmark"), "landmark_probability": r.info.get("landmark_p"),
+                "width": r.info.width if r.info else None, "height": r.info.height if r.info else None,
+                "taken_at": r.info.taken_at if r.info else None, "landmark": r.info.landmark if r.info else None,
+                "landmark_probability": r.info.landmark_p if r.info else None,
+                "missing": bool(r.info and r.info.missing),
                 "parts": [{"part_id": p.part_id, "type": p.type, "label": p.label,
                            "box": [round(x, 4) for x in p.box], "score": round(p.score, 4),
                            "similarity": round(p.similarity, 4), "text": p.text} for p in r.parts],

@@ -71,8 +71,8 @@ def rank(index: VectorIndex, scores: np.ndarray, raw: np.ndarray, top_k: int, th
     for gi in candidates:
         rows = g.order[g.starts[gi] : ends[gi]]
         rs = scores[rows]
-        keep = rows[np.argsort(-rs, kind="stable")][:parts_per_photo]
-        keep = [r for r in keep if np.isfinite(scores[r]) and scores[r] >= min(threshold, best[gi])]
+        ordered = rows[np.argsort(-rs, kind="stable")][:parts_per_photo]
+        keep = [r for r in ordered if np.isfinite(scores[r]) and scores[r] >= min(threshold, best[gi])]
         out.append(RankedPhoto(
             int(g.photos[gi]), float(total[gi]), float(best[gi]) if np.isfinite(best[gi]) else float("-inf"),
             float(kw[gi]),

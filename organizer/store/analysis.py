@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from organizer.store.db import Store
 from organizer.store.records import ClusterRow, Points
@@ -40,7 +40,7 @@ class AnalysisStore:
                      "z": None if np.isnan(xyz[i, 2]) else float(xyz[i, 2]), "sampled": bool(points.sampled[i])}
                     for i in range(len(points.part_ids))]
             if rows:
-                s.execute(AnalysisPoint.__table__.insert(), rows)
+                s.execute(insert(AnalysisPoint), rows)
             for c in clusters:
                 s.add(Cluster(kind=kind, label=c.label, name=c.name, photos=c.photos, cover_photo_id=c.cover_photo_id))
 

@@ -38,17 +38,22 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from organizer.errors import LibraryError
+from organizer.media.scan import display
 from organizer.store import backup
 from organizer.store.migrations import current_version, migrate
-from organizer.store.paths import display, to_db
+from organizer.store.paths import to_db
 from organizer.store.records import (
     CheckReport,
     FileRef,
     KnownFile,
+    LibraryStats,
     NewPart,
     NewPhoto,
     PartRow,
     PhotoInfo,
+    PhotoRecord,
+    PhotoRow,
+    SkippedFile,
     SkipRecord,
     VectorRows,
 )
@@ -409,8 +414,8 @@ class Store:
                 moved = s.execute(select(PhotoPath.photo_id).where(PhotoPath.path.in_(chunk),
                                                                    PhotoPath.photo_id.in_(present))).scalars().all()
                 if moved:
-                    dropped += s.execute(delete(PhotoPath).where(PhotoPath.path.in_(chunk),
-                                                                 PhotoPath.photo_id.in_(list(set(moved))))).rowcount or 0
+                    dropped += _rowcount(s.execute(delete(PhotoPath).where(
+                        PhotoPath.path.in_(chunk), PhotoPath.photo_id.in_(list(set(moved))))))
                     for pid in set(moved):
                         self._refresh_words(s, pid)
                 missing += s.execute(select(func.count()).select_from(PhotoPath).where(
@@ -663,24 +668,24 @@ class Store:
             return [_part_row(p) for p in s.execute(select(Part).where(Part.photo_id == photo_id)
                                                     .order_by(Part.id)).scalars()]
 
-    def photos(self, photo_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-        out: dict[int, dict[str, Any]] = {}
+    def photos(self, photo_ids: Iterable[int]) -> dict[int, PhotoRecord]:
+        out: dict[int, PhotoRecord] = {}
         with self.read() as s:
             for chunk in chunked(photo_ids):
                 for p in s.execute(select(Photo).where(Photo.id.in_(chunk))).scalars():
-                    out[p.id] = {"id": p.id, "hash": p.hash, "width": p.width, "height": p.height,
-                                 "format": p.format, "taken_at": p.taken_at.isoformat() if p.taken_at else None,
-                                 "camera": " ".join(x for x in (p.camera_make, p.camera_model) if x) or None,
-                                 "gps": [p.gps_lat, p.gps_lon] if p.gps_lat is not None else None,
-                                 "landmark": p.landmark, "landmark_p": p.landmark_p,
-                                 "paths": [], "missing_paths": [], "missing": False}
+                    out[p.id] = PhotoRecord(
+                        p.id, p.hash, p.width, p.height, p.format, p.taken_at.isoformat() if p.taken_at else None,
+                        " ".join(x for x in (p.camera_make, p.camera_model) if x) or None,
+                        (float(p.gps_lat), float(p.gps_lon)) if p.gps_lat is not None and p.gps_lon is not None
+                        else None,
+                        p.landmark, p.landmark_p)
                 for pid, path, gone in s.execute(select(PhotoPath.photo_id, PhotoPath.path, PhotoPath.missing_since)
                                                  .where(PhotoPath.photo_id.in_(chunk)).order_by(PhotoPath.path)):
-                    (out[pid]["missing_paths"] if gone is not None else out[pid]["paths"]).append(path)
+                    (out[pid].missing_paths if gone is not None else out[pid].paths).append(path)
         for info in out.values():
-            if not info["paths"]:  # every file missing: show where it was
-                info["missing"] = True
-                info["paths"] = info["missing_paths"]
+            if not info.paths:  # every file missing: show where it was
+                info.missing = True
+                info.paths = list(info.missing_paths)
         return out
 
     # ---- landmarks ----------------------------------------------------------------------------
@@ -712,8 +717,9 @@ class Store:
         with self.read() as s:
             for chunk in chunked(photo_ids):
                 for pid, lat, lon in s.execute(select(Photo.id, Photo.gps_lat, Photo.gps_lon).where(
-                        Photo.id.in_(chunk), Photo.gps_lat.is_not(None))):
-                    out[pid] = (lat, lon)
+                        Photo.id.in_(chunk), Photo.gps_lat.is_not(None), Photo.gps_lon.is_not(None))):
+                    if lat is not None and lon is not None:
+                        out[pid] = (float(lat), float(lon))
         return out
 
     def set_landmarks(self, labels: Sequence[tuple[int, str | None, float | None, list[tuple[str, str, float, float | None]]]],
@@ -736,7 +742,7 @@ class Store:
 
     def landmark_counts(self) -> list[tuple[str, int]]:
         with self.read() as s:
-            return [(n, c) for n, c in s.execute(
+            return [(str(n), int(c)) for n, c in s.execute(
                 select(Photo.landmark, func.count(Photo.id)).where(Photo.landmark.is_not(None))
                 .group_by(Photo.landmark).order_by(func.count(Photo.id).desc(), Photo.landmark))]
 
@@ -754,7 +760,7 @@ class Store:
     # ---- browsing -----------------------------------------------------------------------------
 
     def photo_list(self, order: str = "date", landmark: str | None = None,
-                   photo_ids: Sequence[int] | None = None) -> list[tuple[int, str, str | None]]:
+                   photo_ids: Sequence[int] | None = None) -> list[PhotoRow]:
         """(photo_id, first path, hash) of every photo (or of some), by date taken (undated last) or by path.
         The first path is a present one where the photo has any."""
         first_path = func.min(PhotoPath.path)
@@ -769,13 +775,13 @@ class Store:
         else:
             stmt = stmt.order_by(Photo.taken_at.is_(None), Photo.taken_at, first_path)
         with self.read() as s:
-            return [(a, b, c) for a, b, c in s.execute(stmt)]
+            return [PhotoRow(a, b, c) for a, b, c in s.execute(stmt)]
 
     # ---- keywords -----------------------------------------------------------------------------
 
     def _refresh_words(self, s: Session, photo_id: int) -> None:
         paths = [p for (p,) in s.execute(select(PhotoPath.path).where(PhotoPath.photo_id == photo_id))]
-        texts = [t for (t,) in s.execute(select(Part.text).where(Part.photo_id == photo_id, Part.text.is_not(None)))]
+        texts = [t for (t,) in s.execute(select(Part.text).where(Part.photo_id == photo_id, Part.text.is_not(None))) if t]
         landmark = s.execute(select(Photo.landmark).where(Photo.id == photo_id)).scalar_one_or_none()
         words = " ".join([*(path_words(p) for p in paths), *texts, landmark or ""])
         s.execute(text("DELETE FROM photo_words WHERE rowid = :id"), {"id": photo_id})
@@ -794,7 +800,7 @@ class Store:
 
     # ---- status -------------------------------------------------------------------------------
 
-    def stats(self, parts_key: str | None = None, model: str | None = None) -> dict[str, Any]:
+    def stats(self, parts_key: str | None = None, model: str | None = None) -> LibraryStats:
         present = select(PhotoPath.photo_id).where(PhotoPath.missing_since.is_(None))
         with self.read() as s:
             photos = s.execute(select(func.count(Photo.id))).scalar_one()
@@ -819,15 +825,12 @@ class Store:
                 parts_failed = s.execute(select(func.count(Photo.id)).where(
                     Photo.parts_failed == parts_key, (Photo.parts_key.is_(None)) | (Photo.parts_key != parts_key))
                 ).scalar_one()
-        return {"photos": photos, "paths": paths, "missing_photos": missing, "missing_paths": missing_paths,
-                "parts": by_type, "skipped": skipped,
-                "vectors_by_model": models, "whole_pass_done": whole_done, "whole_pass_failed": whole_failed,
-                "parts_pass_done": parts_done, "parts_pass_failed": parts_failed,
-                "landmarks_checked": labelled, "photos_with_landmark": landmarks}
+        return LibraryStats(photos, paths, missing, missing_paths, by_type, skipped, models, whole_done, whole_failed,
+                            parts_done, parts_failed, labelled, landmarks)
 
-    def skipped_list(self, limit: int = 50) -> list[tuple[str, str, str]]:
+    def skipped_list(self, limit: int = 50) -> list[SkippedFile]:
         with self.read() as s:
-            return [(a, b, c) for a, b, c in s.execute(
+            return [SkippedFile(a, b, c) for a, b, c in s.execute(
                 select(Skipped.path, Skipped.reason, Skipped.detail).order_by(Skipped.path).limit(limit))]
 
 
@@ -865,6 +868,11 @@ def _lock(path: Path, waiting_for: str) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an UPDATE or DELETE touched (SQLAlchemy's CursorResult)."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _vector_rows(rows: Sequence[Any]) -> VectorRows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -85,7 +86,7 @@ class LabelStore:
                     s.add(LabelMember(label_id=b.id, part_id=m.part_id, positive=m.positive))
             s.delete(a)
 
-    def list(self) -> list[LabelInfo]:
+    def list(self) -> builtins.list[LabelInfo]:
         with self.store.read() as s:
             labels = s.execute(select(Label).order_by(func.lower(Label.name))).scalars().all()
             out = []
@@ -96,11 +97,11 @@ class LabelStore:
                 out.append(LabelInfo(lab.id, lab.name, len(pos), len(set(pos)), sum(1 for ok, _ in rows if not ok)))
             return out
 
-    def names(self) -> list[str]:
+    def names(self) -> builtins.list[str]:
         with self.store.read() as s:
             return list(s.execute(select(Label.name)).scalars())
 
-    def members(self, name: str) -> tuple[list[int], list[int]]:
+    def members(self, name: str) -> tuple[builtins.list[int], builtins.list[int]]:
         """(positive part ids, rejected part ids)."""
         with self.store.read() as s:
             row = self._get(s, name)
@@ -128,7 +129,25 @@ class LabelStore:
             return np.zeros((0, 0), np.float32)
         return np.frombuffer(b"".join(blobs), np.float16).reshape(len(blobs), -1).astype(np.float32)
 
-    def resolve(self, items: Sequence[str]) -> list[int]:
+    def whole_parts(self, photo_ids: Sequence[int]) -> builtins.list[int]:
+        """The whole-photo part of each photo (a photo's label membership is its whole part's)."""
+        with self.store.read() as s:
+            found = {pid: part for pid, part in s.execute(select(Part.photo_id, Part.id).where(
+                Part.photo_id.in_(list(photo_ids)), Part.type == "whole"))}
+        missing = [p for p in photo_ids if p not in found]
+        if missing:
+            raise BadArgumentError(f"No photo {missing[0]} in the library")
+        return [found[p] for p in photo_ids]
+
+    def known_parts(self, part_ids: Sequence[int]) -> builtins.list[int]:
+        with self.store.read() as s:
+            found = set(s.execute(select(Part.id).where(Part.id.in_(list(part_ids)))).scalars())
+        missing = [p for p in part_ids if p not in found]
+        if missing:
+            raise BadArgumentError(f"No part {missing[0]} in the library")
+        return list(part_ids)
+
+    def resolve(self, items: Sequence[str]) -> builtins.list[int]:
         """Part ids for 'part:ID', 'photo:ID' or a photo's file path (its whole part)."""
         out = []
         with self.store.read() as s:
@@ -144,10 +163,11 @@ class LabelStore:
                 else:
                     from organizer.media.scan import normalise
 
-                    photo_id = s.execute(select(PhotoPath.photo_id).where(PhotoPath.path == normalise(item))).scalar()
-                    if photo_id is None:
+                    found = s.execute(select(PhotoPath.photo_id).where(PhotoPath.path == normalise(item))).scalar()
+                    if found is None:
                         raise BadArgumentError(f"'{item}' is not a photo in the library (give a file that was "
                                                "indexed, photo:ID or part:ID)")
+                    photo_id = int(found)
                 whole = s.execute(select(Part.id).where(Part.photo_id == photo_id, Part.type == "whole")).scalar()
                 if whole is None:
                     raise BadArgumentError(f"No photo {photo_id} in the library")

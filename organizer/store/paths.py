@@ -9,10 +9,12 @@ character by character: a folder's stored form is a prefix of the stored form of
 
 from __future__ import annotations
 
-import os
-
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator
+
+from organizer.media.scan import display
+
+__all__ = ["FsPath", "display", "from_db", "to_db"]
 
 _ESC = "\uf700"
 
@@ -45,15 +47,6 @@ def from_db(text: str) -> str:
         else:
             out.append(c)
     return "".join(out)
-
-
-def display(path: str) -> str:
-    """The path as a person sees it: bytes that are not UTF-8 shown as U+FFFD."""
-    try:
-        path.encode("utf-8")
-        return path
-    except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", "replace")
 
 
 class FsPath(TypeDecorator[str]):

@@ -116,3 +116,76 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not (self.integrity or self.foreign_keys or self.consistency)
+
+
+@dataclass(slots=True)
+class PhotoRecord:
+    """One photo as the library shows it: metadata and where its files are (or were)."""
+
+    id: int
+    hash: str
+    width: int
+    height: int
+    format: str
+    taken_at: str | None = None  # ISO 8601
+    camera: str | None = None
+    gps: tuple[float, float] | None = None
+    landmark: str | None = None
+    landmark_p: float | None = None
+    paths: list[str] = field(default_factory=list)  # present files; all of them when every one is missing
+    missing_paths: list[str] = field(default_factory=list)
+    missing: bool = False  # no file of it was found by the last scans
+
+
+@dataclass(slots=True)
+class PhotoDetails(PhotoRecord):
+    """A photo with its parts and its top landmarks (name, probability, km), as the photo window shows it."""
+
+    parts: list[PartRow] = field(default_factory=list)
+    landmarks: list[tuple[str, float, float | None]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PhotoRow:
+    """A gallery row: the photo, the file to show, the hash its thumbnail is cached under."""
+
+    id: int
+    path: str
+    hash: str
+
+
+@dataclass(slots=True)
+class LibraryStats:
+    photos: int = 0
+    paths: int = 0
+    missing_photos: int = 0
+    missing_paths: int = 0
+    parts: dict[str, int] = field(default_factory=dict)  # by type, whole photos left out
+    skipped: dict[str, int] = field(default_factory=dict)  # by reason
+    vectors_by_model: dict[str, int] = field(default_factory=dict)
+    whole_pass_done: int = 0
+    whole_pass_failed: int = 0
+    parts_pass_done: int = 0
+    parts_pass_failed: int = 0
+    landmarks_checked: int = 0
+    photos_with_landmark: int = 0
+
+
+@dataclass(slots=True)
+class SkippedFile:
+    path: str
+    reason: str
+    detail: str
+
+
+@dataclass(slots=True)
+class LibraryStatus(LibraryStats):
+    """Everything `status` reports: the counts, where the library is, its models, what needs attention."""
+
+    library: str = ""
+    models: dict[str, str | None] = field(default_factory=dict)  # role -> model key (None: off)
+    skipped_files: list[SkippedFile] = field(default_factory=list)  # the first 50
+    missing_files: list[str] = field(default_factory=list)  # the first 50
+    pending_roots: list[str] = field(default_factory=list)
+    backups: int = 0
+    newest_backup: str | None = None

@@ -125,8 +125,8 @@ def embed_items(items: list[Item], clip: ClipModel, cache: Path | None, workers:
 
     def work(i: int) -> tuple[str, np.ndarray] | str:
         try:
-            h, _, d = load(items[i].path, 1_000_000_000, 100_000_000, min_side=size)
-            return h, prepare(d.image, size)
+            r = load(items[i].path, min_side=size)
+            return r.hash, prepare(r.image, size)
         except SkipError as e:
             return str(e)
 

@@ -28,10 +28,9 @@ from organizer.errors import BadArgumentError
 from organizer.landmarks.catalogue import friendly_name
 from organizer.media.decode import SkipError, load
 from organizer.media.lookahead import bounded_map
-from organizer.media.scan import walk
+from organizer.media.scan import display, walk
 from organizer.models.clip import ClipModel, prepare
 from organizer.progress import Notice, Progress
-from organizer.store.paths import display
 
 CHECKPOINT = "checkpoint"
 PREVIOUS = ".prev"  # the checkpoint before, kept until the new one is in place
@@ -117,7 +116,7 @@ def _split(pairs: list[Pair], holdout: float, seed: int) -> tuple[list[Pair], li
 
 
 def finetune(target: Path, background: Path, clip: ClipModel, out: Path,
-             cfg: FinetuneConfig, stop_after: int | None = None) -> Iterator[Progress | FinetuneReport]:
+             cfg: FinetuneConfig, stop_after: int | None = None) -> Iterator[Progress | Notice | FinetuneReport]:
     """Train; ``stop_after`` ends the run after that many steps (as a kill would), resumable."""
     import torch
     from torch import nn
@@ -356,7 +355,7 @@ def _decode_pairs(pairs: list[Pair], size: int, px: dict[str, np.ndarray]) -> tu
     a file that is not an image is reported, never trained on."""
     def work(p: Pair) -> np.ndarray | str:
         try:
-            return prepare(load(p.path, 1_000_000_000, 100_000_000, min_side=size)[2].image, size)
+            return prepare(load(p.path, min_side=size).image, size)
         except SkipError as e:
             return str(e)
 

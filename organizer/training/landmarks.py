@@ -70,19 +70,19 @@ def train_landmarks(data: Path, out: Path, clip: ClipModel, cfg: TrainConfig, mi
     if unfreeze:
         from organizer.training.unfreeze import train_unfrozen
 
-        for ev in train_unfrozen(items, y, tr, va, te, classes, clip, unfreeze, cfg, out):
-            if isinstance(ev, TrainResult):
-                result = ev
-            elif isinstance(ev, np.ndarray):
-                x_test = ev
+        for step in train_unfrozen(items, y, tr, va, te, classes, clip, unfreeze, cfg, out):
+            if isinstance(step, TrainResult):
+                result = step
+            elif isinstance(step, np.ndarray):
+                x_test = step
             else:
-                yield ev
+                yield step
     else:
-        for ev in train_head(x[tr], y[tr], x[va], y[va], classes, clip.key, cfg):
-            if isinstance(ev, TrainResult):
-                result = ev
+        for trained in train_head(x[tr], y[tr], x[va], y[va], classes, clip.key, cfg):
+            if isinstance(trained, TrainResult):
+                result = trained
             else:
-                yield ev
+                yield trained
     assert result is not None
     test = evaluate(result.head, x_test, y[te], threshold)
     result.head.save(out)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from organizer.landmarks.head import HeadClass
-from organizer.media.decode import SkipError, decode, read_file
+from organizer.media.decode import SkipError, load
 from organizer.media.lookahead import bounded_map
 from organizer.models.clip import ClipModel, prepare
 from organizer.progress import Progress
@@ -27,7 +27,7 @@ from organizer.training.head import TrainConfig, TrainResult, _Head, fit
 def _pixels(items: list[Item], size: int) -> np.ndarray:
     def work(it: Item) -> np.ndarray:
         try:
-            return prepare(decode(read_file(it.path, 1_000_000_000), 100_000_000, min_side=size).image, size)
+            return prepare(load(it.path, min_side=size).image, size)
         except SkipError:
             return np.zeros((size, size, 3), np.uint8)  # cleaning removed unreadable files already
 

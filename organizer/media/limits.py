@@ -1,0 +1,5 @@
+"""The limits of what is read as a photo (the decode settings' defaults), kept apart from the decoder so
+that the settings need not import an image library."""
+
+MAX_PIXELS = 100_000_000  # larger images are skipped as decompression bombs (settings: decode.max_pixels)
+MAX_FILE_BYTES = 1_000_000_000  # larger files are skipped (settings: decode.max_file_bytes)
