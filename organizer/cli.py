@@ -15,6 +15,7 @@ from typing import Any
 from organizer import __version__
 from organizer.errors import BadArgumentError, OrganizerError
 from organizer.media.scan import display
+from organizer.wording import index_summary, phase_name, skip_line
 
 JSON_STATUS = "organizer.status/1"
 JSON_INDEX = "organizer.index/1"
@@ -265,19 +266,9 @@ def _say(line: str) -> None:
 
 def _advice(e: OrganizerError) -> str:
     """The core's message with what to do about it, in the command line's words."""
-    from organizer.errors import LibraryError
+    from organizer.wording import with_remedy
 
-    msg = display(str(e))
-    if not isinstance(e, LibraryError):
-        return msg
-    extra = {
-        "full": "Free some space and run the command again.",
-        "read-only": "Use a library folder you can write to (--library DIR), or make this one writable.",
-        "busy": "Wait for the other organizer to finish, or close it, then run the command again.",
-        "damaged": "Bring back a backup with `organizer restore` (`organizer restore --list` shows them)."
-        if e.backup else "Run `organizer check` for details.",
-    }.get(e.kind, "")
-    return f"{msg} {extra}".strip()
+    return with_remedy(e, "cli")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -342,7 +333,7 @@ def _index(lib: Any, args: argparse.Namespace) -> int:
         if isinstance(ev, Skipped):
             skipped.append({"path": ev.path, "reason": ev.reason, "detail": ev.detail})
             if show:
-                tqdm.write(skip_line(ev.path, ev.reason, ev.detail, prefix="skipped "), file=sys.stderr)
+                tqdm.write("skipped " + skip_line(ev.path, ev.reason, ev.detail), file=sys.stderr)
         elif isinstance(ev, Notice) and not args.json:
             tqdm.write(display(ev.message), file=sys.stderr)
 
@@ -351,23 +342,8 @@ def _index(lib: Any, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"schema": JSON_INDEX, **asdict(summary), "skipped_files": skipped}, indent=2))
     else:
-        s = summary
-        print(f"{s.scanned} files scanned: {s.new} new photos, {s.linked} moved/copied/duplicate files linked, "
-              f"{s.unchanged} unchanged, {s.skipped} skipped, {s.removed_paths} moved away, "
-              f"{s.missing_paths} missing (kept; `organizer status` lists them).")
-        if s.restored:
-            print(f"{s.restored} missing files found again.")
-        for r in s.offline:
-            print(f"Offline: {display(r)} (its photos are kept and shown as missing).")
-        if s.failed:
-            print(f"{s.failed} photos could not be read again for a pass (kept; retried when their file changes).")
-        if s.reembedded:
-            print(f"{s.reembedded} photos re-embedded with the current CLIP model.")
-        if s.landmarks:
-            print(f"{s.landmarks} photos show a landmark (`organizer landmarks` lists them).")
-        if s.parts_done:
-            print(f"Parts pass: {s.parts_done} photos, {s.parts_found} objects, {s.text_found} text regions "
-                  f"(OCR ran on {s.ocr_run}).")
+        for line in index_summary(summary):
+            print(line)
     return 0
 
 
@@ -422,7 +398,7 @@ def _status(lib: Any, args: argparse.Namespace) -> int:
     print(f"Skipped files: {sum(sk.values())}" + (" (" + ", ".join(f"{k}: {v}" for k, v in sk.items()) + ")"
                                                    if sk else ""))
     for f in st.skipped_files[:20]:
-        print(skip_line(f.path, f.reason, f.detail, prefix="  "))
+        print("  " + skip_line(f.path, f.reason, f.detail))
     if st.missing_paths:
         print(f"Missing files: {st.missing_paths} (kept; `organizer prune --missing` forgets them)")
         for p in st.missing_files[:20]:
@@ -534,12 +510,6 @@ def _restore(settings: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def skip_line(path: str, reason: str, detail: str, prefix: str = "") -> str:
-    return f"{prefix}{display(path)}: {reason}" + (f" ({display(detail)})" if detail else "")
-
-
-PHASE_NAMES = {"scan": "scanning", "whole": "pass 1/2: whole photos", "parts": "pass 2/2: parts",
-               "download": "downloading models (first use)"}
 PHASE_UNITS = {"scan": " files", "whole": " photos", "parts": " photos", "landmarks": " photos", "download": "B"}
 
 
@@ -562,7 +532,7 @@ def _drive(events: Any, args: argparse.Namespace, want: type, other: Any = None,
                 if bar is None or bar.phase != ev.phase:
                     if bar is not None:
                         bar.close()
-                    bar = tqdm(total=ev.total or None, desc=PHASE_NAMES.get(ev.phase, ev.phase),
+                    bar = tqdm(total=ev.total or None, desc=phase_name(ev.phase),
                                unit=PHASE_UNITS.get(ev.phase, "it"), unit_scale=ev.phase == "download",
                                file=sys.stderr, dynamic_ncols=True, mininterval=0.25)
                     bar.phase = ev.phase

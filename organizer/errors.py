@@ -15,17 +15,7 @@ class ModelUnavailableError(OrganizerError):
         self.spec = spec
         self.looked = looked
         self.cause = cause
-        hint = {
-            "clip": "--clip-model DIR (a folder saved by transformers' save_pretrained)",
-            "detector": "--detector-model DIR (a folder holding model.safetensors and config.json)",
-            "ocr": "--ocr-model DIR (a folder holding craft_mlt_25k.pth and english_g2.pth)",
-        }.get(role, f"--{role}-model DIR")
-        msg = (
-            f"Could not load the {role} model '{spec}'. Looked in: {looked}."
-            + (f" Reason: {cause}." if cause else "")
-            + f" Point organizer at local files with {hint}, or with --models DIR holding a '{role}/'"
-            " subfolder (`organizer models make-offline-test-set DIR` writes tiny test models in that layout)."
-        )
+        msg = f"Could not load the {role} model '{spec}'. Looked in: {looked}." + (f" Reason: {cause}." if cause else "")
         super().__init__(msg)
 
 

@@ -120,7 +120,7 @@ def test_parts_pass_stores_boxes_and_crop_vectors(make_settings, photo_dir: Path
     summary, _ = run(lib, photo_dir)
     assert summary.parts_done == 4 and summary.parts_found > 0
     key = lib.models.parts_key()
-    assert lib.store.stats(parts_key=key)["parts_pass_done"] == 4
+    assert lib.store.stats(parts_key=key).parts_pass_done == 4
     rows = lib.store.vectors(lib.models.clip.key)
     assert len(rows.types) == 4 + summary.parts_found
     for pid in set(rows.photo_ids.tolist()):

@@ -191,10 +191,10 @@ def test_photo_labels_follow_a_file_changed_in_place_and_survive_a_failed_read(m
 # ---- 4. a file that vanishes mid-run is retried -----------------------------------------------
 
 def test_a_file_that_vanishes_mid_run_is_retried_when_back(make_settings, photo_dir: Path, monkeypatch) -> None:
-    import organizer.pipeline.indexer as ix
+    import organizer.media.decode as dec
     from organizer.media.decode import SkipError, SkipReason
 
-    real = ix.read_file
+    real = dec.read_file
     gone = str(photo_dir / "coffee.jpg")
 
     def read_file(path: str, max_bytes: int) -> bytes:
@@ -203,7 +203,7 @@ def test_a_file_that_vanishes_mid_run_is_retried_when_back(make_settings, photo_
         return real(path, max_bytes)
 
     lib = Library(make_settings())
-    monkeypatch.setattr(ix, "read_file", read_file)
+    monkeypatch.setattr(dec, "read_file", read_file)
     summary, _ = run(lib, photo_dir)
     assert summary.new == 3 and summary.skipped == 1
     monkeypatch.undo()

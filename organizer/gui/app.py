@@ -26,7 +26,9 @@ def run(settings: Any, argv: Sequence[str] | None = None) -> int:
     try:
         library = Library(settings)
     except OrganizerError as e:
-        QMessageBox.critical(None, "organizer", str(e))
+        from organizer.wording import with_remedy
+
+        QMessageBox.critical(None, "organizer", with_remedy(e, "window"))
         return 1
     window = MainWindow(library)
     window.show()

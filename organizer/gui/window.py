@@ -35,10 +35,7 @@ from organizer.gui.viewer import PhotoViewer
 from organizer.gui.worker import Task, call
 from organizer.library import Library
 from organizer.progress import Notice, Progress, Skipped, Stored, Summary
-
-PHASES = {"scan": "Scanning", "whole": "Pass 1 of 2: whole photos", "parts": "Pass 2 of 2: objects and text",
-          "landmarks": "Landmarks", "clusters": "Clustering", "projection": "Projecting", "embed": "Embedding",
-          "train": "Training", "decode": "Decoding", "download": "Downloading models (first use)"}
+from organizer.wording import index_summary, phase_name, skip_line
 
 
 def _eta(seconds: float | None) -> str:
@@ -253,7 +250,7 @@ class MainWindow(QMainWindow):
                 self.progress.setValue(ev.done)
             else:
                 self.progress.setRange(0, 0)
-            name = PHASES.get(ev.phase, ev.phase)
+            name = phase_name(ev.phase)
             if ev.phase == "download":
                 rate = f", {ev.rate / 1e6:.1f} MB/s" if ev.rate else ""
                 count = f" {ev.done / 1e6:.0f}/{ev.total / 1e6:.0f} MB" if ev.total else f" {ev.done / 1e6:.0f} MB"
@@ -266,7 +263,7 @@ class MainWindow(QMainWindow):
             current = f" - {Path(ev.path).name}" if ev.path and "/" in ev.path else (f" - {ev.path}" if ev.path else "")
             self.progress_label.setText(f"{name}{count}{rate}{_eta(ev.eta)}{current}")
         elif isinstance(ev, Skipped):
-            self.skipped_list.addItem(f"{ev.path}: {ev.reason}" + (f" ({ev.detail})" if ev.detail else ""))
+            self.skipped_list.addItem(skip_line(ev.path, ev.reason, ev.detail))
             self.skipped_button.setText(f"Skipped: {self.skipped_list.count()}")
         elif isinstance(ev, Stored):
             if not self._refresh_timer.isActive():
@@ -288,10 +285,7 @@ class MainWindow(QMainWindow):
         if kind == "index":
             self._finish()
             if isinstance(last, Summary):
-                s = last
-                self.statusBar().showMessage(
-                    f"Indexed: {s.new} new photos, {s.linked} linked, {s.unchanged} unchanged, {s.skipped} skipped; "
-                    f"{s.parts_found} objects, {s.text_found} text regions.", 15000)
+                self.statusBar().showMessage(" ".join(index_summary(last)), 15000)
             self.indexing_finished.emit(last if isinstance(last, Summary) else None)
             return
         self._finish()

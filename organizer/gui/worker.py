@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from organizer.errors import OrganizerError
+from organizer.wording import with_remedy
 
 
 class GeneratorWorker(QObject):
@@ -54,7 +55,7 @@ class GeneratorWorker(QObject):
                     return
             self.done.emit(last)
         except OrganizerError as e:
-            self.failed.emit(str(e))
+            self.failed.emit(with_remedy(e, "window"))
         except Exception as e:  # noqa: BLE001 - the window shows it instead of dying
             traceback.print_exc()
             self.failed.emit(f"Unexpected error: {type(e).__name__}: {e}")

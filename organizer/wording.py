@@ -1,0 +1,84 @@
+"""The words the shells (command line and window) share: phase names, the index summary, skipped-file
+lines, and the remedy each shell offers for an error (the core says what happened, never which flag or
+page to use). No Qt here, no printing: the shells decide where the words go."""
+
+from __future__ import annotations
+
+from organizer.errors import LibraryError, ModelUnavailableError, OrganizerError
+from organizer.media.scan import display
+from organizer.progress import Summary
+
+PHASES = {
+    "scan": "Scanning", "whole": "Pass 1 of 2: whole photos", "parts": "Pass 2 of 2: objects and text",
+    "landmarks": "Landmarks", "clusters": "Clustering", "projection": "Projecting", "embed": "Embedding",
+    "train": "Training", "decode": "Decoding", "finetune": "Fine-tuning", "download": "Downloading models (first use)",
+    "waiting": "Waiting for another organizer to finish indexing",
+}
+
+
+def phase_name(phase: str) -> str:
+    return PHASES.get(phase, phase.capitalize())
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def skip_line(path: str, reason: str, detail: str = "") -> str:
+    """A skipped file as one line: where, why, and the decoder's own words."""
+    return f"{display(path)}: {reason}" + (f" ({display(detail)})" if detail else "")
+
+
+def index_summary(s: Summary) -> list[str]:
+    """What an index run did, first line the counts; the rest only where something happened."""
+    lines = [f"{plural(s.scanned, 'file')} scanned: {plural(s.new, 'new photo')}, "
+             f"{s.linked} moved/copied/duplicate files linked, {s.unchanged} unchanged, {s.skipped} skipped, "
+             f"{s.removed_paths} moved away, {s.missing_paths} missing (kept; `organizer status` lists them)."]
+    if s.restored:
+        lines.append(f"{plural(s.restored, 'missing file')} found again.")
+    lines += [f"Offline: {display(r)} (its photos are kept and shown as missing)." for r in s.offline]
+    if s.failed:
+        lines.append(f"{plural(s.failed, 'photo')} could not be read again for a pass (kept; retried when their "
+                     "file changes).")
+    if s.reembedded:
+        lines.append(f"{plural(s.reembedded, 'photo')} re-embedded with the current CLIP model.")
+    if s.landmarks:
+        lines.append(f"{plural(s.landmarks, 'photo')} show a landmark.")
+    if s.parts_done:
+        lines.append(f"Parts pass: {plural(s.parts_done, 'photo')}, {plural(s.parts_found, 'object')}, "
+                     f"{plural(s.text_found, 'text region')} (OCR ran on {s.ocr_run}).")
+    return lines
+
+
+_MODEL_FLAGS = {
+    "clip": "--clip-model DIR (a folder saved by transformers' save_pretrained)",
+    "detector": "--detector-model DIR (a folder holding model.safetensors and config.json)",
+    "ocr": "--ocr-model DIR (a folder holding craft_mlt_25k.pth and english_g2.pth)",
+}
+
+
+def remedy(e: OrganizerError, shell: str) -> str:
+    """What to do about ``e``, in the words of ``shell`` ("cli" or "window"); "" when the message says it all."""
+    cli = shell == "cli"
+    if isinstance(e, ModelUnavailableError):
+        if cli:
+            flag = _MODEL_FLAGS.get(e.role, f"--{e.role}-model DIR")
+            return (f"Point organizer at local files with {flag}, or with --models DIR holding a '{e.role}/' "
+                    "subfolder (`organizer models make-offline-test-set DIR` writes tiny test models in that layout).")
+        return (f"Choose a local {e.role} model on the Settings page (a models folder with a '{e.role}/' subfolder, "
+                "or the model's own folder), then restart.")
+    if isinstance(e, LibraryError):
+        return {
+            "full": "Free some space and try again.",
+            "read-only": ("Use a library folder you can write to (--library DIR), or make this one writable." if cli
+                          else "Choose a library folder you can write to on the Settings page, or make this one "
+                          "writable."),
+            "busy": "Wait for the other organizer to finish, or close it, then try again.",
+            "damaged": ("Bring back a backup with `organizer restore` (`organizer restore --list` shows them)."
+                        if e.backup else "Run `organizer check` for details."),
+        }.get(e.kind, "")
+    return ""
+
+
+def with_remedy(e: OrganizerError, shell: str) -> str:
+    return f"{display(str(e))} {remedy(e, shell)}".strip()
