@@ -133,4 +133,7 @@ def cpu_line() -> str:
                 break
     except OSError:
         pass
-    return f"{name}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.backends.cpu.get_cpu_capability()})"
+    from organizer.models.cpu import vector_features
+
+    return (f"{name}, {os.cpu_count()} cores, vector features: {vector_features()}; torch {torch.__version__} "
+            f"(kernels: {torch.backends.cpu.get_cpu_capability()})")

@@ -31,7 +31,7 @@ def plain(folder: Path, clip_dir: Path, n: int) -> float:
     return len(files) / (time.perf_counter() - t)
 
 
-def ours(folder: Path, clip_dir: Path) -> tuple[float, int]:
+def ours(folder: Path, clip_dir: Path) -> tuple[float, int, str]:
     from organizer.library import Library
     from organizer.progress import Summary
     from organizer.settings import Settings
@@ -44,7 +44,7 @@ def ours(folder: Path, clip_dir: Path) -> tuple[float, int]:
         summary = [e for e in lib.index([str(folder)], parts=False) if isinstance(e, Summary)][0]
         el = time.perf_counter() - t
         lib.close()
-        return summary.new / el, summary.new
+        return summary.new / el, summary.new, lib.models.clip.path
     finally:
         shutil.rmtree(lib_dir, ignore_errors=True)
 
@@ -67,15 +67,25 @@ def stages(folder: Path, clip_dir: Path) -> None:
         prepare(decode(data, 10**9, min_side=224).image, 224)
     draft = (time.perf_counter() - t) / reps
     print(f"decode 12 MP to 224 px, one thread: full {full * 1000:.0f} ms, draft() {draft * 1000:.0f} ms")
+    from organizer.models.cpu import native_bf16
+
     px = np.random.default_rng(0).integers(0, 255, (32, 224, 224, 3), dtype=np.uint8)
-    for prec in ("fp32", "bf16"):
-        clip = ClipModel("b32", clip_dir, precision=prec)
-        clip.embed_pixels(px[:4])
+    paths = [("fp32", "torch"), ("fp32", "onnx"), ("int8", "onnx")] + ([("bf16", "torch")] if native_bf16() else [])
+    ref = None
+    for prec, backend in paths:
+        clip = ClipModel("b32", clip_dir, device="cpu", precision=prec, backend=backend)
+        t = time.perf_counter()
+        clip.load()
+        load_s = time.perf_counter() - t
+        v = clip.embed_pixels(px[:8])
+        ref = v if ref is None else ref
+        cos = float((v * ref).sum(1).min())
         for bs in (1, 32):
             t = time.perf_counter()
             for _ in range(max(1, 32 // bs)):
                 clip.embed_pixels(px[:bs])
-            print(f"CLIP B/32 image tower {prec} batch {bs}: {(time.perf_counter() - t) / 32 * 1000:.1f} ms/photo")
+            print(f"CLIP B/32 image tower, {clip.path}, batch {bs}: {(time.perf_counter() - t) / 32 * 1000:.1f} ms/photo"
+                  + (f"  (load {load_s:.1f} s, min cosine to torch fp32 {cos:.4f})" if bs == 32 else ""))
 
 
 def main() -> None:
@@ -90,8 +100,8 @@ def main() -> None:
     stages(folder, clip_dir)
     p = plain(folder, clip_dir, min(args.n, 24))
     print(f"plain path (full decode, fp32, batch 1): {p:.1f} photos/s")
-    rate, n = ours(folder, clip_dir)
-    print(f"organizer first pass (index --no-parts): {rate:.1f} photos/s over {n} photos ({rate / p:.1f}x)")
+    rate, n, path = ours(folder, clip_dir)
+    print(f"organizer first pass (index --no-parts, {path}): {rate:.1f} photos/s over {n} photos ({rate / p:.1f}x)")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,11 @@ def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
                    help="torchvision detector architecture or local folder ('auto': by device)")
     g.add_argument("--ocr-model", metavar="DIR", default=d, help="folder holding EasyOCR's weights")
     g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default=d)
+    g.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"], default=d,
+                   help="CLIP's precision: auto (bf16 where the hardware has it, else fp32), or int8 through ONNX "
+                   "Runtime (opt-in: its own embedding space, so the library is re-embedded)")
+    g.add_argument("--backend", choices=["auto", "torch", "onnx"], default=d,
+                   help="where CLIP runs on the CPU (auto: the faster, measured once per model and machine)")
     g.add_argument("--settings", metavar="FILE", default=d, help="settings file (default: the user's settings.json)")
     g.add_argument("--json", action="store_true", default=d, help="print machine-readable JSON")
 
@@ -207,7 +212,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
     over: dict[str, Any] = {"library": args.library, "models": {
         "dir": args.models, "clip": args.clip_model, "detector": args.detector_model, "ocr": args.ocr_model,
-        "device": args.device}}
+        "device": args.device, "precision": args.precision, "backend": args.backend}}
     if getattr(args, "no_detect", False):
         over["detection"] = {"enabled": False}
     if getattr(args, "no_ocr", False):
@@ -510,7 +515,8 @@ def _restore(settings: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-PHASE_UNITS = {"scan": " files", "whole": " photos", "parts": " photos", "landmarks": " photos", "download": "B"}
+PHASE_UNITS = {"scan": " files", "whole": " photos", "parts": " photos", "landmarks": " photos", "download": "B",
+               "landmark-head": " prompts"}
 
 
 def _drive(events: Any, args: argparse.Namespace, want: type, other: Any = None, show: bool | None = None,

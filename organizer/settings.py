@@ -38,8 +38,12 @@ class ModelSettings(_Section):
     ocr: str = Field("easyocr", title="OCR weights",
                      description="'easyocr' (EasyOCR's model folder) or a folder holding its .pth files.")
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
-    precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="'auto' uses bf16 where the CPU or GPU runs it natively, else fp32.")
+    precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
+        "auto", description="'auto' uses bf16 where the CPU or GPU runs it natively, else fp32; 'int8' (opt-in) "
+        "runs CLIP quantised through ONNX Runtime, in an embedding space of its own.")
+    backend: Literal["auto", "torch", "onnx"] = Field(
+        "auto", description="Where CLIP runs on the CPU: 'auto' measures torch against ONNX Runtime once per model "
+        "and machine and keeps the faster.")
 
 
 class DecodeSettings(_Section):
@@ -142,6 +146,15 @@ class LandmarkSettings(_Section):
 
 def default_library() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "library"
+
+
+def user_cache() -> Path:
+    """The user's cache (exported models, zero-shot heads, measured choices): rebuilt when deleted.
+    ``$ORGANIZER_CACHE`` overrides."""
+    env = os.environ.get("ORGANIZER_CACHE")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
 def user_settings_file() -> Path:

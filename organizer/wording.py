@@ -13,6 +13,7 @@ PHASES = {
     "landmarks": "Landmarks", "clusters": "Clustering", "projection": "Projecting", "embed": "Embedding",
     "train": "Training", "decode": "Decoding", "finetune": "Fine-tuning", "download": "Downloading models (first use)",
     "waiting": "Waiting for another organizer to finish indexing",
+    "landmark-head": "Preparing landmark recognition (once per CLIP model)",
 }
 
 

@@ -12,10 +12,17 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+@pytest.fixture(scope="session")
+def _cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One user cache for the test session (ONNX exports of the tiny models, measured choices)."""
+    return tmp_path_factory.mktemp("user-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the developer's own settings and library out of every test."""
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _cache: Path) -> None:
+    """Keep the developer's own settings, library and cache out of every test."""
     monkeypatch.setenv("ORGANIZER_SETTINGS", str(tmp_path / "user-settings.json"))
+    monkeypatch.setenv("ORGANIZER_CACHE", str(_cache))
     monkeypatch.delenv("ORGANIZER_LIBRARY", raising=False)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from organizer.errors import ModelUnavailableError
+from organizer.progress import Meter, Progress, drain
 
 if TYPE_CHECKING:
     from organizer.models.clip import ClipModel
@@ -106,6 +109,11 @@ class LandmarkHead:
 def zero_shot_head(clip: Any, cache: Path | None = None) -> LandmarkHead:
     """Weights from CLIP text embeddings of one prompt per catalogue landmark (and the background
     prompts), scaled by CLIP's own logit scale; cached as safetensors under ``cache``."""
+    return drain(zero_shot_head_steps(clip, cache))
+
+
+def zero_shot_head_steps(clip: Any, cache: Path | None = None) -> Generator[Progress, None, LandmarkHead]:
+    """:func:`zero_shot_head`, yielding progress while the prompts go through the text tower."""
     from organizer.landmarks.catalogue import catalogue
     from organizer.resources import resource
 
@@ -118,28 +126,42 @@ def zero_shot_head(clip: Any, cache: Path | None = None) -> LandmarkHead:
         return LandmarkHead.load(folder)
     marks = catalogue()
     prompts = [f"a photo of the {m.name} in {m.city}, {m.country}" for m in marks] + list(BACKGROUND_PROMPTS)
-    emb = np.concatenate([clip.embed_texts(prompts[i : i + 64]) for i in range(0, len(prompts), 64)])
+    meter = Meter("landmark-head", len(prompts))
+    chunks = []
+    for i in range(0, len(prompts), 64):
+        chunks.append(clip.embed_texts(prompts[i : i + 64]))
+        yield meter.step(len(chunks[-1]), "zero-shot landmark head")
+    emb = np.concatenate(chunks)
     scale = clip.logit_scale()
     classes = [HeadClass(m.key, m.name, m.latitude, m.longitude) for m in marks]
     classes += [HeadClass(NONE_KEY, p) for p in BACKGROUND_PROMPTS]
     head = LandmarkHead((emb * scale).astype(np.float32), np.zeros(len(classes), np.float32), classes, clip.key,
                         meta={"source": "zero-shot"})
     if folder is not None:
-        with contextlib.suppress(OSError):  # a read-only library still gets labels, just not the cache
-            head.save(folder)
+        with contextlib.suppress(OSError):  # a read-only cache still gets labels, just not the cache
+            tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
+            head.save(tmp)
+            os.replace(tmp, folder)  # whole or absent: a killed save leaves no half head
     return head
 
 
 def head_for(settings: LandmarkSettings, library: Path, clip: ClipModel) -> LandmarkHead:
+    return drain(head_steps(settings, library, clip))
+
+
+def head_steps(settings: LandmarkSettings, library: Path, clip: ClipModel) -> Generator[Progress, None, LandmarkHead]:
     """The head the settings choose: a trained one (the library's heads/landmarks under 'auto', or a
-    folder), else the zero-shot head of this CLIP model (built once, cached in the library's heads/)."""
+    folder), else the zero-shot head of this CLIP model: built once per model, with progress, and kept
+    in the user's cache, so a new library on a known model pays nothing."""
     spec = settings.head
     heads = Path(library) / "heads"
     trained = heads / "landmarks"
     if spec == "auto" and (trained / "labels.json").is_file():
         spec = str(trained)
     if spec in ("auto", "zero-shot"):
-        return zero_shot_head(clip, cache=heads)
+        from organizer.settings import user_cache
+
+        return (yield from zero_shot_head_steps(clip, cache=user_cache() / "heads"))
     head = LandmarkHead.load(Path(spec).expanduser())
     if head.clip_model and head.clip_model != clip.key:
         raise ModelUnavailableError("landmark head", spec, spec, f"it was trained on CLIP '{head.clip_model}' "

@@ -30,10 +30,9 @@ def bf16_native(device: str) -> bool:
     if device == "cuda":
         return bool(torch.cuda.is_bf16_supported())
     if device == "cpu":
-        try:
-            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-        except (AttributeError, RuntimeError):
-            return False
+        from organizer.models.cpu import native_bf16
+
+        return native_bf16()
     return False
 
 

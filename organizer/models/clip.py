@@ -28,6 +28,8 @@ class _Loaded:
     mean: Any  # torch tensors (1,3,1,1)
     std: Any
     max_text: int
+    towers: Any = None  # ort.Towers when ONNX Runtime runs the towers, else None (torch)
+    path: str = "torch fp32"  # the path chosen, named for status and benchmarks
 
 
 def prepare(image: Image.Image, size: int, mode: str = "crop") -> np.ndarray:
@@ -56,13 +58,16 @@ def prepare(image: Image.Image, size: int, mode: str = "crop") -> np.ndarray:
 class ClipModel(LazyModel):
     role = "clip"
 
-    def __init__(self, spec: str, folder: Path | None = None, device: str = "auto", precision: str = "auto") -> None:
+    def __init__(self, spec: str, folder: Path | None = None, device: str = "auto", precision: str = "auto",
+                 backend: str = "auto") -> None:
         super().__init__()
         self.spec = spec
         self.folder = folder
         self.want_device = device
         self.precision = precision
-        self.key = _model_key(spec, folder)
+        self.backend = backend
+        # int8 embeddings are close to fp32 ones but not the same: they get their own space (never mixed)
+        self.key = _model_key(spec, folder) + ("+int8" if precision == "int8" else "")
 
     @property
     def image_size(self) -> int:
@@ -75,6 +80,11 @@ class ClipModel(LazyModel):
     @property
     def dtype_name(self) -> str:
         return "bf16" if self.loaded.dtype is not None else "fp32"
+
+    @property
+    def path(self) -> str:
+        """The path the towers run on: "torch fp32", "torch bf16", "onnx fp32" or "onnx int8"."""
+        return str(self.loaded.path)
 
     def _load(self) -> _Loaded:
         import torch
@@ -102,29 +112,89 @@ class ClipModel(LazyModel):
             mean, std = tuple(cfg.get("image_mean", mean)), tuple(cfg.get("image_std", std))
         t = torch.tensor
         config: Any = model.config
-        return _Loaded(
+        loaded = _Loaded(
             model=model, tokenizer=tokenizer, device=device,
             dtype=torch.bfloat16 if use_bf16 else None,
             image_size=int(config.vision_config.image_size),
             mean=t(mean, dtype=torch.float32, device=device).view(1, 3, 1, 1),
             std=t(std, dtype=torch.float32, device=device).view(1, 3, 1, 1),
             max_text=int(config.text_config.max_position_embeddings),
+            path="torch bf16" if use_bf16 else "torch fp32",
         )
+        self._choose_path(loaded)
+        return loaded
+
+    def _choose_path(self, m: _Loaded) -> None:
+        """ONNX Runtime where it is asked for (backend onnx, precision int8) or measured faster than torch
+        on this machine (auto, once per model and machine, remembered in the user cache); torch else.
+        bf16 stays with torch where the CPU runs it natively; GPUs stay with torch."""
+        from organizer.models import ort
+
+        if m.device != "cpu" or self.backend == "torch" or self.precision == "bf16":
+            return
+        int8 = self.precision == "int8"
+        if self.backend == "auto" and not int8 and m.dtype is not None:
+            return  # native bf16: torch's bf16 path is the fast one
+        try:
+            towers = ort.Towers(*ort.export(m.model, m.image_size, ort.model_folder(self.key.removesuffix("+int8")),
+                                            int8=int8))
+        except Exception as e:  # noqa: BLE001 - torch always works: fall back to it, say why in the log
+            if int8 or self.backend == "onnx":
+                raise ModelUnavailableError("clip", self.spec, "ONNX Runtime", f"could not export or load the "
+                                            f"ONNX towers ({type(e).__name__}: {e})") from e
+            ort.log.warning("ONNX path unavailable, using torch: %s: %s", type(e).__name__, e)
+            return
+        path = "onnx int8" if int8 else "onnx fp32"
+        if self.backend == "auto" and not int8:
+            path = self._measured(m, towers)
+        if path.startswith("onnx"):
+            m.towers, m.path = towers, path
+
+    def _measured(self, m: _Loaded, towers: Any) -> str:
+        import onnxruntime
+        import torch
+
+        from organizer.models import ort
+        from organizer.models.cpu import machine_signature
+
+        key = f"clip|{self.key}|{machine_signature()}|torch {torch.__version__}|ort {onnxruntime.__version__}"
+        choice = ort.remembered(key)
+        if choice is None:
+            px = np.random.default_rng(0).integers(0, 255, (8, m.image_size, m.image_size, 3), dtype=np.uint8)
+            torch_s = ort.time_per_item(lambda b: self._torch_pixels(m, b), px, len(px))
+            onnx_s = ort.time_per_item(lambda b: towers.image(self._normalised(m, b)), px, len(px))
+            choice = "onnx fp32" if onnx_s < torch_s else "torch fp32"
+            ort.remember(key, choice, {"torch_ms": torch_s * 1000, "onnx_ms": onnx_s * 1000})
+        return choice
 
     def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
         """(n, s, s, 3) uint8 from :func:`prepare` -> (n, dim) float32, L2-normalised."""
-        import torch
 
         m = self.loaded
         if len(pixels) == 0:
             return np.zeros((0, self.dim), np.float32)
+        if m.towers is not None:
+            return _unit(m.towers.image(self._normalised(m, pixels)))
+        return self._torch_pixels(m, pixels)
+
+    def _torch_pixels(self, m: _Loaded, pixels: np.ndarray) -> np.ndarray:
+        import torch
+
         with torch.inference_mode():
             x = torch.from_numpy(np.array(pixels, dtype=np.uint8, copy=not pixels.flags.writeable, order="C"))
             x = x.to(m.device)
             x = x.permute(0, 3, 1, 2).float().div_(255.0).sub_(m.mean).div_(m.std)
-            with self._autocast():
+            with self._autocast(m):
                 out = m.model.get_image_features(pixel_values=x)
             return _normalise(_features(out))
+
+    @staticmethod
+    def _normalised(m: _Loaded, pixels: np.ndarray) -> np.ndarray:
+        """uint8 (n, s, s, 3) -> float32 (n, 3, s, s) as CLIP expects, in numpy (the ONNX path needs no torch)."""
+        mean = m.mean.cpu().numpy().reshape(1, 3, 1, 1)
+        std = m.std.cpu().numpy().reshape(1, 3, 1, 1)
+        x = np.asarray(pixels, np.float32).transpose(0, 3, 1, 2) / 255.0
+        return np.ascontiguousarray((x - mean) / std, dtype=np.float32)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         import torch
@@ -132,8 +202,11 @@ class ClipModel(LazyModel):
         m = self.loaded
         if not texts:
             return np.zeros((0, self.dim), np.float32)
+        if m.towers is not None:
+            tok = m.tokenizer(texts, padding=True, truncation=True, max_length=m.max_text, return_tensors="np")
+            return _unit(m.towers.text(tok["input_ids"], tok["attention_mask"]))
         tok = m.tokenizer(texts, padding=True, truncation=True, max_length=m.max_text, return_tensors="pt")
-        with torch.inference_mode(), self._autocast():
+        with torch.inference_mode(), self._autocast(m):
             out = m.model.get_text_features(input_ids=tok["input_ids"].to(m.device),
                                             attention_mask=tok["attention_mask"].to(m.device))
         return _normalise(_features(out))
@@ -151,12 +224,12 @@ class ClipModel(LazyModel):
     def dim(self) -> int:
         return int(self.loaded.model.config.projection_dim)
 
-    def _autocast(self) -> Any:
+    @staticmethod
+    def _autocast(m: _Loaded) -> Any:
         import contextlib
 
         import torch
 
-        m = self.loaded
         if m.dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type="cuda" if m.device == "cuda" else "cpu", dtype=m.dtype)
@@ -170,7 +243,10 @@ def _features(out: Any) -> Any:
 
 
 def _normalise(t: Any) -> np.ndarray:
-    v = t.float().cpu().numpy()
+    return _unit(t.float().cpu().numpy())
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(v, axis=1, keepdims=True)
     return (v / np.maximum(n, 1e-12)).astype(np.float32)
 

@@ -20,7 +20,7 @@ class ModelSet:
     @cached_property
     def clip(self) -> ClipModel:
         m = self.settings.models
-        return ClipModel(m.clip, local_folder("clip", m.clip, self.models_dir), m.device, m.precision)
+        return ClipModel(m.clip, local_folder("clip", m.clip, self.models_dir), m.device, m.precision, m.backend)
 
     @cached_property
     def detector(self) -> Detector:

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from organizer.errors import BadArgumentError
-from organizer.landmarks.head import head_for, labels_key
+from organizer.landmarks.head import head_steps, labels_key
 from organizer.landmarks.labeller import label_photos
 from organizer.media.decode import Decoded, SkipError, SkipReason, load
 from organizer.media.lookahead import bounded_map
@@ -256,7 +256,7 @@ class Indexer:
     # ---- landmarks, from the whole-photo vectors (no decoding) ---------------------------------
 
     def landmark_pass(self, summary: Summary) -> Iterator[Event]:
-        head = head_for(self.settings.landmarks, self.settings.library, self.models.clip)
+        head = yield from head_steps(self.settings.landmarks, self.settings.library, self.models.clip)
         key, clip_key = labels_key(head, self.settings.landmarks), self.models.clip.key
         total = self.store.count_needing_landmarks(key, clip_key)
         if not total:

@@ -1,0 +1,153 @@
+"""CLIP's two towers through ONNX Runtime: exported once per model into the user's cache (keyed by the
+model's key, which names its files' digest for local folders), and used where measured faster than
+torch on the machine at hand. fp32 ONNX gives torch's embeddings (checked by the tests); int8 (dynamic
+quantisation) is opt-in and names its own embedding space, so its vectors never mix with fp32 ones."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("organizer")
+
+
+def cache_root() -> Path:
+    from organizer.settings import user_cache
+
+    return user_cache()
+
+
+def model_folder(model_key: str) -> Path:
+    return cache_root() / "onnx" / re.sub(r"[^A-Za-z0-9._@+-]+", "_", model_key)
+
+
+class Towers:
+    """ONNX Runtime sessions for the image and the text tower (projected, not normalised, features)."""
+
+    def __init__(self, image: Path, text: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = threads or os.cpu_count() or 1
+        opts.log_severity_level = 3
+        providers = ["CPUExecutionProvider"]
+        self.image_session = ort.InferenceSession(str(image), opts, providers=providers)
+        self.text_session = ort.InferenceSession(str(text), opts, providers=providers)
+
+    def image(self, pixels: np.ndarray) -> np.ndarray:
+        """(n, 3, s, s) float32, normalised as CLIP expects -> (n, dim) float32."""
+        return np.asarray(self.image_session.run(None, {"pixels": pixels})[0], np.float32)
+
+    def text(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.asarray(self.text_session.run(None, {"ids": ids.astype(np.int64),
+                                                       "mask": mask.astype(np.int64)})[0], np.float32)
+
+
+def export(model: Any, image_size: int, folder: Path, int8: bool = False) -> tuple[Path, Path]:
+    """The towers of a transformers CLIPModel as ONNX files in ``folder`` (made once; int8: quantised
+    copies beside them). Written to temporary names and renamed, so a killed export leaves nothing half."""
+    image, text = folder / "image.onnx", folder / "text.onnx"
+    if not (image.is_file() and text.is_file()):
+        import torch
+
+        folder.mkdir(parents=True, exist_ok=True)
+
+        class Image(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.m = model
+
+            def forward(self, x: Any) -> Any:
+                out = self.m.get_image_features(pixel_values=x)
+                return out if torch.is_tensor(out) else out.pooler_output
+
+        class Text(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.m = model
+
+            def forward(self, ids: Any, mask: Any) -> Any:
+                out = self.m.get_text_features(input_ids=ids, attention_mask=mask)
+                return out if torch.is_tensor(out) else out.pooler_output
+
+        model = model.float().eval()
+        ids = torch.ones((2, 7), dtype=torch.long)
+        t = time.perf_counter()
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            _export(Image(), (torch.zeros(2, 3, image_size, image_size),), image, ["pixels"],
+                    {"pixels": {0: "n"}, "embeds": {0: "n"}})
+            _export(Text(), (ids, torch.ones_like(ids)), text, ["ids", "mask"],
+                    {"ids": {0: "n", 1: "length"}, "mask": {0: "n", 1: "length"}, "embeds": {0: "n"}})
+        log.info("exported CLIP to ONNX in %.1f s: %s", time.perf_counter() - t, folder)
+    if not int8:
+        return image, text
+    q_image, q_text = folder / "image-int8.onnx", folder / "text-int8.onnx"
+    for src, dst in ((image, q_image), (text, q_text)):
+        if not dst.is_file():
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            tmp = dst.with_name(dst.name + ".tmp")
+            quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8)
+            os.replace(tmp, dst)
+    return q_image, q_text
+
+
+def _export(module: Any, args: tuple[Any, ...], target: Path, names: list[str], axes: dict[str, dict[int, str]]) -> None:
+    import torch
+
+    tmp = target.with_name(target.name + ".tmp")
+    torch.onnx.export(module, args, str(tmp), input_names=names, output_names=["embeds"], dynamic_axes=axes,
+                      opset_version=18, dynamo=False)
+    os.replace(tmp, target)
+
+
+# ---- measure, then choose ----------------------------------------------------------------------
+
+def _choices_file() -> Path:
+    return cache_root() / "choices.json"
+
+
+def remembered(key: str) -> str | None:
+    try:
+        data = json.loads(_choices_file().read_text())
+    except (OSError, ValueError):
+        return None
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def remember(key: str, choice: str, figures: dict[str, float]) -> None:
+    path = _choices_file()
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            data = {}
+    except (OSError, ValueError):
+        data = {}
+    data[key] = choice
+    data[key + "|figures"] = figures
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+
+
+def time_per_item(run: Any, batch: Any, n: int, repeats: int = 2) -> float:
+    """Seconds per item of ``run(batch)`` after one warm-up call: the best of ``repeats``."""
+    run(batch)
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        run(batch)
+        best = min(best, time.perf_counter() - t)
+    return best / n

@@ -1,0 +1,85 @@
+"""The CPU paths: ONNX Runtime gives torch's embeddings, int8 never mixes with fp32, bf16 only where the
+CPU has it, and the measured choice is made once per model and machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from organizer.library import Library
+from organizer.models.clip import ClipModel
+from organizer.progress import Summary
+from tests.conftest import noise_image, sample_image
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+
+def test_onnx_towers_give_torchs_embeddings(tiny_models: Path) -> None:
+    torch_clip = ClipModel("clip", tiny_models / "clip", "cpu", "fp32", backend="torch")
+    onnx_clip = ClipModel("clip", tiny_models / "clip", "cpu", "fp32", backend="onnx")
+    assert torch_clip.path == "torch fp32" and onnx_clip.path == "onnx fp32"
+    assert onnx_clip.key == torch_clip.key  # the same embedding space
+    images = [sample_image(n) for n in ("astronaut", "coffee", "chelsea")] + [noise_image(3)]
+    a, b = torch_clip.embed_images(images), onnx_clip.embed_images(images)
+    assert _cos(a, b).min() >= 0.9999
+    texts = ["a cat", "the Eiffel Tower at night in the rain", "x", "a photo of a sign with text on it"]
+    a, b = torch_clip.embed_texts(texts), onnx_clip.embed_texts(texts)
+    assert _cos(a, b).min() >= 0.9999
+
+
+def test_int8_is_its_own_embedding_space(make_settings, photo_dir: Path) -> None:
+    lib = Library(make_settings())
+    list(lib.index([str(photo_dir)], parts=False))
+    fp32_key = lib.models.clip.key
+    q = Library(make_settings(models={"precision": "int8"}))
+    assert q.models.clip.key == fp32_key + "+int8" and q.models.clip.path == "onnx int8"
+    events = list(q.index([], parts=False))
+    summary = next(e for e in events if isinstance(e, Summary))
+    assert summary.reembedded == 4  # every photo embedded again, in its own space
+    st = q.store.stats()
+    assert st.vectors_by_model == {fp32_key + "+int8": 4}  # replaced, never mixed
+    q.searcher.index.sync()
+    assert len(q.searcher.index) == 4  # a search reads one space only
+    a = lib.models.clip.embed_images([sample_image("coffee")])
+    b = q.models.clip.embed_images([sample_image("coffee")])
+    assert _cos(a, b)[0] > 0.9  # close, but not taken for the same vector
+
+
+def test_bf16_only_where_the_cpu_has_it(monkeypatch) -> None:
+    from organizer.models import base, cpu
+
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx2", "avx512f", "avx512bw"}))
+    assert not base.bf16_native("cpu")  # AVX-512 without BF16: emulated, slower than fp32
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    assert base.bf16_native("cpu")
+
+
+def test_the_measured_choice_is_made_once(tiny_models: Path, monkeypatch, tmp_path: Path) -> None:
+    from organizer.models import cpu, ort
+
+    monkeypatch.setenv("ORGANIZER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx2", "fma"}))  # no native bf16: measure
+    calls = []
+    real = ort.time_per_item
+    monkeypatch.setattr(ort, "time_per_item", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = ClipModel("clip", tiny_models / "clip", "cpu", "auto")
+    first.load()
+    assert len(calls) == 2 and first.path in ("torch fp32", "onnx fp32")
+    again = ClipModel("clip", tiny_models / "clip", "cpu", "auto")
+    again.load()
+    assert len(calls) == 2 and again.path == first.path  # remembered for this model and machine
+    assert (tmp_path / "cache" / "onnx").is_dir()
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_search_works_on_either_path(make_settings, photo_dir: Path, backend: str) -> None:
+    from organizer.search.engine import SearchQuery
+
+    lib = Library(make_settings(models={"backend": backend, "precision": "fp32"}))
+    list(lib.index([str(photo_dir)], parts=False))
+    assert lib.models.clip.path == f"{backend} fp32"
+    assert len(lib.search(SearchQuery(text="a rocket", top_k=4, threshold=-10))) == 4
