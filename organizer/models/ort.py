@@ -97,7 +97,13 @@ def export(model: Any, image_size: int, folder: Path, int8: bool = False) -> tup
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             tmp = dst.with_name(dst.name + ".tmp")
-            quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8)
+            root = logging.getLogger()
+            level = root.level
+            root.setLevel(logging.ERROR)  # its advice to pre-process is for static quantisation, not this
+            try:
+                quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8)
+            finally:
+                root.setLevel(level)
             os.replace(tmp, dst)
     return q_image, q_text
 
