@@ -107,6 +107,19 @@ class Library:
 
         return LabelStore(self.store)
 
+    def apply_settings(self, new: Settings) -> list[str]:
+        """Take changed settings at once where they can be (thresholds, clusters, projection, search,
+        landmarks, detection and OCR options: the next run or query uses them); returns the settings that
+        need a restart (the library folder, the models)."""
+        later = []
+        if Path(new.library) != Path(self.settings.library):
+            later.append("library folder")
+        if new.models != self.settings.models:
+            later.append("models")
+        for section in ("decode", "embed", "detection", "ocr", "search", "clusters", "projection", "landmarks"):
+            setattr(self.settings, section, getattr(new, section).model_copy(deep=True))
+        return later
+
     # ---- landmarks --------------------------------------------------------------------------
 
     def landmarks_key(self) -> str:

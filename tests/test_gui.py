@@ -283,3 +283,49 @@ def test_settings_page_saves_only_changes_to_the_file_in_use(qtbot, tmp_path: Pa
     saved = json.loads(own.read_text())
     assert saved == {"ocr": {"canvas": 1280}, "clusters": {"eps": 0.35}}
     assert not user_settings_file().exists()
+
+
+def test_quitting_when_the_run_ended_during_the_question(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    drop(window, [photo_dir])
+    qtbot.waitUntil(lambda: window.task is not None and window.task.running(), timeout=WAIT)
+
+    def ask() -> bool:  # the run ends while the user reads the question
+        qtbot.waitUntil(lambda: window.task is None, timeout=WAIT)
+        return True
+
+    window.ask_on_close = ask
+    window.close()  # used to raise AttributeError: 'NoneType' object has no attribute 'stop'
+    assert not window.isVisible()
+
+
+def test_a_plain_quit_is_quick(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    import time
+
+    index_by_drop(qtbot, window, photo_dir)
+    t = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - t < 1.0 and not window.isVisible()
+
+
+def test_error_banner_closes_and_a_good_run_clears_it(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    window.show_message("Could not read something")
+    assert window.message.isVisible()
+    window.close_message.click()
+    assert not window.message.isVisible()
+    window.show_message("Not found: /media/usb")
+    index_by_drop(qtbot, window, photo_dir)
+    assert not window.message.isVisible()
+
+
+def test_recompute_uses_settings_changed_on_the_page(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    index_by_drop(qtbot, window, photo_dir)
+    with qtbot.waitSignal(window.task_finished, timeout=WAIT):
+        window.run_analysis("clusters", False, True)
+    assert [c.photos for c in window._cluster_result.clusters if c.label >= 0] == [4]  # the tiny CLIP: one
+    page = window.settings_page
+    page.min_samples.setValue(5)  # more than the library holds: no cluster can form
+    page.save()
+    assert window.lib.settings.clusters.min_samples == 5
+    with qtbot.waitSignal(window.task_finished, timeout=WAIT):
+        window.run_analysis("clusters", False, True)
+    assert [c.photos for c in window._cluster_result.clusters if c.label >= 0] == []

@@ -32,7 +32,9 @@ def run(settings: Any, argv: Sequence[str] | None = None) -> int:
         return 1
     window = MainWindow(library)
     window.show()
-    return int(app.exec())
+    code = int(app.exec())
+    library.close()  # folds the write-ahead log in, records what the library holds, backs up if due
+    return code
 
 
 def startup_seconds(settings: Any) -> float:

@@ -64,4 +64,6 @@ class Thumbnails(QObject):
         self.ready.emit(photo_id, image)
 
     def wait(self, ms: int = 10000) -> None:
+        """Drop the thumbnails not started yet and wait for the few being made (quitting is quick)."""
+        self.pool.clear()
         self.pool.waitForDone(ms)

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -74,8 +76,19 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(page, name)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setVisible(False)
         self.message.setStyleSheet("QLabel { background: #5a1d1d; color: white; padding: 6px; }")
+        self.message_box = QWidget()
+        close_message = QToolButton()
+        close_message.setText("\u2715")
+        close_message.setToolTip("Close this message")
+        close_message.setAutoRaise(True)
+        close_message.clicked.connect(self.hide_message)
+        self.close_message = close_message
+        row = QHBoxLayout(self.message_box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.message, 1)
+        row.addWidget(close_message)
+        self.message_box.setVisible(False)
         self.progress = QProgressBar()
         self.progress_label = QLabel()
         self.pause_button = QPushButton("Pause")
@@ -95,7 +108,7 @@ class MainWindow(QMainWindow):
         self.progress_box.setVisible(False)
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.addWidget(self.message)
+        layout.addWidget(self.message_box)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.progress_box)
         layout.addWidget(self.skipped_list)
@@ -133,6 +146,7 @@ class MainWindow(QMainWindow):
         self.projection_page.open_set.connect(self.open_set)
         self.landmarks_page.chosen.connect(self._landmark_chosen)
         self.settings_page.failed.connect(self.show_message)
+        self.settings_page.saved.connect(self._settings_saved)
         self.tabs.currentChanged.connect(self._tab_changed)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
@@ -158,7 +172,7 @@ class MainWindow(QMainWindow):
         if self.tabs.currentWidget() is self.search_page:
             self.search_page.box.clear()
             self.search_page.set_image(None)
-        self.message.setVisible(False)
+        self.hide_message()
 
     def choose_folder(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
@@ -186,9 +200,17 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str) -> None:
         self.message.setText(text)
-        self.message.setVisible(True)
+        self.message_box.setVisible(True)
         self.statusBar().showMessage(text.split("\n")[0], 10000)
         self.message_shown.emit(text)
+
+    def hide_message(self) -> None:
+        self.message_box.setVisible(False)
+
+    def _settings_saved(self, new: Any) -> None:
+        later = self.lib.apply_settings(new)
+        self.statusBar().showMessage("Settings saved; they apply now" + (
+            f", except the {' and '.join(later)}: restart organizer for those." if later else "."), 15000)
 
     # ---- indexing ----------------------------------------------------------------------------
 
@@ -284,6 +306,7 @@ class MainWindow(QMainWindow):
         kind = self.task_kind
         if kind == "index":
             self._finish()
+            self.hide_message()  # a run that succeeded: the error of an earlier one is history
             if isinstance(last, Summary):
                 self.statusBar().showMessage(" ".join(index_summary(last)), 15000)
             self.indexing_finished.emit(last if isinstance(last, Summary) else None)
@@ -460,7 +483,12 @@ class MainWindow(QMainWindow):
                 e.ignore()
                 return
             self._closing = True
-            self.task.stop()
+            task = self.task  # the run may have ended while the question was open
+            if task is not None and task.running():
+                self.statusBar().showMessage("Stopping... (everything stored so far is kept)")
+                self.progress_label.setText("Stopping...")
+                QApplication.processEvents()
+                task.stop()
         for t in getattr(self, "_search_tasks", []):
             t.thread.quit()
             t.thread.wait(5000)
