@@ -329,3 +329,39 @@ def test_recompute_uses_settings_changed_on_the_page(qtbot, window: MainWindow, 
     with qtbot.waitSignal(window.task_finished, timeout=WAIT):
         window.run_analysis("clusters", False, True)
     assert [c.photos for c in window._cluster_result.clusters if c.label >= 0] == []
+
+
+def test_result_outline_lands_on_the_parts_pixels(qtbot, window: MainWindow) -> None:
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from organizer.gui.models import Row
+    from organizer.search.engine import PartMatch
+
+    # a landscape thumbnail (letterboxed in its tile) with the part painted green where its box says
+    img = QImage(192, 128, QImage.Format.Format_RGB32)
+    img.fill(QColor(0, 0, 0))
+    box = (0.55, 0.30, 0.90, 0.80)
+    p = QPainter(img)
+    p.fillRect(int(box[0] * 192), int(box[1] * 128), int((box[2] - box[0]) * 192), int((box[3] - box[1]) * 128),
+               QColor(0, 255, 0))
+    p.end()
+    window.thumbs.images[1] = img
+    view = window.search_page.results
+    view.set_rows([Row(1, "/nowhere/a.jpg", None, 0.5, [PartMatch(7, "person", box, 0.5, 0.3)])])
+    window.tabs.setCurrentWidget(window.search_page)
+    qtbot.waitExposed(window)
+    view.selectionModel().clear()  # no selection tint over the tile
+    view.setCurrentIndex(view.model().index(-1, -1))
+    shot = view.viewport().grab().toImage()
+    rect = view.visualRect(view.model().index(0, 0))
+    pts = [(x, y) for x in range(rect.left(), rect.right()) for y in range(rect.top(), rect.bottom())]
+    white = [(x, y) for x, y in pts if (c := QColor(shot.pixel(x, y))).green() > 180 and c.red() < 80 and c.blue() < 110]
+    cyan = [(x, y) for x, y in pts if (c := QColor(shot.pixel(x, y))).blue() > 230 and c.green() > 170 and c.red() < 40]
+    assert len(cyan) > 50 and len(white) > 500
+
+    def bounds(ps: list[tuple[int, int]]) -> tuple[int, int, int, int]:
+        xs, ys = [x for x, _ in ps], [y for _, y in ps]
+        return min(xs), min(ys), max(xs), max(ys)
+
+    # the outline traces the part: each side within 3 pixels of the green rectangle's edge
+    assert all(abs(a - b) <= 3 for a, b in zip(bounds(cyan), bounds(white), strict=True)), (bounds(cyan), bounds(white))

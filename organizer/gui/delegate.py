@@ -9,7 +9,6 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from organizer.gui.models import PartsRole
-from organizer.gui.thumbnails import SIZE
 from organizer.gui.viewer import COLOURS
 
 
@@ -22,18 +21,21 @@ class MatchDelegate(QStyledItemDelegate):
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if part is None or pixmap is None or pixmap.isNull():
             return
-        # where the view drew the icon: centred at the top of the cell, scaled to fit SIZE x SIZE
-        w, h = pixmap.width(), pixmap.height()
-        scale = min(SIZE / max(w, 1), SIZE / max(h, 1), 1.0)
+        # Where the view drew the thumbnail: the decoration rectangle of the option as initialised for
+        # this index (its size is the pixmap's own, not the view's icon size), the image letterboxed in it.
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        style = opt.widget.style() if opt.widget else None
+        cell = style.subElementRect(QStyle.SubElement.SE_ItemViewItemDecoration, opt, opt.widget) if style \
+            else opt.rect
+        w, h = pixmap.width() / pixmap.devicePixelRatio(), pixmap.height() / pixmap.devicePixelRatio()
+        scale = min(cell.width() / max(w, 1), cell.height() / max(h, 1), 1.0)
         iw, ih = w * scale, h * scale
-        style = option.widget.style() if option.widget else None
-        icon = style.subElementRect(QStyle.SubElement.SE_ItemViewItemDecoration, option, option.widget) if style \
-            else option.rect
-        left = icon.x() + (icon.width() - iw) / 2
-        top = icon.y() + (icon.height() - ih) / 2
-        x0, y0, x1, y1 = part.box
-        rect = QRectF(left + x0 * iw, top + y0 * ih, (x1 - x0) * iw, (y1 - y0) * ih)
+        image = QRectF(cell.x() + (cell.width() - iw) / 2, cell.y() + (cell.height() - ih) / 2, iw, ih)
+        x0, y0, x1, y1 = (min(max(v, 0.0), 1.0) for v in part.box)
+        rect = QRectF(image.x() + x0 * iw, image.y() + y0 * ih, (x1 - x0) * iw, (y1 - y0) * ih)
         painter.save()
+        painter.setClipRect(image)  # never over the neighbouring tiles or the caption
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(COLOURS.get(part.type, QColor(255, 255, 255)), 2))
         painter.drawRect(rect)
