@@ -365,3 +365,26 @@ def test_result_outline_lands_on_the_parts_pixels(qtbot, window: MainWindow) -> 
 
     # the outline traces the part: each side within 3 pixels of the green rectangle's edge
     assert all(abs(a - b) <= 3 for a, b in zip(bounds(cyan), bounds(white), strict=True)), (bounds(cyan), bounds(white))
+
+
+def test_settings_page_shows_the_models_folder_and_explains_itself(qtbot, tmp_path: Path, tiny_models: Path) -> None:
+    from organizer.gui.pages.settings_page import SettingsPage
+    from organizer.settings import Settings
+
+    own = tmp_path / "own.json"
+    s = Settings.load({"library": str(tmp_path / "lib"), "models": {"dir": str(tiny_models)}}, own)
+    page = SettingsPage(s)
+    qtbot.addWidget(page)
+    assert page.clip.text() == "" and str(tiny_models / "clip") in page.clip.placeholderText()
+    assert "DBSCAN" in page.eps.toolTip() and "alike" in page.layout().itemAt(0).layout().labelForField(
+        page.eps).text()
+    page.save()  # nothing changed: nothing about models (or anything else) is written
+    assert not own.exists() or json.loads(own.read_text()) == {}
+
+
+def test_counts_read_as_words(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    folder = tmp_path / "one"
+    folder.mkdir()
+    noise_image(1).save(folder / "a.png")
+    index_by_drop(qtbot, window, folder)
+    assert window.library_page.count.text() == "1 photo"

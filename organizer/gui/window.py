@@ -37,7 +37,7 @@ from organizer.gui.viewer import PhotoViewer
 from organizer.gui.worker import Task, call
 from organizer.library import Library
 from organizer.progress import Notice, Progress, Skipped, Stored, Summary
-from organizer.wording import index_summary, phase_name, skip_line
+from organizer.wording import index_summary, phase_name, plural, skip_line
 
 
 def _eta(seconds: float | None) -> str:
@@ -217,7 +217,8 @@ class MainWindow(QMainWindow):
     def add_paths(self, paths: list[str]) -> None:
         if self.task is not None and self.task.running():
             self.queue.append(paths)
-            self.statusBar().showMessage(f"Queued {len(paths)} item(s); they are indexed after the current run.")
+            queued = sum(len(p) for p in self.queue)
+            self.statusBar().showMessage(f"Queued {plural(queued, 'item')}; they are indexed after the current run.")
             return
         self.skipped_list.clear()
         self.skipped_button.setText("Skipped: 0")
@@ -431,7 +432,7 @@ class MainWindow(QMainWindow):
         """A selection from the map, shown as results on the search page."""
         rows = [Row(r.id, r.path, r.hash) for r in self.lib.photo_rows(photo_ids=photo_ids)]
         self.search_page.results.set_rows(rows)
-        self.search_page.status.setText(f"{len(rows)} photos selected on the map")
+        self.search_page.status.setText(f"{plural(len(rows), 'photo')} selected on the map")
         self.tabs.setCurrentWidget(self.search_page)
 
     def open_photo(self, photo_id: int, parts: list[Any] | None) -> None:
@@ -460,7 +461,7 @@ class MainWindow(QMainWindow):
             return  # a newer query is on its way
         rows = [Row(r.photo_id, r.path, r.hash, r.score, r.parts) for r in results]
         self.search_page.results.set_rows(rows)
-        self.search_page.status.setText(f"{len(rows)} photos" if rows else "No photos match.")
+        self.search_page.status.setText(plural(len(rows), "photo") if rows else "No photos match.")
         self.search_finished.emit(len(rows))
 
     def _search_failed(self, serial: int, message: str) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 from organizer.gui.pages.analysis_bar import AnalysisBar
 from organizer.gui.pages.gallery import Gallery
 from organizer.gui.thumbnails import Thumbnails
+from organizer.wording import plural
 
 
 class ClustersPage(QWidget):
@@ -45,7 +46,7 @@ class ClustersPage(QWidget):
         self.list.clear()
         self._covers = {}
         for c in result.clusters:  # type: ignore[attr-defined]
-            item = QListWidgetItem(f"{c.name}\n{c.photos} photos")
+            item = QListWidgetItem(f"{c.name}\n{plural(c.photos, 'photo')}")
             item.setData(Qt.ItemDataRole.UserRole, c.label)
             if c.cover_photo_id in covers:
                 path, key = covers[c.cover_photo_id]
@@ -56,7 +57,7 @@ class ClustersPage(QWidget):
             self.list.addItem(item)
         found = sum(1 for c in result.clusters if c.label >= 0)  # type: ignore[attr-defined]
         how = "unchanged since the last run" if result.reused else f"{result.seconds:.1f} s"  # type: ignore[attr-defined]
-        self.status.setText(f"{found} clusters over {result.points} vectors ({how})")  # type: ignore[attr-defined]
+        self.status.setText(f"{plural(found, 'cluster')} over {plural(result.points, 'vector')} ({how})")  # type: ignore[attr-defined]
         if self.list.count():
             self.list.setCurrentRow(0)
 

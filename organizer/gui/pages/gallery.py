@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from organizer.gui.models import PhotoIdRole, PhotoListModel, Row
 from organizer.gui.thumbnails import SIZE, Thumbnails
+from organizer.wording import plural
 
 
 class Gallery(QListView):
@@ -91,5 +92,5 @@ class LibraryPage(QWidget):
 
     def show_rows(self, rows: list[Row]) -> None:
         self.gallery.set_rows(rows)
-        self.count.setText(f"{len(rows)} photos")
+        self.count.setText(plural(len(rows), "photo"))
         self.empty.setVisible(not rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -54,6 +55,11 @@ class SettingsPage(QWidget):
         lib_row.addWidget(self.library, 1)
         lib_row.addWidget(browse)
         self.clip = QLineEdit(s.models.clip)
+        default_clip = type(s.models).model_fields["clip"].default
+        if s.models.dir is not None and s.models.clip == default_clip and (Path(s.models.dir) / "clip").is_dir():
+            # the models folder decides: show that, not the hub default it stands in for
+            self.clip.setText("")
+            self.clip.setPlaceholderText(f"from the models folder: {Path(s.models.dir) / 'clip'}")
         self.detector = QLineEdit(s.models.detector)
         self.device = QComboBox()
         self.device.addItems(["auto", "cpu", "cuda", "mps"])
@@ -75,25 +81,44 @@ class SettingsPage(QWidget):
         self.iterations = _ispin(250, 10000, s.projection.max_iter)
         self.sample = _ispin(100, 100000, s.projection.sample)
         form = QFormLayout()
-        form.addRow("Library folder", lib_row)
-        form.addRow("CLIP model (id or folder)", self.clip)
-        form.addRow("Object detector", self.detector)
-        form.addRow("Device", self.device)
-        form.addRow(self.detect)
-        form.addRow("Detection score threshold", self.score)
-        form.addRow("Smallest object (share of the photo)", self.min_area)
-        form.addRow(self.ocr)
-        form.addRow("OCR engine", self.ocr_engine)
-        form.addRow("Landmark confidence threshold", self.landmark_threshold)
-        form.addRow("Landmark GPS distance (km)", self.max_km)
-        form.addRow("DBSCAN eps (cosine)", self.eps)
-        form.addRow("DBSCAN min samples", self.min_samples)
-        form.addRow("t-SNE perplexity", self.perplexity)
-        form.addRow("t-SNE iterations", self.iterations)
-        form.addRow("t-SNE sample size", self.sample)
+        rows: list[tuple[str | None, QWidget, str]] = [
+            ("Library folder", lib_row_widget := QWidget(), "Where the database, thumbnails and backups live. "
+             "Takes effect at the next start."),
+            ("CLIP model (id or folder)", self.clip, "The model that understands the photos. A change re-analyses "
+             "every photo at the next start."),
+            ("Object detector", self.detector, "Finds people, animals, vehicles... in each photo."),
+            ("Device", self.device, "Where the models run: 'auto' takes a GPU when there is one."),
+            (None, self.detect, "Find objects in each photo so that they can be searched on their own."),
+            ("How sure a found object must be", self.score, "Objects found with less confidence are ignored "
+             "(0 to 1; detection score threshold)."),
+            ("Smallest object (share of the photo)", self.min_area, "Smaller objects are ignored."),
+            (None, self.ocr, "Read text in photos (signs, documents, screenshots) so that it can be searched."),
+            ("Text reader", self.ocr_engine, "The OCR engine."),
+            ("How sure a landmark must be", self.landmark_threshold, "A landmark is shown only above this "
+             "probability (0 to 1)."),
+            ("Landmark distance from the photo's GPS (km)", self.max_km, "With GPS, landmarks farther than this "
+             "are ruled out."),
+            ("How alike photos must be to group", self.eps, "Smaller: only near-identical photos group; larger: "
+             "looser groups (the cosine distance DBSCAN calls eps)."),
+            ("Smallest group", self.min_samples, "How many photos make a group (DBSCAN's min samples)."),
+            ("Map: neighbourhood size", self.perplexity, "How many neighbours each photo keeps close on the map "
+             "(t-SNE perplexity)."),
+            ("Map: refinement steps", self.iterations, "More steps: a tidier map, computed more slowly "
+             "(t-SNE iterations)."),
+            ("Map: photos laid out exactly", self.sample, "Above this many, the rest are placed beside their "
+             "nearest laid-out neighbours (t-SNE sample size)."),
+        ]
+        lib_row_widget.setLayout(lib_row)
+        for label, widget, tip in rows:
+            widget.setToolTip(tip)
+            if label is None:
+                form.addRow(widget)
+            else:
+                form.addRow(label, widget)
+                form.labelForField(widget).setToolTip(tip)
         save = QPushButton("Save")
         save.clicked.connect(self.save)
-        self.note = QLabel("Library and model changes take effect at the next start.")
+        self.note = QLabel("Settings apply at once; a new library folder or models at the next start.")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(save)
@@ -109,7 +134,8 @@ class SettingsPage(QWidget):
     def values(self) -> dict[str, Any]:
         return {
             "library": self.library.text(),
-            "models": {"clip": self.clip.text(), "detector": self.detector.text(), "device": self.device.currentText()},
+            "models": {"clip": self.clip.text() or self.base.models.clip, "detector": self.detector.text(),
+                       "device": self.device.currentText()},
             "detection": {"enabled": self.detect.isChecked(), "score_threshold": self.score.value(),
                           "min_area": self.min_area.value()},
             "ocr": {"enabled": self.ocr.isChecked(), "engine": self.ocr_engine.currentText()},
