@@ -14,6 +14,7 @@ PHASES = {
     "train": "Training", "decode": "Decoding", "finetune": "Fine-tuning", "download": "Downloading models (first use)",
     "waiting": "Waiting for another organizer to finish indexing",
     "landmark-head": "Preparing landmark recognition (once per CLIP model)",
+    "models": "Loading models",
 }
 
 

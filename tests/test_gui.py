@@ -388,3 +388,40 @@ def test_counts_read_as_words(qtbot, window: MainWindow, tmp_path: Path) -> None
     noise_image(1).save(folder / "a.png")
     index_by_drop(qtbot, window, folder)
     assert window.library_page.count.text() == "1 photo"
+
+
+def test_the_search_model_warms_up_after_the_window_shows(qtbot, window: MainWindow) -> None:
+    assert not window.lib.models.clip.is_loaded  # the window came first
+    with qtbot.waitSignal(window.warmed, timeout=WAIT):
+        pass
+    assert window.lib.models.clip.is_loaded and "ready" in window.statusBar().currentMessage()
+
+
+def test_model_loading_is_announced(make_settings, photo_dir: Path) -> None:
+    from organizer.progress import Progress
+
+    lib = Library(make_settings())
+    phases = [e.phase for e in lib.index([str(photo_dir)], parts=True) if isinstance(e, Progress)]
+    assert phases.index("models") < phases.index("whole")  # said before the wait for the model
+
+
+def test_down_and_enter_from_the_search_box(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    index_by_drop(qtbot, window, photo_dir)
+    window.focus_search()
+    with qtbot.waitSignal(window.search_finished, timeout=WAIT):
+        qtbot.keyClicks(window.search_page.box, "rocket")
+    qtbot.keyClick(window.search_page.box, Qt.Key.Key_Down)
+    view = window.search_page.results
+    assert view.hasFocus() and view.currentIndex().row() == 0
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert window.viewers and window.viewers[-1].isVisible()
+
+
+def test_an_exact_file_name_is_found(make_settings, photo_dir: Path) -> None:
+    from organizer.search.engine import SearchQuery
+
+    noise_image(9).save(photo_dir / "gen_garden_070.png")
+    lib = Library(make_settings())
+    list(lib.index([str(photo_dir)], parts=False))
+    res = lib.search(SearchQuery(text="gen_garden_070", top_k=5, threshold=-10))
+    assert Path(res[0].path).name == "gen_garden_070.png" and res[0].keyword_score == pytest.approx(0.5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,8 @@ from organizer.gui.worker import Task, call
 from organizer.library import Library
 from organizer.progress import Notice, Progress, Skipped, Stored, Summary
 from organizer.wording import index_summary, phase_name, plural, skip_line
+
+WARM_AFTER_MS = 1500  # the window is drawn and usable first; then the search model loads behind it
 
 
 def _eta(seconds: float | None) -> str:
@@ -147,6 +151,8 @@ class MainWindow(QMainWindow):
         self.landmarks_page.chosen.connect(self._landmark_chosen)
         self.settings_page.failed.connect(self.show_message)
         self.settings_page.saved.connect(self._settings_saved)
+        self.warmed.connect(self._warmed)
+        QTimer.singleShot(WARM_AFTER_MS, self.warm_up)
         self.tabs.currentChanged.connect(self._tab_changed)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
@@ -203,6 +209,30 @@ class MainWindow(QMainWindow):
         self.message_box.setVisible(True)
         self.statusBar().showMessage(text.split("\n")[0], 10000)
         self.message_shown.emit(text)
+
+    warmed = Signal(str)  # the search model is loaded ("" ) or could not be (the reason)
+
+    def warm_up(self) -> None:
+        """Load the search model in the background soon after the window shows, and say so, so that the
+        first search does not wait for it. A daemon thread: quitting never waits for a model load."""
+        if self.lib.models.clip.is_loaded or (self.task is not None and self.task.running()):
+            return
+        self.statusBar().showMessage("Loading the search model in the background...")
+
+        def load() -> None:
+            try:
+                self.lib.models.clip.load()
+                error = ""
+            except Exception as e:  # noqa: BLE001 - shown when a search needs it
+                error = str(e) or type(e).__name__
+            with contextlib.suppress(RuntimeError):  # the window was closed meanwhile
+                self.warmed.emit(error)
+
+        threading.Thread(target=load, name="warm-up", daemon=True).start()
+
+    def _warmed(self, error: str) -> None:
+        self.statusBar().showMessage("Search is ready." if not error else "The search model could not be loaded "
+                                     "yet; a search will say why.", 5000)
 
     def hide_message(self) -> None:
         self.message_box.setVisible(False)

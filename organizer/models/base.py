@@ -68,5 +68,9 @@ class LazyModel(ABC):
     def load(self) -> None:
         _ = self.loaded
 
+    @property
+    def is_loaded(self) -> bool:
+        return self._loaded is not None
+
     @abstractmethod
     def _load(self) -> Any: ...

@@ -157,6 +157,8 @@ class Indexer:
 
     def _store_new(self, entries: list[FileEntry], summary: Summary) -> Iterator[Event]:
         clip = self.models.clip
+        if not clip.is_loaded:
+            yield Progress("models", 0, 0, "CLIP")  # said before the wait, not after
         clip.load()
         size = clip.image_size
         known_hashes = self.store.all_hashes()
@@ -288,8 +290,9 @@ class Indexer:
         clip = self.models.clip
         detector = self.models.detector if det_on else None
         ocr = self.models.ocr if ocr_on else None
-        for m in (clip, detector, ocr):
-            if m is not None:
+        for name, m in (("CLIP", clip), ("object detector", detector), ("OCR", ocr)):
+            if m is not None and not m.is_loaded:
+                yield Progress("models", 0, 0, name)
                 m.load()
         gate = OcrGate(clip, self.store, self.settings.ocr.gate_margin) if ocr and self.settings.ocr.gate == "clip" else None
         dec, det = self.settings.decode, self.settings.detection

@@ -9,7 +9,7 @@ STOPWORDS = frozenset(
     "a an and are as at be by for from has have in into is it its of on or that the this to was were with "
     "photo photos picture pictures image images".split()
 )
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)  # as SQLite's unicode61 tokenizer splits: "_" separates words
 
 
 def query_tokens(text: str) -> list[str]:

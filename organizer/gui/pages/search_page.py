@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -31,6 +31,14 @@ SLIDER_STEPS = 300  # a slider's 0..300 is a weight 0..3 in steps of 0.01
 
 class QueryBox(QLineEdit):
     image_dropped = Signal(str)
+    down_pressed = Signal()  # the arrow keys then move through the results
+
+    def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+        if e.key() == Qt.Key.Key_Down:
+            self.down_pressed.emit()
+            e.accept()
+            return
+        super().keyPressEvent(e)
 
     def __init__(self) -> None:
         super().__init__()
@@ -74,6 +82,7 @@ class SearchPage(QWidget):
         self.box.textChanged.connect(lambda _: self.timer.start())
         self.box.returnPressed.connect(self._emit)
         self.box.image_dropped.connect(self.set_image)
+        self.box.down_pressed.connect(self._into_results)
         self.clear_image.clicked.connect(lambda: self.set_image(None))
 
         self.sliders: dict[str, QSlider] = {}
@@ -126,6 +135,14 @@ class SearchPage(QWidget):
             return None
         return SearchQuery(text=None if self.image_path else text, image=self.image_path, weights=self.weights(),
                            threshold=self.threshold.value(), top_k=self.top.value())
+
+    def _into_results(self) -> None:
+        """Down from the search box: to the first result (the arrow keys move on, Enter opens one)."""
+        if self.results.model().rowCount() == 0:
+            return
+        self.results.setFocus()
+        first = self.results.model().index(0, 0)
+        self.results.setCurrentIndex(first)
 
     def _emit(self) -> None:
         self.timer.stop()
