@@ -237,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(args)
     except OrganizerError as e:
+        if os.environ.get("ORGANIZER_DEBUG"):  # developers: where it came from
+            import traceback
+
+            traceback.print_exc()
         _say(f"organizer: error: {_advice(e)}")
         return 2 if isinstance(e, BadArgumentError) else 1
     except KeyboardInterrupt:

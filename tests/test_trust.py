@@ -450,7 +450,7 @@ def test_a_full_disk_outside_index_is_one_line(capsys, args: list[str], tmp_path
 
 def _py(code: str, *argv: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code, *argv], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "ORGANIZER_DEBUG": "1"})
 
 
 def test_processes_creating_one_library_at_once(tmp_path: Path) -> None:
@@ -467,6 +467,8 @@ def test_two_indexers_on_one_library_cooperate(tmp_path: Path, tiny_models: Path
     code = "import sys; from organizer.cli import main; sys.exit(main(sys.argv[1:]))"
     procs = [_py(code, *argv) for _ in range(2)]
     results = [p.communicate(timeout=300) for p in procs]
+    if any(p.returncode for p in procs):
+        Path("/tmp/two-indexers-failure.txt").write_text("\n=====\n".join(e for _, e in results))
     assert all(p.returncode == 0 for p in procs), results
     runs = [json.loads(out) for out, _ in results]
     assert sorted(r["new"] for r in runs) == [0, 12]  # one did the work, the other waited and found it done

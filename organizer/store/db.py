@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -114,6 +115,11 @@ class Store:
         # Connections are pooled and may serve any thread (the window reads while a worker writes; WAL).
         self.engine: Engine = create_engine(url, connect_args=connect_args)
         event.listen(self.engine, "connect", _pragmas_ro if read_only else _pragmas)
+        # Transactions are begun by us, not by the sqlite3 module: a write transaction takes the write
+        # lock when it begins (BEGIN IMMEDIATE), so it waits for another writer (busy timeout) instead of
+        # failing when a read it made first has gone stale; reads begin deferred.
+        event.listen(self.engine, "begin", _begin)
+        self._writer = self.engine.execution_options(organizer_write=True)
         self._open()
 
     # ---- opening, migrating, closing ----------------------------------------------------------
@@ -124,6 +130,8 @@ class Store:
             self.engine.dispose()
             self._lost(marker)
         try:
+            if not self.read_only:
+                self._wal()
             with self.engine.connect() as conn:
                 version = current_version(conn)
             if version == 0 and marker.get("photos", 0) > 0:
@@ -134,7 +142,7 @@ class Store:
                         version = current_version(conn)
                     if 0 < version < SCHEMA_VERSION:
                         backup.make(self.path, self.folder, f"before-schema-{SCHEMA_VERSION}")
-                    with self.engine.begin() as conn:
+                    with self._writer.begin() as conn:
                         migrate(conn)
             elif version != SCHEMA_VERSION:
                 with self.engine.connect() as conn:
@@ -150,6 +158,36 @@ class Store:
             self.engine.dispose()
             raise self.translate(e, "open") from e
 
+    def _wal(self) -> None:
+        """Write-ahead logging, set once for the file (it persists): under the schema lock, because
+        switching a database's journal mode fails at once, whatever the busy timeout, while another
+        process has it open (two processes creating one new library)."""
+        def mode() -> str:
+            raw = sqlite3.connect(self.path, timeout=30)
+            try:
+                return str(raw.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+            finally:
+                raw.close()
+
+        if mode() == "wal":
+            return
+        with _lock(self.folder / "schema.lock", "the library is being created by another organizer"):
+            deadline = time.monotonic() + 30
+            while True:
+                raw = sqlite3.connect(self.path, timeout=30)
+                try:
+                    if str(raw.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() == "wal":
+                        return
+                except sqlite3.OperationalError:
+                    if time.monotonic() > deadline:
+                        raise
+                finally:
+                    raw.close()
+                if time.monotonic() > deadline:
+                    raise LibraryError(f"Could not switch {self.path} to write-ahead logging: another program "
+                                       "keeps it open.", kind="busy")
+                time.sleep(0.1)
+
     def _lost(self, marker: dict[str, Any]) -> None:
         last = backup.newest(self.folder)
         raise LibraryError(
@@ -163,7 +201,11 @@ class Store:
             try:
                 with self.engine.connect() as conn:
                     photos = conn.execute(select(func.count(Photo.id))).scalar_one()
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                raw = self.engine.raw_connection()  # outside any transaction
+                try:
+                    raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")  # never blocks another writer
+                finally:
+                    raw.close()
                 self._write_marker(photos)
             except (SQLAlchemyError, sqlite3.Error, OSError):
                 pass  # closing never fails; the next open checks again
@@ -206,7 +248,7 @@ class Store:
         if not self._checked:
             self.quick_check()
         try:
-            with self.session() as s, s.begin():
+            with Session(self._writer, expire_on_commit=False) as s, s.begin():
                 yield s
         except LibraryError:
             raise
@@ -893,16 +935,21 @@ def _part_row(p: Part) -> PartRow:
     return PartRow(p.id, p.photo_id, p.type, (p.x0, p.y0, p.x1, p.y1), p.confidence, p.label, p.text)
 
 
+def _begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("organizer_write") else "BEGIN")
+
+
 def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # no implicit BEGIN from the sqlite3 module: see _begin
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA synchronous=NORMAL")  # the journal mode (WAL) is the file's own: set once, see Store._wal
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
 
 def _pragmas_ro(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
