@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from organizer.errors import BadArgumentError
+from organizer.fsutil import chunked
 from organizer.landmarks.head import head_steps, labels_key
 from organizer.landmarks.labeller import label_photos
 from organizer.media.decode import Decoded, SkipError, SkipReason, load
@@ -241,7 +242,7 @@ class Indexer:
                 return None
 
         rows: list[tuple[int, np.ndarray]] = []
-        for chunk in _chunks(bounded_map(work, todo, self.settings.embed.workers, self.settings.embed.batch_size * 2),
+        for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, self.settings.embed.batch_size * 2),
                              self.settings.embed.batch_size):
             ok = [(item, px) for item, px in chunk if px is not None]
             failed = [item[0] for item, px in chunk if px is None]
@@ -306,7 +307,7 @@ class Indexer:
                 return None
 
         group = 4  # photos through the detector together
-        for chunk in _chunks(bounded_map(work, todo, self.settings.embed.workers, ahead=group * 2), group):
+        for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, ahead=group * 2), group):
             live = [(pid, im) for (pid, _), im in chunk if im is not None]
             failed = [pid for (pid, _), im in chunk if im is None]
             if failed:
@@ -378,14 +379,3 @@ def _fit(im: Image.Image, side: int) -> Image.Image:
 
 def _under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _chunks(it: Iterator[T], n: int) -> Iterator[list[T]]:
-    chunk: list[T] = []
-    for x in it:
-        chunk.append(x)
-        if len(chunk) >= n:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from organizer.errors import LibraryError
+from organizer.fsutil import fsync
 
 FOLDER = "backups"
 KEEP = 7  # the newest backups kept; older ones are deleted as new ones are made
@@ -34,19 +35,7 @@ def make(db_path: Path, library: Path, reason: str, keep: int = KEEP) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     dest = folder / f"library-{stamp}-{reason}{SUFFIX}"
-    tmp = dest.with_name(dest.name + ".partial")
-    src = sqlite3.connect(db_path.as_uri() + "?mode=ro", uri=True, timeout=30)
-    try:
-        dst = sqlite3.connect(tmp)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
-    _fsync(tmp)
-    os.replace(tmp, dest)
-    _fsync_dir(folder)
+    _copy(db_path, dest)
     for old in backups(library)[keep:]:
         old.unlink(missing_ok=True)
     return dest
@@ -80,8 +69,15 @@ def restore(db_path: Path, library: Path, backup: Path | None = None) -> tuple[P
             extra = db_path.with_name(db_path.name + side)
             if extra.exists():
                 os.replace(extra, kept.with_name(kept.name + side))
-    tmp = db_path.with_name(db_path.name + ".restoring")
-    src = sqlite3.connect(chosen.as_uri() + "?mode=ro", uri=True)
+    _copy(chosen, db_path)
+    return chosen, kept
+
+
+def _copy(source: Path, target: Path) -> None:
+    """A consistent copy of a database (SQLite's online backup API, others may be writing), written beside
+    the target, synced, then renamed into place: the target is the old file or the whole new one."""
+    tmp = target.with_name(target.name + ".partial")
+    src = sqlite3.connect(source.as_uri() + "?mode=ro", uri=True, timeout=30)
     try:
         dst = sqlite3.connect(tmp)
         try:
@@ -90,30 +86,6 @@ def restore(db_path: Path, library: Path, backup: Path | None = None) -> tuple[P
             dst.close()
     finally:
         src.close()
-    _fsync(tmp)
-    os.replace(tmp, db_path)
-    _fsync_dir(db_path.parent)
-    return chosen, kept
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync(tmp)
+    os.replace(tmp, target)
+    fsync(target.parent)

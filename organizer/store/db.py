@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from organizer import fsutil
 from organizer.errors import LibraryError
 from organizer.media.scan import display
 from organizer.store import backup
@@ -84,14 +85,7 @@ TRANSIENT_REASONS = frozenset({"unreadable"})
 
 def chunked(items: Iterable[T], n: int = CHUNK) -> Iterator[list[T]]:
     """Lists of at most ``n`` items (for SQL IN clauses)."""
-    chunk: list[T] = []
-    for x in items:
-        chunk.append(x)
-        if len(chunk) >= n:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    return fsutil.chunked(items, n)
 
 
 class Store:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from organizer.errors import BadArgumentError
+from organizer.fsutil import fsync
 from organizer.landmarks.catalogue import friendly_name
 from organizer.media.decode import SkipError, load
 from organizer.media.lookahead import bounded_map
@@ -278,7 +279,7 @@ def _checkpoint(ck: Path, model: Any, opt: Any, step: int, before: dict, losses:
     (tmp / "state.json").write_text(json.dumps({"step": step, "before": before, "losses": losses,
                                                 "config": asdict(cfg), "base": base}))  # written last: marks it whole
     for f in ("model.safetensors", "optimizer.pt", "state.json"):
-        _fsync(tmp / f)
+        fsync(tmp / f)
     if ck.exists():
         if not _is_ours(ck):
             raise BadArgumentError(f"{ck} exists and is not a checkpoint of organizer's; choose another --out")
@@ -286,7 +287,7 @@ def _checkpoint(ck: Path, model: Any, opt: Any, step: int, before: dict, losses:
             shutil.rmtree(prev)
         os.replace(ck, prev)
     os.replace(tmp, ck)
-    _fsync(ck.parent)
+    fsync(ck.parent)
     if prev.exists():
         shutil.rmtree(prev)
 
@@ -320,19 +321,6 @@ def _load_checkpoint(ck: Path, model: Any, opt: Any, device: Any, cfg: FinetuneC
         return state
     except Exception:  # noqa: BLE001 - a partial checkpoint: the previous one serves
         return None
-
-
-def _fsync(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _check_config(cfg: FinetuneConfig) -> None:
