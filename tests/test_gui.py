@@ -425,3 +425,15 @@ def test_an_exact_file_name_is_found(make_settings, photo_dir: Path) -> None:
     list(lib.index([str(photo_dir)], parts=False))
     res = lib.search(SearchQuery(text="gen_garden_070", top_k=5, threshold=-10))
     assert Path(res[0].path).name == "gen_garden_070.png" and res[0].keyword_score == pytest.approx(0.5)
+
+
+def test_missing_photos_are_marked_in_the_gallery(qtbot, window: MainWindow, photo_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    index_by_drop(qtbot, window, photo_dir)
+    shutil.move(photo_dir / "coffee.jpg", tmp_path / "away.jpg")
+    index_by_drop(qtbot, window, photo_dir)
+    model = window.library_page.gallery.model()
+    texts = [model.index(i, 0).data() for i in range(model.rowCount())]
+    assert model.rowCount() == 4 and [t for t in texts if "missing" in t] == ["coffee.jpg (missing)"]
+    assert window.lib.missing_count() == 1

@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QImage, QPixmap
 
 from organizer.gui.thumbnails import SIZE, Thumbnails
+from organizer.media.scan import display
 
 PhotoIdRole = Qt.ItemDataRole.UserRole
 PathRole = Qt.ItemDataRole.UserRole + 1
@@ -24,6 +25,7 @@ class Row:
     key: str | None = None  # thumbnail cache key (the photo's hash)
     score: float | None = None
     parts: list[Any] = field(default_factory=list)  # PartMatch of a search result
+    missing: bool = False  # the file was not found at the last scan (kept, shown as missing)
 
 
 class PhotoListModel(QAbstractListModel):
@@ -54,7 +56,7 @@ class PhotoListModel(QAbstractListModel):
             return None
         r = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            name = Path(r.path).name
+            name = display(Path(r.path).name) + (" (missing)" if r.missing else "")
             return f"{r.score:.2f}  {name}" if r.score is not None else name
         if role == Qt.ItemDataRole.DecorationRole:
             pm = self._pixmaps.get(r.photo_id)
@@ -65,7 +67,8 @@ class PhotoListModel(QAbstractListModel):
                 pm = self._pixmaps[r.photo_id] = QPixmap.fromImage(img)
             return pm
         if role == Qt.ItemDataRole.ToolTipRole:
-            return r.path
+            return display(r.path) + ("\nMissing: not found at the last scan (an unplugged drive or a moved "
+                                      "folder?). Kept with its analysis and labels." if r.missing else "")
         if role == Qt.ItemDataRole.SizeHintRole:
             return QSize(SIZE + 16, SIZE + 36)
         if role == PhotoIdRole:

@@ -378,11 +378,11 @@ class MainWindow(QMainWindow):
     # ---- pages -------------------------------------------------------------------------------
 
     def refresh_library(self) -> None:
-        rows = [Row(r.id, r.path, r.hash) for r in self.lib.photo_rows(self.library_page.order())]
+        rows = [Row(r.id, r.path, r.hash, missing=r.missing) for r in self.lib.photo_rows(self.library_page.order())]
         self.library_page.show_rows(rows)
         missing = self.lib.missing_count()
         if missing:
-            self.statusBar().showMessage(f"{missing} photo{'s' if missing != 1 else ''} missing: their files were "
+            self.statusBar().showMessage(f"{plural(missing, 'photo')} missing: their files were "
                                          "not found at the last scan (kept; `organizer status` lists them).", 15000)
 
     def _tab_changed(self, _i: int) -> None:
@@ -410,10 +410,10 @@ class MainWindow(QMainWindow):
             return
         chosen = next((c for c in result.clusters if c.label == label), None)
         ids = chosen.photo_ids if chosen else []
-        self.clusters_page.gallery.set_rows([Row(r.id, r.path, r.hash) for r in self.lib.photo_rows(photo_ids=ids)])
+        self.clusters_page.gallery.set_rows([Row(r.id, r.path, r.hash, missing=r.missing) for r in self.lib.photo_rows(photo_ids=ids)])
 
     def _landmark_chosen(self, name: str) -> None:
-        self.landmarks_page.gallery.set_rows([Row(r.id, r.path, r.hash) for r in self.lib.photo_rows(landmark=name)])
+        self.landmarks_page.gallery.set_rows([Row(r.id, r.path, r.hash, missing=r.missing) for r in self.lib.photo_rows(landmark=name)])
 
     # ---- labels ------------------------------------------------------------------------------
 
@@ -445,7 +445,7 @@ class MainWindow(QMainWindow):
 
     def _label_chosen(self, name: str) -> None:
         ids = self.lib.label_photo_ids(name)
-        self.labels_page.members.set_rows([Row(r.id, r.path, r.hash) for r in self.lib.photo_rows(photo_ids=ids)])
+        self.labels_page.members.set_rows([Row(r.id, r.path, r.hash, missing=r.missing) for r in self.lib.photo_rows(photo_ids=ids)])
         try:
             sugg = self.lib.searcher.suggest(name, 30)
         except Exception as e:  # noqa: BLE001
@@ -460,7 +460,7 @@ class MainWindow(QMainWindow):
 
     def open_set(self, photo_ids: list[int]) -> None:
         """A selection from the map, shown as results on the search page."""
-        rows = [Row(r.id, r.path, r.hash) for r in self.lib.photo_rows(photo_ids=photo_ids)]
+        rows = [Row(r.id, r.path, r.hash, missing=r.missing) for r in self.lib.photo_rows(photo_ids=photo_ids)]
         self.search_page.results.set_rows(rows)
         self.search_page.status.setText(f"{plural(len(rows), 'photo')} selected on the map")
         self.tabs.setCurrentWidget(self.search_page)

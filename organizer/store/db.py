@@ -24,6 +24,7 @@ from filelock import FileLock, Timeout
 from sqlalchemy import (
     Engine,
     String,
+    case,
     create_engine,
     delete,
     event,
@@ -800,7 +801,8 @@ class Store:
         """(photo_id, first path, hash) of every photo (or of some), by date taken (undated last) or by path.
         The first path is a present one where the photo has any."""
         first_path = func.min(PhotoPath.path)
-        stmt = (select(Photo.id, first_path, Photo.hash).join(PhotoPath, PhotoPath.photo_id == Photo.id)
+        present = func.max(case((PhotoPath.missing_since.is_(None), 1), else_=0))
+        stmt = (select(Photo.id, first_path, Photo.hash, present).join(PhotoPath, PhotoPath.photo_id == Photo.id)
                 .group_by(Photo.id))
         if landmark is not None:
             stmt = stmt.where(func.lower(Photo.landmark) == landmark.lower())
@@ -811,7 +813,7 @@ class Store:
         else:
             stmt = stmt.order_by(Photo.taken_at.is_(None), Photo.taken_at, first_path)
         with self.read() as s:
-            return [PhotoRow(a, b, c) for a, b, c in s.execute(stmt)]
+            return [PhotoRow(a, b, c, not d) for a, b, c, d in s.execute(stmt)]
 
     # ---- keywords -----------------------------------------------------------------------------
 

@@ -152,6 +152,7 @@ class PhotoRow:
     id: int
     path: str
     hash: str
+    missing: bool = False  # none of its files was found by the last scans
 
 
 @dataclass(slots=True)
