@@ -437,3 +437,45 @@ def test_missing_photos_are_marked_in_the_gallery(qtbot, window: MainWindow, pho
     texts = [model.index(i, 0).data() for i in range(model.rowCount())]
     assert model.rowCount() == 4 and [t for t in texts if "missing" in t] == ["coffee.jpg (missing)"]
     assert window.lib.missing_count() == 1
+
+
+def test_map_preview_goes_when_the_pointer_leaves(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QApplication
+
+    index_by_drop(qtbot, window, photo_dir)
+    window.tabs.setCurrentWidget(window.projection_page)
+    page = window.projection_page
+    qtbot.waitUntil(lambda: len(page.photo_ids) == 4, timeout=WAIT)
+    x, y = map(int, page.view.screen_points()[0])
+    qtbot.mouseMove(page.view, QPoint(x, y))
+    qtbot.waitUntil(lambda: page.preview.isVisible(), timeout=10_000)
+    QApplication.sendEvent(page.view, QEvent(QEvent.Type.Leave))
+    assert not page.preview.isVisible()
+
+
+def test_objects_with_none_found_clear_the_clusters_page(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    from organizer.gui.models import Row
+
+    page = window.clusters_page
+    page.gallery.set_rows([Row(1, "/x/a.jpg"), Row(2, "/x/b.jpg")])  # a previous cluster's photos
+
+    class Empty:
+        clusters: list = []
+        reused, seconds, points, mode = False, 0.1, 0, "parts"
+
+    page.show_result(Empty(), {})
+    assert page.gallery.model().rowCount() == 0 and "no objects" in page.status.text()
+
+
+def test_show_in_folder_without_a_file_manager_says_where(qtbot, window: MainWindow, photo_dir: Path,
+                                                         monkeypatch) -> None:
+    from PySide6.QtGui import QDesktopServices
+
+    index_by_drop(qtbot, window, photo_dir)
+    monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: False))
+    window.open_photo(window.library_page.gallery.model().index(0, 0).data(PhotoIdRole), None)
+    viewer = window.viewers[-1]
+    reveal = next(b for b in viewer.findChildren(type(window.pause_button)) if b.text() == "Show in folder")
+    reveal.click()
+    assert viewer.reveal_note.isVisible() and str(photo_dir) in viewer.reveal_note.text()

@@ -80,15 +80,30 @@ class PhotoViewer(QDialog):
         label_btn.setEnabled(bool(details.parts))
         label_btn.clicked.connect(lambda: self.label_part.emit(int(self.parts.currentData())))
         reveal = QPushButton("Show in folder")
-        reveal.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent))))
+        self.reveal_note = QLabel()
+        self.reveal_note.setWordWrap(True)
+        self.reveal_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reveal_note.hide()
+        reveal.clicked.connect(lambda: self._reveal(Path(path).parent))
         side = QVBoxLayout()
         side.addWidget(self.info)
         side.addWidget(self.parts)
         side.addWidget(label_btn)
         side.addWidget(reveal)
+        side.addWidget(self.reveal_note)
         layout = QHBoxLayout(self)
         layout.addWidget(self.image, 1)
         layout.addLayout(side)
+
+    def _reveal(self, folder: Path) -> None:
+        """Open the photo's folder in the file manager; where none opens, say where the folder is."""
+        if not folder.is_dir():
+            self.reveal_note.setText(f"The folder is not there now: {display(str(folder))}")
+        elif QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            return
+        else:
+            self.reveal_note.setText(f"No file manager could be opened here. The folder is: {display(str(folder))}")
+        self.reveal_note.show()
 
     def _html(self) -> str:
         d = self.details

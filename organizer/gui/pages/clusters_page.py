@@ -60,6 +60,10 @@ class ClustersPage(QWidget):
         self.status.setText(f"{plural(found, 'cluster')} over {plural(result.points, 'vector')} ({how})")  # type: ignore[attr-defined]
         if self.list.count():
             self.list.setCurrentRow(0)
+        else:  # nothing to show (no objects found yet): not the previous result's photos
+            self.gallery.set_rows([])
+            self.status.setText("Nothing to group yet: " + ("no objects have been found in the photos."
+                                if getattr(result, "mode", "") == "parts" else "no photos have a vector yet."))
 
     def _thumb(self, photo_id: int, image: object) -> None:
         hit = self._covers.get(photo_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
     QLabel,
@@ -233,6 +233,7 @@ class ProjectionPage(QWidget):
         self.paths: dict[int, tuple[str, str | None]] = {}
         self._hover: int | None = None
         self.view.hovered.connect(self._hovered)
+        self.view.installEventFilter(self)  # the preview goes when the pointer leaves the map
         self.view.clicked.connect(lambda i: self.open_photo.emit(int(self.photo_ids[i])))
         self.view.selected.connect(lambda idx: self.open_set.emit(sorted({int(self.photo_ids[i]) for i in idx})))
         thumbs.ready.connect(self._thumb)
@@ -253,6 +254,16 @@ class ProjectionPage(QWidget):
         sampled = f"t-SNE on {result.sampled}, the other {n - result.sampled} placed by their neighbours" \
             if result.sampled < n else "t-SNE on all of them"
         self.status.setText(f"{n} points: {sampled}" + (" (unchanged since the last run)" if result.reused else ""))
+
+    def eventFilter(self, obj: Any, ev: Any) -> bool:  # noqa: N802 - Qt's name
+        if obj is self.view and ev.type() in (QEvent.Type.Leave, QEvent.Type.Hide):
+            self._hover = None
+            self.preview.hide()
+        return False
+
+    def hideEvent(self, e: Any) -> None:  # noqa: N802 - another page shown: no preview left floating
+        self.preview.hide()
+        super().hideEvent(e)
 
     def _hovered(self, i: int | None, where: QPoint) -> None:
         self._hover = None if i is None else int(self.photo_ids[i])
