@@ -448,8 +448,8 @@ def test_map_preview_goes_when_the_pointer_leaves(qtbot, window: MainWindow, pho
     page = window.projection_page
     qtbot.waitUntil(lambda: len(page.photo_ids) == 4, timeout=WAIT)
     x, y = map(int, page.view.screen_points()[0])
-    qtbot.mouseMove(page.view, QPoint(x, y))
-    qtbot.waitUntil(lambda: page.preview.isVisible(), timeout=10_000)
+    page.view.hovered.emit(0, page.view.mapToGlobal(QPoint(x, y)))  # the view found a point under the pointer
+    assert page.preview.isVisible()
     QApplication.sendEvent(page.view, QEvent(QEvent.Type.Leave))
     assert not page.preview.isVisible()
 
