@@ -184,7 +184,7 @@ class Library:
 
     def clear_pending(self) -> None:
         """The user cancelled: the next start does not resume that scan."""
-        self.store.set_meta("pending_roots", "[]")
+        Indexer(self.store, self.models, self.settings).clear_pending()
 
     def pending_work(self) -> bool:
         """Whether a run was left unfinished (a killed or cancelled run), so the window resumes it."""
@@ -201,7 +201,7 @@ class Library:
         return self.store.backup(reason)
 
     def backups(self) -> list[Path]:
-        return backup.backups(self.store.folder)
+        return backups_of(self.store.folder)
 
     # ---- what the shells show --------------------------------------------------------------
 
@@ -216,11 +216,11 @@ class Library:
         return self.store.photo_list(order, landmark=landmark, photo_ids=photo_ids)
 
     def photo_count(self) -> int:
-        return self.store.stats().photos
+        return self.store.counts()[0]
 
     def missing_count(self) -> int:
         """Photos none of whose files the last scans found."""
-        return self.store.stats().missing_photos
+        return self.store.counts()[1]
 
     def first_paths(self, photo_ids: Iterable[int]) -> dict[int, str]:
         """The file to show for each photo (a present one where it has any)."""

@@ -16,17 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from organizer.settings import user_cache
+
 log = logging.getLogger("organizer")
 
 
-def cache_root() -> Path:
-    from organizer.settings import user_cache
-
-    return user_cache()
-
-
 def model_folder(model_key: str) -> Path:
-    return cache_root() / "onnx" / re.sub(r"[^A-Za-z0-9._@+-]+", "_", model_key)
+    return user_cache() / "onnx" / re.sub(r"[^A-Za-z0-9._@+-]+", "_", model_key)
 
 
 class Towers:
@@ -120,7 +116,7 @@ def _export(module: Any, args: tuple[Any, ...], target: Path, names: list[str], 
 # ---- measure, then choose ----------------------------------------------------------------------
 
 def _choices_file() -> Path:
-    return cache_root() / "choices.json"
+    return user_cache() / "choices.json"
 
 
 def remembered(key: str) -> str | None:

@@ -85,6 +85,9 @@ class Indexer:
     def _set_pending(self, roots: list[str]) -> None:
         self.store.set_meta(PENDING, json.dumps(roots))
 
+    def clear_pending(self) -> None:
+        self._set_pending([])
+
     # ---- scan + first pass --------------------------------------------------------------------
 
     def scan_and_store(self, roots: Sequence[str], summary: Summary, explicit: bool = True) -> Iterator[Event]:
@@ -147,7 +150,8 @@ class Indexer:
                 summary.skipped += 1
                 yield Skipped(p.path, SkipReason.UNREADABLE.value, p.detail)
         looked = [p for p in known if p not in seen and not any(_under(p, b) for b in blind)]
-        looked = [p for p in looked if not any(fp.path == p for fp in file_problems)]
+        unstatted = {fp.path for fp in file_problems}
+        looked = [p for p in looked if p not in unstatted]
         if looked:  # after the new paths, so that a moved photo keeps its analysis
             missing, moved = self.store.mark_missing(looked)
             summary.missing_paths += missing

@@ -495,11 +495,13 @@ class Store:
         with self.read() as s:
             return list(s.execute(stmt.order_by(PhotoPath.path)).scalars())
 
-    def missing_photo_ids(self) -> set[int]:
-        """Photos none of whose files were found by the last scans."""
+    def counts(self) -> tuple[int, int]:
+        """(photos, photos none of whose files the last scans found): two queries, for the window's refresh."""
+        present = select(PhotoPath.photo_id).where(PhotoPath.missing_since.is_(None))
         with self.read() as s:
-            return set(s.execute(select(Photo.id).where(Photo.id.not_in(
-                select(PhotoPath.photo_id).where(PhotoPath.missing_since.is_(None))))).scalars())
+            photos = s.execute(select(func.count(Photo.id))).scalar_one()
+            missing = s.execute(select(func.count(Photo.id)).where(Photo.id.not_in(present))).scalar_one()
+        return int(photos), int(missing)
 
     def paths_under(self, folder: str) -> tuple[list[str], list[str]]:
         """(indexed paths, skipped paths) at or under ``folder``."""
