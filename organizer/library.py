@@ -84,7 +84,18 @@ class Library:
 
     @cached_property
     def searcher(self) -> Searcher:
-        return Searcher(self.store, self.models.clip, self.settings)
+        return Searcher(self.store, self.models.clip, self.settings, people=self.people)
+
+    @cached_property
+    def people(self) -> Any:  # People
+        """Faces grouped by person; named people are labels."""
+        from organizer.people.people import People
+
+        return People(self.store, self.labels, self.face_space(), self.settings.faces)
+
+    def face_space(self) -> str | None:
+        """The face descriptors' vector space in use (None while faces are off)."""
+        return None if self.models.faces_off() is not None else self.models.face.key
 
     def search(self, query: SearchQuery) -> list[PhotoMatch]:
         return self.searcher.search(query)
@@ -192,7 +203,10 @@ class Library:
             return True
         if self.store.photos_without_whole(self.models.clip.key, limit=1):
             return True
-        return bool(self.store.count_needing_parts(self.models.parts_key()))
+        if self.store.count_needing_parts(self.models.parts_key()):
+            return True
+        faces = self.models.faces_key()
+        return bool(faces and self.store.count_needing_faces(faces))
 
     def check(self) -> CheckReport:
         return self.store.check()
@@ -226,6 +240,10 @@ class Library:
         """The file to show for each photo (a present one where it has any)."""
         return {pid: r.paths[0] for pid, r in self.store.photos(photo_ids).items() if r.paths}
 
+    def part_photos(self, part_ids: Iterable[int]) -> dict[int, int]:
+        """The photo of each part (a face, say)."""
+        return {p: r.photo_id for p, r in self.store.parts(part_ids).items()}
+
     def landmark_counts(self) -> list[tuple[str, int]]:
         """Landmarks shown in the library, with how many photos show each, most first."""
         return self.store.landmark_counts()
@@ -240,7 +258,14 @@ class Library:
         return self.labels.add(name, self.labels.whole_parts(photo_ids), positive=positive)
 
     def label_parts(self, name: str, part_ids: Sequence[int]) -> int:
-        return self.labels.add(name, self.labels.known_parts(part_ids))
+        """Put parts in a label; a face is taken out of whoever it was named before (a face shows one person)."""
+        from organizer.parts import FACE
+
+        known = self.labels.known_parts(part_ids)
+        rows = self.store.parts(known)
+        faces = [p for p in known if rows[p].type == FACE]
+        others = [p for p in known if rows[p].type != FACE]
+        return (self.labels.assign(name, faces) if faces else 0) + (self.labels.add(name, others) if others else 0)
 
     def cluster_names(self, mode: str = "whole") -> dict[int, str]:
         from organizer.analysis.clusters import Clusterer
@@ -267,11 +292,15 @@ class Library:
         parts_key = self.models.parts_key()
         st = self.store.stats(parts_key=parts_key, model=clip_key)
         found = self.backups()
+        faces_off = self.models.faces_off()
+        faces_key = self.models.faces_key()
         return LibraryStatus(
             **dataclasses.asdict(st), library=str(self.store.folder),
             models={"clip": clip_key,
                     "detector": self.models.detector.key if self.settings.detection.enabled else None,
-                    "ocr": self.models.ocr.key if self.settings.ocr.enabled else None},
+                    "ocr": self.models.ocr.key if self.settings.ocr.enabled else None,
+                    "face": None if faces_off else self.models.face.key},
+            faces_pass_done=self.store.count_faces_done(faces_key) if faces_key else 0, faces_off=faces_off,
             skipped_files=self.store.skipped_list(50), missing_files=self.store.missing_paths()[:50],
             pending_roots=self.pending_roots(), backups=len(found), newest_backup=str(found[0]) if found else None)
 

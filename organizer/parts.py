@@ -27,6 +27,12 @@ class Modality(StrEnum):
     TEXT = "text"
 
 
+# A face: a part of its own kind, outside the search vocabulary above. Its descriptor lives in the face
+# model's vector space (modality "face"), never in CLIP's, so no CLIP search or weight ever sees it.
+FACE = "face"
+FACE_MODALITY = "face"
+
+
 PART_TYPES: tuple[str, ...] = tuple(p.value for p in PartType)
 
 # COCO 2017 categories by super-category, as in the COCO annotation files. Detector class

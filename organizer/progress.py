@@ -59,6 +59,8 @@ class Summary:
     text_found: int = 0
     ocr_run: int = 0
     landmarks: int = 0  # photos given a landmark
+    faces_done: int = 0  # photos the faces pass looked at
+    faces_found: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
 

@@ -37,6 +37,10 @@ class ModelSettings(_Section):
                           description="'auto' (by device), a torchvision architecture name, or a local folder.")
     ocr: str = Field("easyocr", title="OCR weights",
                      description="'easyocr' (EasyOCR's model folder) or a folder holding its .pth files.")
+    face: str = Field("auto", title="Face weights",
+                      description="'auto' (the face/ subfolder of the models folder, else the "
+                      "face-recognition-models package) or a folder holding dlib's 5-point predictor and "
+                      "ResNet descriptor .dat files.")
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
         "auto", description="'auto' uses bf16 where the CPU or GPU runs it natively, else fp32; 'int8' (opt-in) "
@@ -80,6 +84,20 @@ class OcrSettings(_Section):
         "clip", description="'clip' skips OCR on photos whose whole-photo embedding does not look like text.")
     gate_margin: float = Field(
         -0.01, description="Run OCR when the best text prompt beats the best non-text prompt by this margin.")
+
+
+class FaceSettings(_Section):
+    enabled: bool = True
+    min_score: float = Field(0.25, ge=-1.0, le=5.0, description="HOG detector score a face needs (weaker "
+                             "detections are mostly patterns that look like a face).")
+    min_size: int = Field(40, ge=10, le=1000, description="Faces narrower than this (pixels of the photo as "
+                          "analysed) are kept as boxes, without identity: too small to recognise reliably.")
+    distance: float = Field(0.6, gt=0.0, le=2.0, description="Descriptor distance within which two faces are "
+                            "taken for one person (dlib's published threshold).")
+    min_faces: int = Field(2, ge=1, le=1000, description="Faces a group needs before it is shown as a person.")
+    grouping: Literal["chinese-whispers", "dbscan"] = "chinese-whispers"
+    padding: float = Field(0.15, ge=0.0, le=1.0, description="Person boxes are searched for faces grown by "
+                           "this share of their size.")
 
 
 class SearchSettings(_Section):
@@ -171,6 +189,7 @@ class Settings(_Section):
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
+    faces: FaceSettings = Field(default_factory=FaceSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     clusters: ClusterSettings = Field(default_factory=ClusterSettings)
     projection: ProjectionSettings = Field(default_factory=ProjectionSettings)

@@ -10,6 +10,7 @@ from organizer.progress import Summary
 
 PHASES = {
     "scan": "Scanning", "whole": "Pass 1 of 2: whole photos", "parts": "Pass 2 of 2: objects and text",
+    "faces": "Faces",
     "landmarks": "Landmarks", "clusters": "Clustering", "projection": "Projecting", "embed": "Embedding",
     "train": "Training", "decode": "Decoding", "finetune": "Fine-tuning", "download": "Downloading models (first use)",
     "waiting": "Waiting for another organizer to finish indexing",
@@ -49,6 +50,9 @@ def index_summary(s: Summary) -> list[str]:
     if s.parts_done:
         lines.append(f"Parts pass: {plural(s.parts_done, 'photo')}, {plural(s.parts_found, 'object')}, "
                      f"{plural(s.text_found, 'text region')} (OCR ran on {s.ocr_run}).")
+    if s.faces_done:
+        lines.append(f"Faces pass: {plural(s.faces_done, 'photo')}, {plural(s.faces_found, 'face')} "
+                     "(`organizer people` groups them).")
     return lines
 
 
@@ -56,6 +60,8 @@ _MODEL_FLAGS = {
     "clip": "--clip-model DIR (a folder saved by transformers' save_pretrained)",
     "detector": "--detector-model DIR (a folder holding model.safetensors and config.json)",
     "ocr": "--ocr-model DIR (a folder holding craft_mlt_25k.pth and english_g2.pth)",
+    "face": "--face-model DIR (a folder holding shape_predictor_5_face_landmarks.dat and "
+            "dlib_face_recognition_resnet_model_v1.dat)",
 }
 
 

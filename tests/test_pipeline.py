@@ -124,7 +124,7 @@ def test_parts_pass_stores_boxes_and_crop_vectors(make_settings, photo_dir: Path
     rows = lib.store.vectors(lib.models.clip.key)
     assert len(rows.types) == 4 + summary.parts_found
     for pid in set(rows.photo_ids.tolist()):
-        parts = [p for p in lib.store.parts_of(pid) if p.type != "whole"]
+        parts = [p for p in lib.store.parts_of(pid) if p.type not in ("whole", "face")]
         assert len(parts) <= 3
         for p in parts:
             assert p.label and 0 <= p.box[0] <= p.box[2] <= 1 and 0 <= p.box[1] <= p.box[3] <= 1

@@ -94,7 +94,21 @@ def copy_ocr_weights(folder: Path) -> Path | None:
     return folder
 
 
+def copy_face_weights(folder: Path) -> Path | None:
+    """dlib's real face weights (5-point predictor, ResNet descriptor) from face-recognition-models: they
+    install offline, so the test set finds and identifies real faces."""
+    from organizer.models.face import FILES, package_folder
+
+    src = package_folder()
+    if src is None or not all((src / f).is_file() for f in FILES):
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in FILES:
+        shutil.copyfile(src / f, folder / f)
+    return folder
+
+
 def make_offline_test_set(root: Path) -> dict[str, Path | None]:
     root = Path(root)
     return {"clip": make_tiny_clip(root / "clip"), "detector": make_tiny_detector(root / "detector"),
-            "ocr": copy_ocr_weights(root / "ocr")}
+            "ocr": copy_ocr_weights(root / "ocr"), "face": copy_face_weights(root / "face")}

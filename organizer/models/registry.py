@@ -5,9 +5,11 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from organizer.errors import ModelUnavailableError
 from organizer.models.base import local_folder
 from organizer.models.clip import ClipModel
 from organizer.models.detector import Detector
+from organizer.models.face import FaceModel, find_folder
 from organizer.models.ocr import OcrEngine, make_ocr
 from organizer.settings import Settings
 
@@ -36,6 +38,28 @@ class ModelSet:
         folder = local_folder("ocr", m.ocr if explicit else "easyocr", self.models_dir)
         engine = "easyocr" if explicit and o.engine == "auto" else o.engine
         return make_ocr(engine, folder, o.languages, m.device, o.canvas, o.min_confidence)
+
+    @cached_property
+    def face(self) -> FaceModel:
+        m = self.settings.models
+        return FaceModel(m.face, find_folder(m.face, self.models_dir), self.settings.faces.min_size)
+
+    def faces_off(self) -> str | None:
+        """Why the faces pass does not run (switched off, dlib or the weights missing); None when it runs."""
+        if not self.settings.faces.enabled:
+            return "switched off in the settings"
+        reason = self.face.off
+        if reason is not None and self.settings.models.face != "auto":  # a folder was named: say it is unusable
+            raise ModelUnavailableError("face", self.settings.models.face, str(self.face.folder), reason)
+        return reason
+
+    def faces_key(self) -> str | None:
+        """Everything a photo's faces depend on; None while faces are off."""
+        if self.faces_off() is not None:
+            return None
+        f = self.settings.faces
+        det = self.detector.key if self.settings.detection.enabled else "-"
+        return f"{self.face.key}/{f.min_score}/{f.min_size}/{f.padding}|{det}"
 
     def parts_key(self) -> str:
         """Everything the parts of a photo depend on; when it changes, the parts pass runs again."""

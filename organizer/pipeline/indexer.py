@@ -22,7 +22,7 @@ from organizer.media.lookahead import bounded_map
 from organizer.media.scan import FileEntry, ScanProblem, display, resolve, walk
 from organizer.models.clip import prepare
 from organizer.models.registry import ModelSet
-from organizer.parts import Modality, PartType
+from organizer.parts import FACE, FACE_MODALITY, Modality, PartType
 from organizer.pipeline.ocr_gate import OcrGate
 from organizer.progress import Event, Meter, Notice, Progress, Skipped, Stored, Summary
 from organizer.settings import Settings
@@ -71,6 +71,7 @@ class Indexer:
             yield from self.landmark_pass(summary)
         if parts:
             yield from self.parts_pass(summary)
+            yield from self.faces_pass(summary)
         yield summary
 
     # ---- roots a run has not finished scanning ------------------------------------------------
@@ -355,6 +356,61 @@ class Indexer:
                 yield Stored("parts", done)
             yield meter.step(len(chunk), chunk[-1][0][1])
         summary.seconds["parts"] = meter.elapsed
+
+
+    # ---- third pass: faces, inside the person boxes the parts pass found -------------------------
+
+    def faces_pass(self, summary: Summary) -> Iterator[Event]:
+        """Find and describe faces: inside the detector's person boxes (padded) and, only where the photo has
+        none, in the whole photo. Its own pass and key, so that switching faces on costs no detection or OCR."""
+        key = self.models.faces_key()
+        if key is None:
+            return
+        todo = self.store.photos_needing_faces(key)
+        if not todo:
+            return
+        face = self.models.face
+        if not face.is_loaded:
+            yield Progress("models", 0, 0, "faces")
+            face.load()
+        f, dec = self.settings.faces, self.settings.decode
+        canvas = self.settings.detection.canvas
+        meter = Meter("faces", len(todo))
+
+        def work(item: tuple[int, str]) -> Image.Image | None:
+            try:
+                return load(item[1], dec, max_side=canvas).image
+            except Exception:  # noqa: BLE001 - recorded as failed for this key, retried when seen again
+                return None
+
+        for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, ahead=8), 8):
+            failed = [pid for (pid, _), im in chunk if im is None]
+            if failed:
+                self.store.mark_failed(failed, faces=key)
+                summary.failed += len(failed)
+            boxes = self.store.person_boxes([pid for (pid, _), im in chunk if im is not None])
+            done = []
+            for (pid, _), im in chunk:
+                if im is None:
+                    continue
+                regions = [_pad(b, f.padding) for b in boxes.get(pid, [])]
+                found = [x for x in face.find(im, regions or None) if x.score >= f.min_score]
+                parts = [NewPart(FACE, x.descriptor if x.descriptor is not None else np.zeros(0, np.float32),
+                                 FACE_MODALITY, x.box, x.score, space=face.key, landmarks=x.landmarks,
+                                 quality=x.quality) for x in found]
+                if self.store.replace_faces(pid, parts, key):
+                    done.append(pid)
+                    summary.faces_found += len(parts)
+            summary.faces_done += len(done)
+            if done:
+                yield Stored("faces", done)
+            yield meter.step(len(chunk), chunk[-1][0][1])
+        summary.seconds["faces"] = meter.elapsed
+
+
+def _pad(box: tuple[float, float, float, float], share: float) -> tuple[float, float, float, float]:
+    dx, dy = (box[2] - box[0]) * share, (box[3] - box[1]) * share
+    return (max(0.0, box[0] - dx), max(0.0, box[1] - dy), min(1.0, box[2] + dx), min(1.0, box[3] + dy))
 
 
 def _info(h: str, size: int, d: Decoded) -> PhotoInfo:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,15 +57,17 @@ class SearchQuery:
     threshold: float | None = None
     top_k: int | None = None
     landmark: str | None = None  # only photos labelled with this landmark
+    persons: list[str] = field(default_factory=list)  # only photos showing every one of these people
 
 
 class Searcher:
     """Keeps the vector index in memory between queries and in step with the store."""
 
-    def __init__(self, store: Store, clip: ClipModel, settings: Settings) -> None:
+    def __init__(self, store: Store, clip: ClipModel, settings: Settings, people: Any = None) -> None:
         self.store = store
         self.clip = clip
         self.settings = settings
+        self.people = people  # People, for --person and names of people in a query
         self.index = VectorIndex(store, clip.key)
 
     def search(self, q: SearchQuery) -> list[PhotoMatch]:
@@ -75,8 +76,28 @@ class Searcher:
             return self._search(q)
 
     def _search(self, q: SearchQuery) -> list[PhotoMatch]:
-        if q.text and q.image or not (q.text or q.image or q.landmark):
+        if q.text and q.image or not (q.text or q.image or q.landmark or q.persons):
             raise BadArgumentError("Give either a text query or --image FILE, not both and not neither.")
+        persons, text = list(q.persons), q.text
+        if text and self.people is not None:  # "Grandma at the beach": Grandma's photos, ranked by the rest
+            named, rest = self.people.named_in(text)
+            if named:
+                persons += named
+                text = rest if query_tokens(rest) else None
+        if persons:
+            if self.people is None:
+                raise BadArgumentError("People are not available in this library")
+            shows = self.people.photos_of(persons)
+            if q.landmark:
+                shows &= set(self.store.photos_with_landmark(q.landmark))
+            q = SearchQuery(text, q.image, q.weights, q.threshold, q.top_k, None, [])
+            if not (q.text or q.image):  # only people: their photos, by date taken
+                rows = self.store.photo_list("date", photo_ids=sorted(shows))[:q.top_k or self.settings.search.top_k]
+                return self._describe([RankedPhoto(r.id, 1.0, 1.0, 0.0) for r in rows])
+            return self._search_within(q, dict.fromkeys(shows, 1.0))
+        return self._search_within(q, None)
+
+    def _search_within(self, q: SearchQuery, only: dict[int, float] | None) -> list[PhotoMatch]:
         s = self.settings.search
         weights = {**s.weights, **q.weights}
         unknown = sorted(set(weights) - set(PART_TYPES))
@@ -86,7 +107,6 @@ class Searcher:
         if top_k < 1:
             raise BadArgumentError("--top must be at least 1")
         threshold = s.threshold if q.threshold is None else q.threshold
-        only: dict[int, float] | None = None
         if q.landmark:
             only = self.store.photos_with_landmark(q.landmark)
             if not (q.text or q.image):  # the landmark alone: its photos, most confident first
@@ -122,22 +142,16 @@ class Searcher:
 
     def _concept(self, text: str) -> tuple[np.ndarray | None, str | None]:
         """The mean concept of the labels ``text`` names, and the words left once their names are removed."""
-        from organizer.store.labels import LabelStore
+        from organizer.store.labels import LabelStore, find_names
 
         labels = LabelStore(self.store)
-        found, rest = [], text
-        for name in sorted(labels.names(), key=len, reverse=True):
-            pattern = re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)", re.IGNORECASE)
-            if pattern.search(rest):
-                c = labels.concept(name, self.clip.key)
-                if c is not None:
-                    found.append(c)
-                    rest = pattern.sub(" ", rest)
-        if not found:
+        concepts = {n: c for n in find_names(text, labels.names())[0]
+                    if (c := labels.concept(n, self.clip.key)) is not None}  # a label with no vectors names nothing
+        if not concepts:
             return None, None
-        concept = np.mean(found, axis=0)
+        _, rest = find_names(text, list(concepts))
+        concept = np.mean(list(concepts.values()), axis=0)
         concept /= max(float(np.linalg.norm(concept)), 1e-12)
-        rest = " ".join(rest.split())
         return concept.astype(np.float32), (rest if query_tokens(rest) else None)
 
     def suggest(self, label: str, top_k: int = 20) -> list[PhotoMatch]:

@@ -63,6 +63,7 @@ from organizer.store.records import (
 from organizer.store.schema import (
     SCHEMA_VERSION,
     Embedding,
+    FaceInfo,
     LabelMember,
     Meta,
     Part,
@@ -325,8 +326,8 @@ class Store:
                 Photo.id.not_in(select(PhotoPath.photo_id)))).scalar_one()
             if no_path:
                 rep.consistency.append(f"{no_path} photos have no file path")
-            bare = s.execute(select(func.count(Part.id)).where(
-                Part.id.not_in(select(Embedding.part_id)))).scalar_one()
+            bare = s.execute(select(func.count(Part.id)).where(  # small faces have none, by design
+                Part.id.not_in(select(Embedding.part_id)), Part.type != "face")).scalar_one()
             if bare:
                 rep.consistency.append(f"{bare} parts have no vector")
             dims = s.execute(select(Embedding.model, func.length(Embedding.vector)).group_by(
@@ -468,7 +469,7 @@ class Store:
                     PhotoPath.path.in_(chunk), PhotoPath.missing_since.is_not(None)))]
                 if back:
                     s.execute(update(PhotoPath).where(PhotoPath.path.in_(chunk)).values(missing_since=None))
-                    s.execute(update(Photo).where(Photo.id.in_(back)).values(whole_failed=None, parts_failed=None))
+                    s.execute(update(Photo).where(Photo.id.in_(back)).values(whole_failed=None, parts_failed=None, faces_failed=None))
                     n += len(back)
         return n
 
@@ -592,7 +593,10 @@ class Store:
                        y1=p.box[3], confidence=p.confidence, text=p.text)
             s.add(row)
             s.flush()
-            s.add(Embedding(part_id=row.id, model=model, modality=p.modality, vector=_pack(p.vector)))
+            if p.vector.size:  # a face too small to identify has no descriptor
+                s.add(Embedding(part_id=row.id, model=p.space or model, modality=p.modality, vector=_pack(p.vector)))
+            if p.landmarks is not None:
+                s.add(FaceInfo(part_id=row.id, landmarks=json.dumps(p.landmarks), quality=p.quality or 0.0))
             ids.append(row.id)
         return ids
 
@@ -620,9 +624,11 @@ class Store:
                 s.add(Embedding(part_id=part_id, model=model, modality="image", vector=_pack(vec)))
             self._bump_removals(s)
 
-    def mark_failed(self, photo_ids: Sequence[int], whole: str | None = None, parts: str | None = None) -> None:
+    def mark_failed(self, photo_ids: Sequence[int], whole: str | None = None, parts: str | None = None,
+                    faces: str | None = None) -> None:
         """A pass could not read these photos' files: done for this key (retried when the file is seen again)."""
-        values = {k: v for k, v in (("whole_failed", whole), ("parts_failed", parts)) if v is not None}
+        values = {k: v for k, v in (("whole_failed", whole), ("parts_failed", parts), ("faces_failed", faces))
+                  if v is not None}
         with self.tx() as s:
             for chunk in chunked(photo_ids):
                 s.execute(update(Photo).where(Photo.id.in_(chunk)).values(**values))
@@ -648,6 +654,53 @@ class Store:
         with self.read() as s:
             return s.execute(select(func.count(Photo.id)).where(self._needing_parts(parts_key))).scalar_one()
 
+    def _needing_faces(self, faces_key: str) -> Any:
+        present = select(PhotoPath.photo_id).where(PhotoPath.missing_since.is_(None))
+        return ((Photo.faces_key.is_(None)) | (Photo.faces_key != faces_key)) & (
+            (Photo.faces_failed.is_(None)) | (Photo.faces_failed != faces_key)) & Photo.id.in_(present)
+
+    def photos_needing_faces(self, faces_key: str, limit: int | None = None) -> list[tuple[int, str]]:
+        stmt = (
+            select(Photo.id, func.min(PhotoPath.path))
+            .join(PhotoPath, PhotoPath.photo_id == Photo.id)
+            .where(self._needing_faces(faces_key), PhotoPath.missing_since.is_(None))
+            .group_by(Photo.id)
+            .order_by(Photo.id)
+            .limit(limit)
+        )
+        with self.read() as s:
+            return [(a, b) for a, b in s.execute(stmt)]
+
+    def count_needing_faces(self, faces_key: str) -> int:
+        with self.read() as s:
+            return s.execute(select(func.count(Photo.id)).where(self._needing_faces(faces_key))).scalar_one()
+
+    def count_faces_done(self, faces_key: str) -> int:
+        """Photos the faces pass has looked at with this key (or could not read)."""
+        with self.read() as s:
+            return s.execute(select(func.count(Photo.id)).where(
+                (Photo.faces_key == faces_key) | (Photo.faces_failed == faces_key))).scalar_one()
+
+    def person_boxes(self, photo_ids: Sequence[int]) -> dict[int, list[tuple[float, float, float, float]]]:
+        """The detector's person boxes of each photo (where the faces pass looks first)."""
+        out: dict[int, list[tuple[float, float, float, float]]] = {p: [] for p in photo_ids}
+        with self.read() as s:
+            for chunk in chunked(photo_ids):
+                for pid, *box in s.execute(select(Part.photo_id, Part.x0, Part.y0, Part.x1, Part.y1).where(
+                        Part.photo_id.in_(chunk), Part.type == "person")):
+                    out[pid].append(tuple(box))  # type: ignore[arg-type]
+        return out
+
+    def face_infos(self, part_ids: Iterable[int]) -> dict[int, tuple[list[list[float]], float]]:
+        """Landmarks and quality of face parts."""
+        out: dict[int, tuple[list[list[float]], float]] = {}
+        with self.read() as s:
+            for chunk in chunked(part_ids):
+                for pid, lm, q in s.execute(select(FaceInfo.part_id, FaceInfo.landmarks, FaceInfo.quality)
+                                            .where(FaceInfo.part_id.in_(chunk))):
+                    out[pid] = (json.loads(lm), float(q))
+        return out
+
     def replace_parts(self, photo_id: int, parts: Sequence[NewPart], model: str, parts_key: str) -> bool:
         """Replace a photo's detected and OCR parts atomically; False if the photo is gone meanwhile.
 
@@ -657,29 +710,50 @@ class Store:
             photo = s.get(Photo, photo_id)
             if photo is None:
                 return False
-            old = s.execute(select(Part).where(Part.photo_id == photo_id, Part.type != "whole")).scalars().all()
-            labelled = {m for (m,) in s.execute(select(LabelMember.part_id).where(
-                LabelMember.part_id.in_([p.id for p in old])))} if old else set()
-            new_ids = self._add_parts(s, photo_id, parts, model)
-            if labelled:
-                whole = s.execute(select(Part.id).where(Part.photo_id == photo_id, Part.type == "whole")).scalar_one()
-                moves = {}
-                for p in old:
-                    if p.id not in labelled:
-                        continue
-                    box = (p.x0, p.y0, p.x1, p.y1)
-                    best = max(((iou(box, n.box), nid) for n, nid in zip(parts, new_ids, strict=True)
-                                if n.type == p.type), default=(0.0, whole))
-                    moves[p.id] = best[1] if best[0] >= 0.5 else whole
-                self._move_members(s, moves)
-                self.note_curation(s)
-            if old:
-                s.execute(delete(Part).where(Part.id.in_([p.id for p in old])))
-                self._bump_removals(s)
+            old = s.execute(select(Part).where(Part.photo_id == photo_id,
+                                               Part.type.not_in(["whole", "face"]))).scalars().all()
+            self._swap_parts(s, photo_id, old, parts, model)
             photo.parts_key = parts_key
             photo.parts_failed = None
+            photo.faces_key = None  # the person boxes faces are searched in may have changed
             self._refresh_words(s, photo_id)
         return True
+
+    def replace_faces(self, photo_id: int, faces: Sequence[NewPart], faces_key: str) -> bool:
+        """Replace a photo's faces atomically (names move to the new face over the old one); False if the
+        photo is gone meanwhile."""
+        with self.tx() as s:
+            photo = s.get(Photo, photo_id)
+            if photo is None:
+                return False
+            old = s.execute(select(Part).where(Part.photo_id == photo_id, Part.type == "face")).scalars().all()
+            self._swap_parts(s, photo_id, old, faces, "")
+            photo.faces_key = faces_key
+            photo.faces_failed = None
+        return True
+
+    def _swap_parts(self, s: Session, photo_id: int, old: Sequence[Part], parts: Sequence[NewPart],
+                    model: str) -> None:
+        """Add ``parts`` and delete ``old``. Labels on the old parts are the user's work and move: each to the
+        new part of the same type with the best box overlap (IoU >= 0.5), or else to the whole photo."""
+        labelled = {m for (m,) in s.execute(select(LabelMember.part_id).where(
+            LabelMember.part_id.in_([p.id for p in old])))} if old else set()
+        new_ids = self._add_parts(s, photo_id, parts, model)
+        if labelled:
+            whole = s.execute(select(Part.id).where(Part.photo_id == photo_id, Part.type == "whole")).scalar_one()
+            moves = {}
+            for p in old:
+                if p.id not in labelled:
+                    continue
+                box = (p.x0, p.y0, p.x1, p.y1)
+                best = max(((iou(box, n.box), nid) for n, nid in zip(parts, new_ids, strict=True)
+                            if n.type == p.type), default=(0.0, whole))
+                moves[p.id] = best[1] if best[0] >= 0.5 else whole
+            self._move_members(s, moves)
+            self.note_curation(s)
+        if old:
+            s.execute(delete(Part).where(Part.id.in_([p.id for p in old])))
+            self._bump_removals(s)
 
     def vectors(self, model: str, after_id: int = 0, types: Sequence[str] | None = None) -> VectorRows:
         stmt = (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,26 @@ class LabelStore:
                 if s.get(LabelMember, (b.id, m.part_id)) is None:
                     s.add(LabelMember(label_id=b.id, part_id=m.part_id, positive=m.positive))
             s.delete(a)
+
+    def assign(self, name: str, part_ids: Sequence[int]) -> int:
+        """Put parts in ``name`` and take them out of every other label they were a positive member of (a face
+        shows one person: naming it moves it). Returns how many were not in ``name`` before."""
+        with self.store.tx() as s:
+            self.store.note_curation(s)
+            wanted = name.strip().lower()
+            for chunk in _chunks(part_ids):
+                s.execute(delete(LabelMember).where(LabelMember.part_id.in_(chunk), LabelMember.positive.is_(True),
+                                                    LabelMember.label_id.in_(select(Label.id).where(
+                                                        func.lower(Label.name) != wanted))))
+        return self.add(name, part_ids)
+
+    def memberships(self, part_type: str) -> builtins.list[tuple[str, int, bool]]:
+        """(label name, part id, positive) of every membership of parts of one type."""
+        with self.store.read() as s:
+            return [(n, p, bool(ok)) for n, p, ok in s.execute(
+                select(Label.name, LabelMember.part_id, LabelMember.positive)
+                .join(Label, Label.id == LabelMember.label_id).join(Part, Part.id == LabelMember.part_id)
+                .where(Part.type == part_type).order_by(func.lower(Label.name), LabelMember.part_id))]
 
     def list(self) -> builtins.list[LabelInfo]:
         with self.store.read() as s:
@@ -173,3 +194,20 @@ class LabelStore:
                     raise BadArgumentError(f"No photo {photo_id} in the library")
                 out.append(int(whole))
         return out
+
+
+def _chunks(items: Iterable[int], n: int = 500) -> Iterable[builtins.list[int]]:
+    items = builtins.list(items)
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def find_names(text: str, names: Iterable[str]) -> tuple[builtins.list[str], str]:
+    """The names (labels, people) that ``text`` mentions as whole words, longest first, and the words left."""
+    found, rest = [], text
+    for name in sorted(names, key=len, reverse=True):
+        pattern = re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)", re.IGNORECASE)
+        if pattern.search(rest):
+            found.append(name)
+            rest = pattern.sub(" ", rest)
+    return found, " ".join(rest.split())

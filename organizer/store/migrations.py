@@ -90,7 +90,17 @@ V5 = (
     "ALTER TABLE photos ADD COLUMN parts_failed VARCHAR",
 )
 
-DDL: dict[int, tuple[str, ...]] = {1: V1, 2: V2, 3: V3, 4: V4, 5: V5}
+# Version 6: faces (a part type of their own, with landmarks and a quality) and their own pass.
+V6 = (
+    "ALTER TABLE photos ADD COLUMN faces_key VARCHAR",
+    "ALTER TABLE photos ADD COLUMN faces_failed VARCHAR",
+    "CREATE INDEX ix_photos_faces_key ON photos (faces_key)",
+    """CREATE TABLE faces (
+        part_id INTEGER NOT NULL, landmarks TEXT NOT NULL, quality FLOAT NOT NULL, PRIMARY KEY (part_id),
+        FOREIGN KEY(part_id) REFERENCES parts (id) ON DELETE CASCADE)""",
+)
+
+DDL: dict[int, tuple[str, ...]] = {1: V1, 2: V2, 3: V3, 4: V4, 5: V5, 6: V6}
 
 
 def _step(version: int) -> Callable[[Connection], None]:

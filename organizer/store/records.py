@@ -40,6 +40,9 @@ class NewPart:
     confidence: float | None = None
     label: str | None = None
     text: str | None = None
+    space: str | None = None  # the vector's model key where it is not CLIP's (a face descriptor)
+    landmarks: list[tuple[float, float]] | None = None  # a face's 5 points
+    quality: float | None = None  # a face's quality (0..1)
 
 
 @dataclass(slots=True)
@@ -190,3 +193,5 @@ class LibraryStatus(LibraryStats):
     pending_roots: list[str] = field(default_factory=list)
     backups: int = 0
     newest_backup: str | None = None
+    faces_pass_done: int = 0
+    faces_off: str | None = None  # why faces are off (None: on)

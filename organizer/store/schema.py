@@ -9,7 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from organizer.store.paths import FsPath
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class Base(DeclarativeBase):
@@ -48,6 +48,9 @@ class Photo(Base):
     # pass counts it as done for that key instead of retrying it at every start.
     whole_failed: Mapped[str | None] = mapped_column(String, default=None)
     parts_failed: Mapped[str | None] = mapped_column(String, default=None)
+    # The faces pass (schema 6): the key its faces were found with, or that could not read the photo.
+    faces_key: Mapped[str | None] = mapped_column(String, default=None, index=True)
+    faces_failed: Mapped[str | None] = mapped_column(String, default=None)
 
 
 class PhotoLandmark(Base):
@@ -86,6 +89,16 @@ class Part(Base):
     y1: Mapped[float] = mapped_column(Float, default=1.0)
     confidence: Mapped[float | None] = mapped_column(Float, default=None)
     text: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class FaceInfo(Base):
+    """What a face part has beyond its box and score (schema 6). Its descriptor, where it has one, is an
+    embedding in the face model's own space."""
+
+    __tablename__ = "faces"
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id", ondelete="CASCADE"), primary_key=True)
+    landmarks: Mapped[str] = mapped_column(Text)  # JSON: the 5 points, fractions of the photo
+    quality: Mapped[float] = mapped_column(Float)
 
 
 class Embedding(Base):

@@ -1,0 +1,1 @@
+"""People: faces grouped by person, named once (as labels), then searchable."""
