@@ -107,12 +107,9 @@ class FaceModel(LazyModel):
         reason = self.off
         if reason is not None:
             raise ModelUnavailableError("face", self.spec, str(self.folder), reason)
-        import dlib
-
         assert self.folder is not None
         try:
-            return (dlib.get_frontal_face_detector(), dlib.shape_predictor(str(self.folder / PREDICTOR)),
-                    dlib.face_recognition_model_v1(str(self.folder / DESCRIPTOR)))
+            return _open(str(self.folder))
         except RuntimeError as e:  # a damaged or foreign .dat file
             raise ModelUnavailableError("face", self.spec, str(self.folder), str(e)) from e
 
@@ -151,7 +148,7 @@ class FaceModel(LazyModel):
         for _, (left, top, right, bottom) in kept:
             shapes.append(predictor(rgb, dlib.rectangle(max(0, left), max(0, top), min(w - 1, right),
                                                         min(h - 1, bottom))))
-        big = [i for i, (_, (a, _b, c, _d)) in enumerate(kept) if c - a >= self.min_size]
+        big = [i for i, (_, box) in enumerate(kept) if box[2] - box[0] >= self.min_size]
         descriptors: dict[int, np.ndarray] = {}
         if big:
             chosen = dlib.full_object_detections()
@@ -161,14 +158,23 @@ class FaceModel(LazyModel):
                 descriptors[i] = np.asarray(vec, np.float32)
         chips = dlib.get_face_chips(rgb, shapes, size=80)
         out = []
-        for i, (sc, (a, b, c, d)) in enumerate(kept):
+        for i, (sc, (left, top, right, bottom)) in enumerate(kept):
             pts = [(p.x, p.y) for p in shapes[i].parts()]
             out.append(Face(
-                box=(max(0.0, a / w), max(0.0, b / h), min(1.0, c / w), min(1.0, d / h)), score=sc,
+                box=(max(0.0, left / w), max(0.0, top / h), min(1.0, right / w), min(1.0, bottom / h)), score=sc,
                 landmarks=[(round(x / w, 4), round(y / h, 4)) for x, y in pts],
                 quality=round(_sharpness(np.asarray(chips[i])) * _frontality(pts), 4),
                 descriptor=descriptors.get(i)))
         return out
+
+
+@cache
+def _open(folder: str) -> tuple[Any, Any, Any]:
+    """dlib's three models from a folder, once per process (the window's libraries share them)."""
+    import dlib
+
+    return (dlib.get_frontal_face_detector(), dlib.shape_predictor(str(Path(folder) / PREDICTOR)),
+            dlib.face_recognition_model_v1(str(Path(folder) / DESCRIPTOR)))
 
 
 def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
