@@ -284,8 +284,18 @@ class Library:
         if info is None:
             return None
         fields = {f.name: getattr(info, f.name) for f in dataclasses.fields(info)}
-        return PhotoDetails(**fields, parts=[p for p in self.store.parts_of(photo_id) if p.type != "whole"],
-                            landmarks=self.store.top_landmarks(photo_id))
+        parts = [p for p in self.store.parts_of(photo_id) if p.type != "whole"]
+        faces = [p.id for p in parts if p.type == "face"]
+        if faces and self.face_space() is not None:  # a face's label is the person it shows
+            names = self.people.face_names(faces)
+            parts = [dataclasses.replace(p, label=names.get(p.id)) if p.type == "face" else p for p in parts]
+        return PhotoDetails(**fields, parts=parts, landmarks=self.store.top_landmarks(photo_id))
+
+    def face_places(self, faces: Iterable[int]) -> dict[int, tuple[str, tuple[float, float, float, float]]]:
+        """Where each face is: (a file of its photo, its box), for cover pictures."""
+        rows = self.store.parts(faces)
+        paths = self.first_paths({r.photo_id for r in rows.values()})
+        return {f: (paths[r.photo_id], r.box) for f, r in rows.items() if r.photo_id in paths}
 
     def status(self) -> LibraryStatus:
         clip_key = self.models.clip.key

@@ -10,8 +10,9 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
+from PySide6.QtCore import QItemSelectionModel, QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
+from PySide6.QtWidgets import QLineEdit  # noqa: E402
 
 from organizer.gui.models import PhotoIdRole  # noqa: E402
 from organizer.gui.window import MainWindow  # noqa: E402
@@ -479,3 +480,48 @@ def test_show_in_folder_without_a_file_manager_says_where(qtbot, window: MainWin
     reveal = next(b for b in viewer.findChildren(type(window.pause_button)) if b.text() == "Show in folder")
     reveal.click()
     assert viewer.reveal_note.isVisible() and str(photo_dir) in viewer.reveal_note.text()
+
+
+def test_people_page_names_in_place_shows_photos_and_moves_a_face_out(qtbot, window: MainWindow,
+                                                                       tmp_path: Path) -> None:
+    from tests.conftest import sample_image
+
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    astronaut = sample_image("astronaut")
+    astronaut.save(folder / "eileen.jpg", quality=92)
+    astronaut.resize((400, 400)).rotate(4).save(folder / "eileen-small.jpg", quality=80)
+    window.lib.settings.detection.enabled = False
+    summary = index_by_drop(qtbot, window, folder)
+    assert summary.faces_found == 2
+    page = window.people_page
+    with qtbot.waitSignal(window.thumbs.face_ready, timeout=WAIT):
+        window.tabs.setCurrentWidget(page)
+    assert page.list.count() == 1
+    item = page.list.item(0)
+    assert item.text() == "Unnamed 1\n2 photos"
+    qtbot.waitUntil(lambda: not page.list.item(0).icon().isNull(), timeout=WAIT)  # the round face arrived
+    assert page.photos.model().rowCount() == 2
+    # name in place: the editor holds the name alone, and a name is saved as a person
+    page.list.editItem(item)
+    editor = page.list.findChild(QLineEdit)
+    assert editor is not None and editor.text() == ""
+    editor.setText("Eileen")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: page.list.count() == 1 and page.list.item(0).text().startswith("Eileen"))
+    assert window.lib.people.names() == ["Eileen"]
+    assert page.current() == "Eileen" and page.not_them.isEnabled()
+    # the photo window outlines her face with her name
+    pid = window.lib.people.overview().people[0].photos[0]
+    window.open_photo(pid, None)
+    viewer = window.viewers[-1]
+    texts = [viewer.parts.itemText(i) for i in range(viewer.parts.count())]
+    assert "face: Eileen" in texts
+    viewer.close()
+    # one of the two is not her: select it, "Not this person"
+    page.photos.setCurrentIndex(page.photos.model().index(0))
+    page.photos.selectionModel().select(page.photos.model().index(0),
+                                        QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    qtbot.mouseClick(page.not_them, Qt.MouseButton.LeftButton)
+    assert len(window.lib.people.overview().people[0].faces) == 1
+    assert page.photos.model().rowCount() == 1

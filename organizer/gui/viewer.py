@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from organizer.library import PhotoDetails
 
 COLOURS = {"text": QColor(255, 200, 0), "person": QColor(0, 200, 255), "vehicle": QColor(255, 80, 80),
-           "animal": QColor(120, 255, 120)}
+           "animal": QColor(120, 255, 120), "face": QColor(255, 120, 220)}
 
 
 def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int = 1200) -> QPixmap:
@@ -51,7 +51,9 @@ def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int = 1
         x0, y0, x1, y1 = p.box
         rect = QRectF(x0 * im.width, y0 * im.height, (x1 - x0) * im.width, (y1 - y0) * im.height)
         painter.drawRect(rect)
-        label = p.type + (f": {p.label}" if p.label else "") + (f" {p.confidence:.0%}" if p.confidence else "")
+        # a face's detector score is no probability; its label is the person it shows
+        label = p.type + (f": {p.label}" if p.label else "") + (
+            f" {p.confidence:.0%}" if p.confidence and p.type != "face" else "")
         painter.drawText(rect.topLeft() + QPointF(3, -5), label)
     painter.end()
     return pm

@@ -31,6 +31,7 @@ from organizer.gui.pages.clusters_page import ClustersPage
 from organizer.gui.pages.gallery import LibraryPage
 from organizer.gui.pages.labels_page import LabelsPage
 from organizer.gui.pages.landmarks_page import LandmarksPage
+from organizer.gui.pages.people_page import PeoplePage
 from organizer.gui.pages.projection_page import ProjectionPage
 from organizer.gui.pages.search_page import SearchPage
 from organizer.gui.pages.settings_page import SettingsPage
@@ -71,10 +72,11 @@ class MainWindow(QMainWindow):
         self.projection_page = ProjectionPage(self.thumbs)
         self.landmarks_page = LandmarksPage(self.thumbs)
         self.labels_page = LabelsPage(self.thumbs)
+        self.people_page = PeoplePage(self.thumbs)
         self.settings_page = SettingsPage(s)
         self.tabs = QTabWidget()
         for page, name in ((self.library_page, "Library"), (self.search_page, "Search"),
-                           (self.clusters_page, "Clusters"), (self.projection_page, "Map"),
+                           (self.people_page, "People"), (self.clusters_page, "Clusters"), (self.projection_page, "Map"),
                            (self.landmarks_page, "Landmarks"), (self.labels_page, "Labels"),
                            (self.settings_page, "Settings")):
             self.tabs.addTab(page, name)
@@ -136,10 +138,16 @@ class MainWindow(QMainWindow):
         self.skipped_button.clicked.connect(lambda: self.skipped_list.setVisible(not self.skipped_list.isVisible()))
         self.library_page.sort.currentIndexChanged.connect(lambda _: self.refresh_library())
         for gallery in (self.library_page.gallery, self.search_page.results, self.clusters_page.gallery,
-                        self.landmarks_page.gallery, self.labels_page.members, self.labels_page.suggestions):
+                        self.landmarks_page.gallery, self.labels_page.members, self.labels_page.suggestions,
+                        self.people_page.photos, self.people_page.suggestions):
             gallery.opened.connect(self.open_photo)
             gallery.label_requested.connect(self.label_photos)
         self.labels_page.chosen.connect(self._label_chosen)
+        self.people_page.chosen.connect(self._person_chosen)
+        self.people_page.renamed.connect(self._person_renamed)
+        self.people_page.answered.connect(self._person_answered)
+        self.people_page.moved_out.connect(lambda ref, ids: self._person_answered(ref, ids, False))
+        self._overview: Any = None
         self.labels_page.answered.connect(self._label_answered)
         self.ask_label_name: Callable[[], str | None] = self._ask_label_name
         self.search_page.query_changed.connect(self.run_search)
@@ -391,6 +399,8 @@ class MainWindow(QMainWindow):
             self.landmarks_page.show_counts(self.lib.landmark_counts())
         elif page is self.labels_page:
             self.labels_page.show_labels(self.lib.labels.list())
+        elif page is self.people_page:
+            self.show_people()
         elif page is self.clusters_page and self.clusters_page.list.count() == 0 and not self.task:
             self.run_analysis("clusters", self.clusters_page.parts.isChecked(), False)
         elif page is self.projection_page and not len(self.projection_page.photo_ids) and not self.task:
@@ -457,6 +467,61 @@ class MainWindow(QMainWindow):
         self.lib.label_photos(name, photo_ids, positive=confirmed)
         self._label_chosen(name)
         self.labels_page.show_labels(self.lib.labels.list())
+
+    # ---- people ------------------------------------------------------------------------------
+
+    def show_people(self) -> None:
+        try:
+            off = self.lib.models.faces_off()
+            self._overview = self.lib.people.overview()
+        except Exception as e:  # noqa: BLE001 - shown, not raised
+            self.show_message(str(e))
+            return
+        covers = self.lib.face_places([p.cover for p in self._overview.people if p.cover is not None])
+        self.people_page.show_people(self._overview, covers, off)
+        if self.people_page.current() is None and self.people_page.list.count():
+            self.people_page.list.setCurrentRow(0)
+
+    def _person(self, ref: str) -> Any:
+        people = self._overview.people if self._overview is not None else []
+        return next((p for p in people if (p.name if p.name is not None else str(p.number)) == ref), None)
+
+    def _person_chosen(self, ref: str) -> None:
+        person = self._person(ref)
+        if person is None:
+            return
+        rows = self.lib.photo_rows(photo_ids=person.photos)
+        self.people_page.photos.set_rows([Row(r.id, r.path, r.hash, missing=r.missing) for r in rows])
+        self.people_page.title.setText(f"{person.title}: {plural(len(person.photos), 'photo')}")
+        self.people_page.not_them.setEnabled(person.name is not None)
+        suggested = self.lib.part_photos(person.suggested) if person.name is not None else {}
+        ids = list(dict.fromkeys(suggested[f] for f in person.suggested if f in suggested))
+        rows = self.lib.photo_rows(photo_ids=ids)
+        self.people_page.suggestions.set_rows([Row(r.id, r.path, r.hash, missing=r.missing) for r in rows])
+        self.people_page.show_suggestions(bool(ids))
+
+    def _person_renamed(self, ref: str, name: str) -> None:
+        try:
+            self.lib.people.name(ref, name)
+        except Exception as e:  # noqa: BLE001 - shown, not raised
+            self.show_message(str(e))
+        self.show_people()
+        for i in range(self.people_page.list.count()):
+            if self.people_page.list.item(i).data(Qt.ItemDataRole.UserRole) == name:
+                self.people_page.list.setCurrentRow(i)
+        self.statusBar().showMessage(f"{name}: search for them by name.", 8000)
+
+    def _person_answered(self, ref: str, photo_ids: list[int], yes: bool) -> None:
+        """Yes or no for the person's faces (confirmed or suggested) in these photos."""
+        person = self._person(ref)
+        if person is None or person.name is None:
+            return
+        where = self.lib.part_photos(person.faces + person.suggested)
+        faces = [f for f, pid in where.items() if pid in set(photo_ids)]
+        if faces:
+            (self.lib.people.confirm if yes else self.lib.people.reject)(person.name, faces)
+        self.show_people()
+        self._person_chosen(ref)
 
     def open_set(self, photo_ids: list[int]) -> None:
         """A selection from the map, shown as results on the search page."""

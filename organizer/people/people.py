@@ -142,6 +142,12 @@ class People:
         total = self.store.stats().parts.get(FACE, 0)
         return Overview(people, len(st.part_ids), len(st.part_ids) - grouped, total - len(st.part_ids))
 
+    def face_names(self, faces: Sequence[int]) -> dict[int, str]:
+        """Who each face shows: a person's name, or "NAME?" where it is only suggested."""
+        st = self._state()
+        return {f: st.named[f] if f in st.named else f"{st.suggested[f]}?" for f in faces
+                if f in st.named or f in st.suggested}
+
     def names(self) -> list[str]:
         return sorted({name for name, _, ok in self.labels.memberships(FACE) if ok}, key=str.lower)
 
@@ -195,8 +201,8 @@ class People:
         """Name an unnamed group (by number) or rename a person; a name already in use merges them.
         Returns how many faces now carry ``name``."""
         name = name.strip()
-        if not name:
-            raise BadArgumentError("A person needs a name")
+        if not name or name.isdigit():
+            raise BadArgumentError("A person needs a name (numbers alone name unnamed groups)")
         names = {n.lower(): n for n in self.names()}
         if ref.strip().lower() in names:  # a person: rename (or merge into an existing name)
             old = names[ref.strip().lower()]

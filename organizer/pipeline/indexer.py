@@ -49,6 +49,12 @@ class Indexer:
         self.store = store
         self.models = models
         self.settings = settings
+        self._failed: set[int] = set()  # photos a pass of this run could not read (counted once)
+
+    def _newly_failed(self, photo_ids: list[int]) -> int:
+        new = set(photo_ids) - self._failed
+        self._failed |= new
+        return len(new)
 
     # ---- the whole run ------------------------------------------------------------------------
 
@@ -253,7 +259,7 @@ class Indexer:
             failed = [item[0] for item, px in chunk if px is None]
             if failed:
                 self.store.mark_failed(failed, whole=clip.key)
-                summary.failed += len(failed)
+                summary.failed += self._newly_failed(failed)
             if ok:
                 vecs = clip.embed_pixels(np.stack([px for _, px in ok]))
                 rows = [(item[1], v) for (item, _), v in zip(ok, vecs, strict=True)]
@@ -317,7 +323,7 @@ class Indexer:
             failed = [pid for (pid, _), im in chunk if im is None]
             if failed:
                 self.store.mark_failed(failed, parts=key)
-                summary.failed += len(failed)
+                summary.failed += self._newly_failed(failed)
             images = [im for _, im in live]
             dets = detector.detect([_fit(im, det.canvas) for im in images]) if detector else [[] for _ in live]
             results: list[list[NewPart]] = []
@@ -387,7 +393,7 @@ class Indexer:
             failed = [pid for (pid, _), im in chunk if im is None]
             if failed:
                 self.store.mark_failed(failed, faces=key)
-                summary.failed += len(failed)
+                summary.failed += self._newly_failed(failed)
             boxes = self.store.person_boxes([pid for (pid, _), im in chunk if im is not None])
             done = []
             for (pid, _), im in chunk:
