@@ -34,6 +34,9 @@ def sample_folder(dest: Path) -> Path:
             continue
         (trip / "Paris 2019" if i % 3 == 0 else trip).joinpath(f"{n}.jpg").parent.mkdir(exist_ok=True)
         im.save((trip / "Paris 2019" if i % 3 == 0 else trip) / f"{n}.jpg", quality=90)
+    astronaut = Image.fromarray(data.astronaut())  # the same person in three photos: one group on People
+    astronaut.crop((60, 0, 512, 452)).save(trip / "Paris 2019" / "eileen-crop.jpg", quality=90)
+    astronaut.resize((400, 400)).rotate(5).save(trip / "eileen-small.jpg", quality=85)
     sign = Image.new("RGB", (900, 400), (250, 250, 245))
     ImageDraw.Draw(sign).text((60, 140), "CAFE ROMA", fill="black", font=ImageFont.load_default(size=110))
     sign.save(trip / "sign.jpg", quality=90)
@@ -104,6 +107,12 @@ def main() -> int:
         pump(until=lambda: fin)
         pump(1.0)
         w.grab().save(str(OUT / "map.png"))
+        w.lib.people.name("1", "Eileen")
+        w.tabs.setCurrentWidget(w.people_page)
+        pump(until=lambda: not w.people_page.list.item(0).icon().isNull())
+        w.thumbs.wait()
+        pump(1.0)
+        w.grab().save(str(OUT / "people.png"))
         w.tabs.setCurrentWidget(w.landmarks_page)
         pump(0.5)
         w.grab().save(str(OUT / "landmarks.png"))

@@ -91,11 +91,15 @@ class Library:
         """Faces grouped by person; named people are labels."""
         from organizer.people.people import People
 
-        return People(self.store, self.labels, self.face_space(), self.settings.faces)
+        return People(self.store, self.labels, self.face_space, self.settings)
 
     def face_space(self) -> str | None:
-        """The face descriptors' vector space in use (None while faces are off)."""
-        return None if self.models.faces_off() is not None else self.models.face.key
+        """The face descriptors' vector space of the face weights in use (None without weights). People are
+        shown from the faces found with them even while the faces pass is switched off."""
+        try:
+            return self.models.face.key
+        except OSError:
+            return None
 
     def search(self, query: SearchQuery) -> list[PhotoMatch]:
         return self.searcher.search(query)
@@ -127,7 +131,8 @@ class Library:
             later.append("library folder")
         if new.models != self.settings.models:
             later.append("models")
-        for section in ("decode", "embed", "detection", "ocr", "search", "clusters", "projection", "landmarks"):
+        for section in ("decode", "embed", "detection", "ocr", "faces", "search", "clusters", "projection",
+                        "landmarks"):
             setattr(self.settings, section, getattr(new, section).model_copy(deep=True))
         return later
 

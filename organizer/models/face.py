@@ -28,8 +28,9 @@ Box = tuple[float, float, float, float]
 
 # HOG finds faces of about 80 px and up. Regions are searched at most this large (longest side)...
 SEARCH_SIDE = 800
-# ...and regions smaller than this are doubled first, so that a face in a distant person box is found.
-SMALL_SIDE = 400
+# ...and regions smaller than this are doubled first, so that the face of a person box a few hundred
+# pixels tall is large enough for HOG.
+SMALL_SIDE = 640
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ descriptors each time, so it is always in step with the library:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from organizer.errors import BadArgumentError
 from organizer.parts import FACE
 from organizer.people.grouping import groups, nearest
-from organizer.settings import FaceSettings
+from organizer.settings import FaceSettings, Settings
 from organizer.store.db import Store
 from organizer.store.labels import LabelStore, find_names
 
@@ -63,18 +63,24 @@ class _State:
 
 
 class People:
-    def __init__(self, store: Store, labels: LabelStore, face_key: str | None, settings: FaceSettings) -> None:
+    def __init__(self, store: Store, labels: LabelStore, face_key: Callable[[], str | None],
+                 settings: Settings) -> None:
         self.store = store
         self.labels = labels
-        self.face_key = face_key
-        self.settings = settings
+        self._face_key = face_key  # the face descriptors' space, asked each time (settings can change it)
+        self._settings = settings  # read at each use: the window's settings page applies changes at once
+
+    @property
+    def settings(self) -> FaceSettings:
+        return self._settings.faces
 
     # ---- reading ------------------------------------------------------------------------------
 
     def _state(self) -> _State:
         f = self.settings
-        if self.face_key is not None:
-            rows = self.store.vectors(self.face_key, types=[FACE])
+        key = self._face_key()
+        if key is not None:
+            rows = self.store.vectors(key, types=[FACE])
             part_ids, photo_ids = rows.part_ids, rows.photo_ids
             matrix = rows.matrix.astype(np.float32) if len(part_ids) else np.zeros((0, 128), np.float32)
         else:

@@ -73,6 +73,9 @@ class SettingsPage(QWidget):
         self.ocr_engine = QComboBox()
         self.ocr_engine.addItems(["auto", "rapidocr", "easyocr"])
         self.ocr_engine.setCurrentText(s.ocr.engine)
+        self.faces = QCheckBox("Find faces (People)")
+        self.faces.setChecked(s.faces.enabled)
+        self.face_distance = _spin(0.1, 1.5, 0.05, s.faces.distance)
         self.landmark_threshold = _spin(0, 1, 0.05, s.landmarks.threshold)
         self.max_km = _spin(0.1, 1000, 1, s.landmarks.max_km, 1)
         self.eps = _spin(0.01, 1, 0.01, s.clusters.eps)
@@ -94,6 +97,10 @@ class SettingsPage(QWidget):
             ("Smallest object (share of the photo)", self.min_area, "Smaller objects are ignored."),
             (None, self.ocr, "Read text in photos (signs, documents, screenshots) so that it can be searched."),
             ("Text reader", self.ocr_engine, "The OCR engine."),
+            (None, self.faces, "Find faces and group them by person on the People page."),
+            ("How alike two faces must be to be one person", self.face_distance, "Smaller: stricter (fewer "
+             "wrong matches, more groups to name); larger: looser (the face descriptor distance; dlib "
+             "publishes 0.6)."),
             ("How sure a landmark must be", self.landmark_threshold, "A landmark is shown only above this "
              "probability (0 to 1)."),
             ("Landmark distance from the photo's GPS (km)", self.max_km, "With GPS, landmarks farther than this "
@@ -139,6 +146,7 @@ class SettingsPage(QWidget):
             "detection": {"enabled": self.detect.isChecked(), "score_threshold": self.score.value(),
                           "min_area": self.min_area.value()},
             "ocr": {"enabled": self.ocr.isChecked(), "engine": self.ocr_engine.currentText()},
+            "faces": {"enabled": self.faces.isChecked(), "distance": self.face_distance.value()},
             "landmarks": {"threshold": self.landmark_threshold.value(), "max_km": self.max_km.value()},
             "clusters": {"eps": self.eps.value(), "min_samples": self.min_samples.value()},
             "projection": {"perplexity": self.perplexity.value(), "max_iter": self.iterations.value(),
