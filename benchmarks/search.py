@@ -78,7 +78,7 @@ def main() -> None:
             plain.append(time.perf_counter() - s)
         mem = idx.nbytes() + sum(a.nbytes for a in (idx.grouping.order, idx.grouping.starts, idx.grouping.photos))
         both = [a + b for a, b in zip(times, enc, strict=False)]
-        print(f"{n:>9,} vectors ({str(idx.dtype).replace('torch.', '')}, {mem / 2**20:6.0f} MiB): ranking {pct(times)}; "
+        print(f"{n:>9,} vectors ({idx.dtype_name}, {mem / 2**20:6.0f} MiB): ranking {pct(times)}; "
               f"with encoding {pct(both)}; plain numpy fp32 + sort {pct(plain)} ({m32.nbytes / 2**20:.0f} MiB)")
         del m32, idx, m
 

@@ -83,3 +83,36 @@ def test_search_works_on_either_path(make_settings, photo_dir: Path, backend: st
     list(lib.index([str(photo_dir)], parts=False))
     assert lib.models.clip.path == f"{backend} fp32"
     assert len(lib.search(SearchQuery(text="a rocket", top_k=4, threshold=-10))) == 4
+
+
+def test_the_text_tower_alone_gives_the_models_embeddings(tiny_models: Path) -> None:
+    """A search from the command line embeds its query with the text tower an earlier run exported, through
+    ONNX Runtime and the tokenizer's own file, without loading torch's model: the same embeddings."""
+    full = ClipModel("clip", tiny_models / "clip", "cpu", "fp32", backend="auto")
+    full.load()  # exports the text tower alone (once per model)
+    texts = ["a cat", "the Eiffel Tower at night in the rain " * 20, "x", "Grandma's café, 1999!"]
+    fresh = ClipModel("clip", tiny_models / "clip", "cpu", "fp32", backend="auto")
+    fast = fresh.embed_texts(texts)
+    assert not fresh.is_loaded  # answered without loading CLIP
+    ref = ClipModel("clip", tiny_models / "clip", "cpu", "fp32", backend="torch").embed_texts(texts)
+    assert _cos(fast, ref).min() >= 0.9999
+
+
+def test_a_cold_search_imports_no_torch(make_settings, photo_dir: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    lib = Library(make_settings())
+    list(lib.index([str(photo_dir)], parts=False))
+    lib.close()
+    code = ("import json, sys; from organizer.cli import main; "
+            f"main(['search', 'a cat', '--json', '--threshold', '-10', '--library', {str(lib.settings.library)!r}, "
+            f"'--models', {str(lib.settings.models.dir)!r}]); "
+            "print(json.dumps({'torch': 'torch' in sys.modules, 'transformers': 'transformers' in sys.modules}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert json.loads(lines[-1]) == {"torch": False, "transformers": False}
+    results = json.loads("\n".join(lines[:-1]))["results"]
+    assert len(results) == 4

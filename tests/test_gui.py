@@ -525,3 +525,30 @@ def test_people_page_names_in_place_shows_photos_and_moves_a_face_out(qtbot, win
     qtbot.mouseClick(page.not_them, Qt.MouseButton.LeftButton)
     assert len(window.lib.people.overview().people[0].faces) == 1
     assert page.photos.model().rowCount() == 1
+
+
+def test_quitting_during_a_long_step_hides_the_window_at_once(qtbot, window: MainWindow, monkeypatch) -> None:
+    """A step that cannot stop mid-way (a model loading for seconds) no longer holds the window."""
+    import threading
+    import time
+
+    from organizer.progress import Notice
+
+    release = threading.Event()
+
+    def slow_index(roots, parts=True):  # noqa: ANN001, ARG001
+        yield Notice("Loading models")
+        release.wait(20)  # the long step
+        yield Notice("after the step")
+
+    monkeypatch.setattr(window.lib, "index", slow_index)
+    window.add_paths([str(Path.cwd())])
+    qtbot.waitUntil(lambda: window.task is not None and window.task.running(), timeout=WAIT)
+    qtbot.wait(100)
+    t = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - t < 1.0 and not window.isVisible()
+    assert window._stopping  # still ending its step, after the window went
+    release.set()
+    window.wait_for_background(10_000)
+    assert not window._stopping and window.task is None or not window.task.running()

@@ -33,6 +33,7 @@ def run(settings: Any, argv: Sequence[str] | None = None) -> int:
     window = MainWindow(library)
     window.show()
     code = int(app.exec())
+    window.wait_for_background()  # a cancelled step ends (the window is already gone)
     library.close()  # folds the write-ahead log in, records what the library holds, backs up if due
     return code
 

@@ -43,6 +43,7 @@ from organizer.progress import Notice, Progress, Skipped, Stored, Summary
 from organizer.wording import index_summary, phase_name, plural, skip_line
 
 WARM_AFTER_MS = 1500  # the window is drawn and usable first; then the search model loads behind it
+QUIT_WAIT_MS = 300  # at quit, how long a cancelled step may take before the window goes anyway
 
 
 def _eta(seconds: float | None) -> str:
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         self._menus()
 
         self.task: Task | None = None
+        self._stopping: list[Task] = []  # cancelled at quit, still ending a long step
         self.task_kind = ""
         self.queue: list[list[str]] = []
         self._search_serial = 0
@@ -574,6 +576,8 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
+        """Quit within a moment: the run is cancelled and the window goes at once; a step that cannot stop
+        mid-way (a model loading, a batch) ends after the window is gone (:meth:`wait_for_background`)."""
         if self.task is not None and self.task.running():
             if not self.ask_on_close():
                 e.ignore()
@@ -584,9 +588,19 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Stopping... (everything stored so far is kept)")
                 self.progress_label.setText("Stopping...")
                 QApplication.processEvents()
-                task.stop()
+                if not task.stop(QUIT_WAIT_MS):
+                    self._stopping.append(task)
         for t in getattr(self, "_search_tasks", []):
             t.thread.quit()
-            t.thread.wait(5000)
-        self.thumbs.wait(5000)
+            if not t.thread.wait(QUIT_WAIT_MS):
+                self._stopping.append(t)
+        self.thumbs.wait(QUIT_WAIT_MS)
         e.accept()
+
+    def wait_for_background(self, ms: int = 120_000) -> None:
+        """After the window closed: let the steps still running end (they stop at their next event), so that
+        the library closes with nothing writing to it."""
+        for task in self._stopping:
+            task.wait(ms)
+        self._stopping.clear()
+        self.thumbs.wait(ms)

@@ -82,10 +82,15 @@ class Task(QObject):
     def running(self) -> bool:
         return self.thread.isRunning()
 
-    def stop(self, wait_ms: int = 30000) -> None:
+    def stop(self, wait_ms: int = 30000) -> bool:
+        """Cancel and wait up to ``wait_ms`` for the current step to end; False if it is still running (a
+        model loading, a long batch): it stops at its next event, and :meth:`wait` waits for that."""
         self.worker.cancel()
         self.thread.quit()
-        self.thread.wait(wait_ms)
+        return bool(self.thread.wait(wait_ms))
+
+    def wait(self, wait_ms: int = 120_000) -> bool:
+        return bool(self.thread.wait(wait_ms))
 
 
 def call(fn: Callable[[], Any]) -> Iterator[Any]:

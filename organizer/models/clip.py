@@ -122,7 +122,19 @@ class ClipModel(LazyModel):
             path="torch bf16" if use_bf16 else "torch fp32",
         )
         self._choose_path(loaded)
+        if device == "cpu" and self.backend != "torch":
+            self._export_text(loaded)
         return loaded
+
+    def _export_text(self, m: _Loaded) -> None:
+        """The text tower and tokenizer into the user cache, once per model: later searches from the command
+        line embed their query without loading torch (see :meth:`embed_texts`)."""
+        from organizer.models import ort
+
+        try:
+            ort.export_text(m.model, m.tokenizer, m.max_text, ort.model_folder(self.key.removesuffix("+int8")))
+        except Exception as e:  # noqa: BLE001 - an optimisation: the full model works without it
+            ort.log.warning("could not export the text tower alone: %s: %s", type(e).__name__, e)
 
     def _choose_path(self, m: _Loaded) -> None:
         """ONNX Runtime where it is asked for (backend onnx, precision int8) or measured faster than torch
@@ -197,11 +209,19 @@ class ClipModel(LazyModel):
         return np.ascontiguousarray((x - mean) / std, dtype=np.float32)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        if not self.is_loaded and self.backend != "torch" and self.want_device in ("auto", "cpu"):
+            # a process that has not loaded CLIP (a search from the command line): the text tower alone,
+            # exported by an earlier run, without torch or transformers (the same embeddings, tested)
+            from organizer.models import ort
+
+            fast = ort.text_only(self.key.removesuffix("+int8"), int8=self.precision == "int8")
+            if fast is not None:
+                return fast.embed(texts)
         import torch
 
         m = self.loaded
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
         if m.towers is not None:
             tok = m.tokenizer(texts, padding=True, truncation=True, max_length=m.max_text, return_tensors="np")
             return _unit(m.towers.text(tok["input_ids"], tok["attention_mask"]))

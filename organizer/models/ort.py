@@ -113,6 +113,92 @@ def _export(module: Any, args: tuple[Any, ...], target: Path, names: list[str], 
     os.replace(tmp, target)
 
 
+# ---- the text tower alone: a query without torch or transformers --------------------------------
+
+TOKENIZER = "tokenizer.json"  # the fast tokenizer's own file, beside the export
+TEXT_META = "text.json"
+
+
+def export_text(model: Any, tokenizer: Any, max_text: int, folder: Path) -> bool:
+    """Make sure ``folder`` holds the text tower as ONNX and the tokenizer's file, so that a process that
+    only needs text embeddings (a search from the command line) runs neither torch nor transformers.
+    False where the tokenizer has no fast (Rust) form."""
+    if not getattr(tokenizer, "is_fast", False):
+        return False
+    text = folder / "text.onnx"
+    if not text.is_file():
+        import torch
+
+        class Text(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.m = model
+
+            def forward(self, ids: Any, mask: Any) -> Any:
+                out = self.m.get_text_features(input_ids=ids, attention_mask=mask)
+                return out if torch.is_tensor(out) else out.pooler_output
+
+        folder.mkdir(parents=True, exist_ok=True)
+        ids = torch.ones((2, 7), dtype=torch.long)
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            _export(Text().float().eval(), (ids, torch.ones_like(ids)), text, ["ids", "mask"],
+                    {"ids": {0: "n", 1: "length"}, "mask": {0: "n", 1: "length"}, "embeds": {0: "n"}})
+    if not (folder / TOKENIZER).is_file() or not (folder / TEXT_META).is_file():
+        tmp = folder / (TOKENIZER + ".tmp")
+        tokenizer.backend_tokenizer.save(str(tmp))
+        os.replace(tmp, folder / TOKENIZER)
+        meta = {"max_text": max_text, "pad_id": tokenizer.pad_token_id, "pad_token": tokenizer.pad_token}
+        tmp = folder / (TEXT_META + ".tmp")
+        tmp.write_text(json.dumps(meta))
+        os.replace(tmp, folder / TEXT_META)
+    return True
+
+
+class TextOnly:
+    """CLIP's text tower through ONNX Runtime, tokenised by the `tokenizers` library alone."""
+
+    def __init__(self, folder: Path, int8: bool = False) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        meta = json.loads((folder / TEXT_META).read_text())
+        self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
+        self.tokenizer.enable_truncation(max_length=int(meta["max_text"]))
+        self.tokenizer.enable_padding(pad_id=int(meta["pad_id"]), pad_token=str(meta["pad_token"]))
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = os.cpu_count() or 1
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(folder / ("text-int8.onnx" if int8 else "text.onnx")), opts,
+                                            providers=["CPUExecutionProvider"])
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        enc = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], np.int64)
+        mask = np.array([e.attention_mask for e in enc], np.int64)
+        out = np.asarray(self.session.run(None, {"ids": ids, "mask": mask})[0], np.float32)
+        return (out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+_text_only: dict[tuple[str, bool], TextOnly] = {}
+
+
+def text_only(model_key: str, int8: bool = False) -> TextOnly | None:
+    """The text tower alone for ``model_key``, where an earlier run exported it (None otherwise)."""
+    folder = model_folder(model_key)
+    needed = [folder / TOKENIZER, folder / TEXT_META, folder / ("text-int8.onnx" if int8 else "text.onnx")]
+    if not all(p.is_file() for p in needed):
+        return None
+    key = (str(folder), int8)
+    if key not in _text_only:
+        try:
+            _text_only[key] = TextOnly(folder, int8)
+        except Exception as e:  # noqa: BLE001 - a damaged cache file: the full model still works
+            log.warning("text tower alone unavailable: %s: %s", type(e).__name__, e)
+            return None
+    return _text_only[key]
+
+
 # ---- measure, then choose ----------------------------------------------------------------------
 
 def _choices_file() -> Path:

@@ -11,6 +11,9 @@ from organizer.parts import PART_TYPES, Modality
 from organizer.store.db import Store
 
 MODALITIES = (Modality.IMAGE.value, Modality.TEXT.value)
+# Below this many rows a float32 matrix-vector product in numpy takes milliseconds: a search on the CPU then
+# needs no torch at all (a cold `organizer search` does not pay for importing it).
+NUMPY_UP_TO = 200_000
 _TYPE_CODE = {t: i for i, t in enumerate(PART_TYPES)}
 _MOD_CODE = {m: i for i, m in enumerate(MODALITIES)}
 
@@ -25,8 +28,9 @@ class Grouping:
 
 
 class VectorIndex:
-    """Rows are stored parts; the matrix is half precision where the hardware multiplies it natively
-    (bf16 on CPUs with AVX512-BF16/AMX, fp16 on GPUs), else float32."""
+    """Rows are stored parts. On the CPU the matrix is a numpy float32 array, except for large indexes on
+    CPUs that multiply bf16 natively (AVX512-BF16/AMX), where it is a torch bf16 tensor (half the memory);
+    on GPUs a torch fp16 tensor."""
 
     def __init__(self, store: Store, model_key: str, dtype: str = "auto", device: str = "cpu") -> None:
         self.store = store
@@ -40,13 +44,30 @@ class VectorIndex:
         self.type_codes = np.zeros(0, np.int8)
         self.mod_codes = np.zeros(0, np.int8)
         self._chunks: list[np.ndarray] = []
-        self._matrix = None  # torch tensor, built lazily from chunks
+        self._matrix = None  # numpy array or torch tensor, built lazily from chunks
+        self._numpy: bool | None = None  # decided when the matrix is first built
         self._grouping: Grouping | None = None
         # held by whoever syncs or reads the arrays: two threads never append the same rows
         self.lock = threading.RLock()
 
     def __len__(self) -> int:
         return len(self.part_ids)
+
+    def _use_numpy(self, rows: int) -> bool:
+        if self.device != "cpu" or self._dtype_name in ("bf16", "fp16"):
+            return False
+        if self._dtype_name == "fp32":
+            return True
+        from organizer.models.cpu import native_bf16
+
+        return rows < NUMPY_UP_TO or not native_bf16()
+
+    @property
+    def dtype_name(self) -> str:
+        _ = self.matrix
+        if self._numpy:
+            return "fp32 (numpy)"
+        return str(self.dtype).replace("torch.", "")
 
     @property
     def dtype(self):  # torch dtype
@@ -104,10 +125,22 @@ class VectorIndex:
         self.mod_codes = np.zeros(0, np.int8)
         self._chunks = []
         self._matrix = None
+        self._numpy = None
         self._grouping = None
 
     @property
-    def matrix(self):  # torch tensor (n, dim)
+    def matrix(self):  # numpy float32 array or torch tensor (n, dim)
+        if self._numpy is None:
+            self._numpy = self._use_numpy(len(self.part_ids))
+        if self._numpy:
+            if self._chunks:
+                new = np.concatenate(self._chunks).astype(np.float32)
+                self._matrix = new if self._matrix is None or len(self._matrix) == 0 else np.concatenate(
+                    [self._matrix, new])
+                self._chunks = []
+            if self._matrix is None:
+                self._matrix = np.zeros((0, 0), np.float32)
+            return self._matrix
         import torch
 
         if self._chunks:
@@ -121,11 +154,13 @@ class VectorIndex:
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
         """Cosine similarity of the (unit) query with every row, as float32: one matrix-vector product."""
-        import torch
-
         m = self.matrix
         if len(m) == 0:
             return np.zeros(0, np.float32)
+        if self._numpy:
+            return np.asarray(m @ np.asarray(query, np.float32), np.float32)
+        import torch
+
         q = torch.from_numpy(np.asarray(query, np.float32)).to(self.device).to(m.dtype)
         with torch.inference_mode():
             return (m @ q).float().cpu().numpy()
@@ -141,5 +176,6 @@ class VectorIndex:
 
     def nbytes(self) -> int:
         m = self.matrix
-        return int(m.element_size() * m.nelement()) + sum(a.nbytes for a in (
+        size = m.nbytes if self._numpy else m.element_size() * m.nelement()
+        return int(size) + sum(a.nbytes for a in (
             self.part_ids, self.photo_ids, self.type_codes, self.mod_codes))
