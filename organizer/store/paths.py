@@ -9,6 +9,8 @@ character by character: a folder's stored form is a prefix of the stored form of
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator
 
@@ -17,10 +19,14 @@ from organizer.media.scan import display
 __all__ = ["FsPath", "display", "from_db", "to_db"]
 
 _ESC = "\uf700"
+# The common case, nothing to map, found by a regex at C speed (a character-by-character test in Python cost
+# the window 0.3 s to list 10k photos).
+_NEEDS_TO_DB = re.compile("[\ud800-\uffff]")
+_NEEDS_FROM_DB = re.compile("[\uf700-\uf7ff]")
 
 
 def to_db(path: str) -> str:
-    if all(c < "\ud800" for c in path):  # the common case: nothing to map
+    if not _NEEDS_TO_DB.search(path):
         return path
     out = []
     for c in path:
@@ -35,7 +41,7 @@ def to_db(path: str) -> str:
 
 
 def from_db(text: str) -> str:
-    if all(c < "\uf700" or c > "\uf7ff" for c in text):
+    if not _NEEDS_FROM_DB.search(text):
         return text
     out = []
     it = iter(text)

@@ -226,24 +226,39 @@ class ProjectionPage(QWidget):
         self.bar = AnalysisBar()
         self.parts, self.button, self.status = self.bar.parts, self.bar.button, self.bar.status
         self.bar.compute.connect(self.compute)
-        self.view = make_view()
         self.preview = QLabel(self, Qt.WindowType.ToolTip)
         self.preview.hide()
         self.photo_ids = np.zeros(0, np.int64)
         self.paths: dict[int, tuple[str, str | None]] = {}
         self._hover: int | None = None
-        self.view.hovered.connect(self._hovered)
-        self.view.installEventFilter(self)  # the preview goes when the pointer leaves the map
-        self.view.clicked.connect(lambda i: self.open_photo.emit(int(self.photo_ids[i])))
-        self.view.selected.connect(lambda idx: self.open_set.emit(sorted({int(self.photo_ids[i]) for i in idx})))
         thumbs.ready.connect(self._thumb)
-        hint = QLabel(("Drag to rotate, wheel to zoom; " if getattr(self.view, "three_d", False) else
-                       "No OpenGL here: showing the first two axes. ")
-                      + "hover for a preview, click to open, Shift+drag to select.")
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.bar)
-        layout.addWidget(self.view, 1)
-        layout.addWidget(hint)
+        self.hint = QLabel()
+        self._view: Any = None  # made when first needed: OpenGL and pyqtgraph cost the window's start ~1 s
+        self._layout = QVBoxLayout(self)
+        self._layout.addWidget(self.bar)
+        self._layout.addStretch(1)
+        self._layout.addWidget(self.hint)
+
+    @property
+    def view(self) -> Any:
+        """The 3D view (OpenGL; the first two axes where there is none), made on first use."""
+        if self._view is None:
+            view = self._view = make_view()
+            view.hovered.connect(self._hovered)
+            view.installEventFilter(self)  # the preview goes when the pointer leaves the map
+            view.clicked.connect(lambda i: self.open_photo.emit(int(self.photo_ids[i])))
+            view.selected.connect(lambda idx: self.open_set.emit(sorted({int(self.photo_ids[i]) for i in idx})))
+            stretch = self._layout.itemAt(1)
+            self._layout.removeItem(stretch)
+            self._layout.insertWidget(1, view, 1)
+            self.hint.setText(("Drag to rotate, wheel to zoom; " if getattr(view, "three_d", False) else
+                               "No OpenGL here: showing the first two axes. ")
+                              + "hover for a preview, click to open, Shift+drag to select.")
+        return self._view
+
+    def showEvent(self, e: Any) -> None:  # noqa: N802 - Qt's name
+        _ = self.view
+        super().showEvent(e)
 
     def show_result(self, result: Any, paths: dict[int, tuple[str, str | None]]) -> None:
         pts = result.points
@@ -256,7 +271,7 @@ class ProjectionPage(QWidget):
         self.status.setText(f"{n} points: {sampled}" + (" (unchanged since the last run)" if result.reused else ""))
 
     def eventFilter(self, obj: Any, ev: Any) -> bool:  # noqa: N802 - Qt's name
-        if obj is self.view and ev.type() in (QEvent.Type.Leave, QEvent.Type.Hide):
+        if obj is self._view and ev.type() in (QEvent.Type.Leave, QEvent.Type.Hide):
             self._hover = None
             self.preview.hide()
         return False
