@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     pm.add_argument("--yes", action="store_true", help="do not ask")
     pm.add_argument("--dry-run", action="store_true", help="only say what would go")
 
+    rl = sub.add_parser("relocate", help="a folder moved (or a drive mounts elsewhere): its photos point at their "
+                        "files in the new place, keeping everything")
+    _common(rl, suppress=True)
+    rl.add_argument("old", help="where the folder was")
+    rl.add_argument("new", help="where it is now")
     ck = sub.add_parser("check", help="check the library database (integrity, foreign keys, consistency)")
     _common(ck, suppress=True)
     bk = sub.add_parser("backup", help="back up the library database now (backups are also made on their own)")
@@ -346,6 +351,7 @@ def _run(args: argparse.Namespace) -> int:
     lib = Library(settings)
     try:
         commands = {"index": _index, "search": _search, "status": _status, "forget": _forget, "prune": _prune,
+                    "relocate": _relocate,
                     "check": _check, "backup": _backup, "clusters": _clusters, "project": _project,
                     "landmarks": _landmarks, "label": _label, "people": _people, "finetune": _finetune}
         return commands[args.command](lib, args)
@@ -472,6 +478,15 @@ def _forget(lib: Any, args: argparse.Namespace) -> int:
         print(json.dumps({"schema": "organizer.forget/1", "paths": n, "photos": photos}))
     else:
         print(f"Forgot {n} files; {photos} photos left the library.")
+    return 0
+
+
+def _relocate(lib: Any, args: argparse.Namespace) -> int:
+    n = lib.relocate(args.old, args.new)
+    if args.json:
+        print(json.dumps({"schema": "organizer.relocate/1", "old": args.old, "new": args.new, "files": n}))
+    else:
+        print(f"{n} files found in {display(args.new)}: their photos point there now, with everything they had.")
     return 0
 
 

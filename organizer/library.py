@@ -184,6 +184,36 @@ class Library:
         photos, _members = self.store.remove_paths(paths)
         return len(paths), photos
 
+    def offline_folders(self) -> list[tuple[str, int]]:
+        """Folders the library has photos in that are not there now (an unplugged drive, a moved or deleted
+        folder), each the topmost one gone, with how many photos it held; most photos first. Cheap: one
+        check per folder, not per file."""
+        gone: dict[str, int] = {}
+        for folder, n in self.store.parent_folders().items():
+            if os.path.isdir(folder):
+                continue
+            top = folder
+            while True:
+                parent = os.path.dirname(top)
+                if parent == top or os.path.isdir(parent):
+                    break
+                top = parent
+            gone[top] = gone.get(top, 0) + n
+        return sorted(gone.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def relocate(self, old: str, new: str) -> int:
+        """A folder now lives elsewhere: its photos point at their files under ``new`` (those found there),
+        keeping their analysis and labels. Returns the files found."""
+        old, new = normalise(old), resolve(new)
+        if not os.path.isdir(new):
+            raise BadArgumentError(f"{new} is not a folder")
+        indexed, _ = self.store.paths_under(old)
+        moves = [(p, os.path.join(new, os.path.relpath(p, old))) for p in indexed]
+        found = [(a, b) for a, b in moves if os.path.isfile(b)]
+        if not found:
+            raise BadArgumentError(f"None of the {len(indexed)} files from {old} are in {new}")
+        return self.store.relocate(found)
+
     def prune_missing(self, older_than_days: float | None = None, dry_run: bool = False) -> tuple[int, int]:
         """Forget files that scans have not found (for at least ``older_than_days``): (paths, photos)."""
         cutoff = datetime.now() - timedelta(days=older_than_days) if older_than_days is not None else None
@@ -240,6 +270,14 @@ class Library:
     def missing_count(self) -> int:
         """Photos none of whose files the last scans found."""
         return self.store.counts()[1]
+
+    def problem_counts(self) -> tuple[int, int]:
+        """(files skipped, photos missing): what the library page offers to list."""
+        return self.store.skipped_count(), self.missing_count()
+
+    def problem_files(self, limit: int = 2000) -> tuple[list[Any], list[str]]:
+        """The skipped files with their reasons, and the missing files (at most ``limit`` of each)."""
+        return self.store.skipped_list(limit), self.store.missing_paths()[:limit]
 
     def first_paths(self, photo_ids: Iterable[int]) -> dict[int, str]:
         """The file to show for each photo (a present one where it has any)."""

@@ -122,3 +122,26 @@ def test_make_offline_test_set(capsys, tmp_path: Path) -> None:
     assert code == 0 and "rank meaninglessly" in out
     assert (tmp_path / "m" / "clip" / "vocab.json").is_file()
     assert (tmp_path / "m" / "detector" / "model.safetensors").is_file()
+
+
+def test_relocate_a_moved_folder(tmp_path: Path, capsys, tiny_models: Path) -> None:
+    import shutil
+
+    from tests.conftest import noise_image
+
+    src = tmp_path / "old" / "trip"
+    src.mkdir(parents=True)
+    for i in range(3):
+        noise_image(i).save(src / f"{i}.png")
+    args = ["--library", str(tmp_path / "lib"), "--models", str(tiny_models)]
+    assert main(["index", str(src), "--no-parts", "--quiet", *args]) == 0
+    new = tmp_path / "new" / "trip"
+    new.parent.mkdir()
+    shutil.move(str(src), str(new))
+    capsys.readouterr()
+    assert main(["relocate", str(src), str(new), *args]) == 0
+    assert "3 files found" in capsys.readouterr().out
+    assert main(["status", "--json", *args]) == 0
+    st = json.loads(capsys.readouterr().out)
+    assert st["photos"] == 3 and st["missing_photos"] == 0 and st["missing_paths"] == 0
+    assert main(["relocate", str(tmp_path / "nowhere"), str(new), *args]) == 2

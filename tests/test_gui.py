@@ -12,7 +12,7 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QItemSelectionModel, QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
-from PySide6.QtWidgets import QLineEdit  # noqa: E402
+from PySide6.QtWidgets import QLineEdit, QListWidget  # noqa: E402
 
 from organizer.gui.models import PhotoIdRole  # noqa: E402
 from organizer.gui.window import MainWindow  # noqa: E402
@@ -552,3 +552,96 @@ def test_quitting_during_a_long_step_hides_the_window_at_once(qtbot, window: Mai
     release.set()
     window.wait_for_background(10_000)
     assert not window._stopping and window.task is None or not window.task.running()
+
+
+def test_recompute_while_a_run_resumes_starts_after_it(qtbot, window: MainWindow, photo_dir: Path,
+                                                       monkeypatch) -> None:
+    """After a restart the window resumes indexing; a Recompute pressed meanwhile used to do nothing
+    visible. Now the page says it waits, and the clusters are computed when the run ends."""
+    import threading
+
+    from organizer.progress import Notice
+
+    index_by_drop(qtbot, window, photo_dir)
+    release = threading.Event()
+
+    def slow_index(roots, parts=True):  # noqa: ANN001, ARG001
+        yield Notice("Resuming the last run.")
+        release.wait(20)
+
+    monkeypatch.setattr(window.lib, "index", slow_index)
+    window.add_paths([str(photo_dir)])
+    qtbot.waitUntil(lambda: window.task is not None and window.task.running(), timeout=WAIT)
+    window.tabs.setCurrentWidget(window.clusters_page)
+    qtbot.mouseClick(window.clusters_page.button, Qt.MouseButton.LeftButton)
+    assert "Waiting for the current run" in window.clusters_page.status.text()
+    with qtbot.waitSignal(window.task_finished, timeout=WAIT) as blocker:
+        release.set()
+    assert blocker.args[0] == "clusters" and window.clusters_page.list.count() > 0
+
+
+def test_a_moved_folder_shows_as_missing_and_locate_brings_it_back(qtbot, window: MainWindow, photo_dir: Path,
+                                                                    tmp_path: Path) -> None:
+    import shutil
+
+    index_by_drop(qtbot, window, photo_dir)
+    window.lib.labels.add("Trip", window.lib.labels.resolve([str(photo_dir / "coffee.jpg")]))
+    moved = tmp_path / "elsewhere" / "photos"
+    moved.parent.mkdir()
+    shutil.move(str(photo_dir), str(moved))  # moved away while organizer was not looking: no scan ran
+    window.refresh_library()
+    page = window.library_page
+    assert page.banner.isVisible() and str(photo_dir) in page.banner_text.text()
+    assert all(r.missing for r in page.gallery.model_.rows)  # no grey tiles pretending to be there
+    page.filter.setCurrentIndex(1)
+    assert page.gallery.model().rowCount() == 4  # "Missing only"
+    window.ask_folder = lambda old: str(moved)
+    qtbot.mouseClick(page.locate_button, Qt.MouseButton.LeftButton)
+    assert not page.banner.isVisible() and page.gallery.model().rowCount() == 0
+    page.filter.setCurrentIndex(0)
+    assert not any(r.missing for r in page.gallery.model_.rows) and page.gallery.model().rowCount() == 4
+    assert window.lib.label_photo_ids("Trip")  # the label came back with its photo
+
+
+def test_forget_an_offline_folder_asks_first(qtbot, window: MainWindow, photo_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    index_by_drop(qtbot, window, photo_dir)
+    shutil.rmtree(photo_dir / "trip")
+    window.refresh_library()
+    page = window.library_page
+    assert page.offline[0] == (str(photo_dir / "trip"), 2)
+    asked: list[str] = []
+    window.ask_yes = lambda q: asked.append(q) or False
+    qtbot.mouseClick(page.forget_button, Qt.MouseButton.LeftButton)
+    assert asked and "2 photos" in asked[0] and window.lib.photo_count() == 4  # said no: nothing lost
+    window.ask_yes = lambda q: True
+    qtbot.mouseClick(page.forget_button, Qt.MouseButton.LeftButton)
+    assert window.lib.photo_count() == 2 and not page.banner.isVisible()
+
+
+def test_skipped_and_missing_files_have_a_place_after_the_run(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    noise_image(1).save(folder / "good.png")
+    (folder / "notes.jpg").write_text("not a photo")
+    index_by_drop(qtbot, window, folder)
+    page = window.library_page
+    assert not window.progress_box.isVisible() and page.problems_button.isVisible()
+    assert "1 file skipped" in page.problems_button.text()
+    qtbot.mouseClick(page.problems_button, Qt.MouseButton.LeftButton)
+    lines = window.problem_dialog.findChild(QListWidget)
+    assert "notes.jpg: not an image" in lines.item(0).text()
+    window.problem_dialog.close()
+
+
+def test_dragging_over_the_window_says_what_a_drop_does(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo_dir))])
+    window.dragEnterEvent(QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime,
+                                          Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    assert window.drop_hint.isVisible() and "Drop to add" in window.drop_hint.text()
+    window.dragLeaveEvent(QDragLeaveEvent())
+    assert not window.drop_hint.isVisible()

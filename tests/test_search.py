@@ -82,7 +82,8 @@ def test_per_modality_calibration_lifts_cross_modal_matches() -> None:
 
 def test_keyword_matches_are_blended_in(idx: VectorIndex) -> None:
     res = search(idx, unit(1), keyword={30: 0.5})
-    assert res[0].photo_id == 30 and res[0].keyword_score == 0.5
+    assert [r.photo_id for r in res] == [10, 30, 20]  # the keyword lifts 30 over 20, whose vector is closer
+    assert res[1].keyword_score == 0.5
 
 
 def test_empty_index() -> None:
@@ -171,3 +172,11 @@ def test_ocr_text_is_found_by_keyword(make_settings, tmp_path: Path, engine: str
     assert any("CAFE" in (p.text or "").upper() for p in texts)
     box = texts[0].box
     assert 0 <= box[0] < box[2] <= 1 and 0 <= box[1] < box[3] <= 1
+
+
+def test_scores_stay_within_the_thresholds_range(idx: VectorIndex) -> None:
+    """A keyword match no longer pushes a score above 1 (it sat beside a 0..1 threshold): it closes part of
+    the gap to 1, so a photo matching words and image ranks first, and every score is at most 1."""
+    res = search(idx, unit(1), keyword={10: 0.5, 30: 0.5})
+    assert all(r.score <= 1.0 for r in res)
+    assert res[0].photo_id == 10 and res[0].score > res[1].score  # both matches beat the keyword alone

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -120,10 +121,17 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.progress_box)
         layout.addWidget(self.skipped_list)
         self.setCentralWidget(central)
+        self.drop_hint = QLabel("Drop to add these folders and photos to the library", self)
+        self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.drop_hint.setStyleSheet("QLabel { border: 3px dashed #3d7bd9; border-radius: 12px; font-size: 20px; "
+                                     "color: #3d7bd9; background: rgba(61, 123, 217, 30); }")
+        self.drop_hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.drop_hint.hide()
         self._menus()
 
         self.task: Task | None = None
         self._stopping: list[Task] = []  # cancelled at quit, still ending a long step
+        self._queued_analysis: tuple[str, bool, bool] | None = None  # asked for while another run ran
         self.task_kind = ""
         self.queue: list[list[str]] = []
         self._search_serial = 0
@@ -139,6 +147,12 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel)
         self.skipped_button.clicked.connect(lambda: self.skipped_list.setVisible(not self.skipped_list.isVisible()))
         self.library_page.sort.currentIndexChanged.connect(lambda _: self.refresh_library())
+        self.library_page.filter.currentIndexChanged.connect(lambda _: self.refresh_library())
+        self.library_page.locate.connect(self.locate_folder)
+        self.library_page.forget.connect(self.forget_folder)
+        self.library_page.problems.connect(self.show_problem_files)
+        self.ask_folder: Callable[[str], str | None] = self._ask_folder
+        self.ask_yes: Callable[[str], bool] = self._ask_yes
         for gallery in (self.library_page.gallery, self.search_page.results, self.clusters_page.gallery,
                         self.landmarks_page.gallery, self.labels_page.members, self.labels_page.suggestions,
                         self.people_page.photos, self.people_page.suggestions):
@@ -205,8 +219,21 @@ class MainWindow(QMainWindow):
     def dragEnterEvent(self, e: QDragEnterEvent) -> None:  # noqa: N802
         if e.mimeData().hasUrls():
             e.acceptProposedAction()
+            self._show_drop_hint(True)
+
+    def dragLeaveEvent(self, e: Any) -> None:  # noqa: N802
+        self._show_drop_hint(False)
+
+    def _show_drop_hint(self, on: bool) -> None:
+        """While something is dragged over the window: a dashed frame and what a drop does."""
+        hint = self.drop_hint
+        if on:
+            hint.setGeometry(self.centralWidget().geometry().adjusted(8, 8, -8, -8))
+            hint.raise_()
+        hint.setVisible(on)
 
     def dropEvent(self, e: QDropEvent) -> None:  # noqa: N802
+        self._show_drop_hint(False)
         paths = [u.toLocalFile() for u in e.mimeData().urls() if u.isLocalFile()]
         if paths:
             self.add_paths(paths)
@@ -342,6 +369,9 @@ class MainWindow(QMainWindow):
             self.refresh_library()
             if self.queue:
                 self.add_paths(self.queue.pop(0))
+        if self._queued_analysis is not None and self.task is None:
+            queued, self._queued_analysis = self._queued_analysis, None
+            QTimer.singleShot(0, lambda: self.run_analysis(*queued))
 
     def _on_done(self, last: Any) -> None:
         kind = self.task_kind
@@ -388,8 +418,13 @@ class MainWindow(QMainWindow):
     # ---- pages -------------------------------------------------------------------------------
 
     def refresh_library(self) -> None:
-        rows = [Row(r.id, r.path, r.hash, missing=r.missing) for r in self.lib.photo_rows(self.library_page.order())]
+        gone = self.lib.offline_folders()
+        offline = tuple(f.rstrip(os.sep) + os.sep for f, _ in gone)
+        rows = [Row(r.id, r.path, r.hash, missing=r.missing or (bool(offline) and r.path.startswith(offline)))
+                for r in self.lib.photo_rows(self.library_page.order())]
         self.library_page.show_rows(rows)
+        self.library_page.show_offline(gone)
+        self.library_page.show_problems(*self.lib.problem_counts())
         missing = self.lib.missing_count()
         if missing:
             self.statusBar().showMessage(f"{plural(missing, 'photo')} missing: their files were "
@@ -403,14 +438,17 @@ class MainWindow(QMainWindow):
             self.labels_page.show_labels(self.lib.labels.list())
         elif page is self.people_page:
             self.show_people()
-        elif page is self.clusters_page and self.clusters_page.list.count() == 0 and not self.task:
+        elif page is self.clusters_page and self.clusters_page.list.count() == 0 and self.task_kind != "clusters":
             self.run_analysis("clusters", self.clusters_page.parts.isChecked(), False)
-        elif page is self.projection_page and not len(self.projection_page.photo_ids) and not self.task:
+        elif (page is self.projection_page and not len(self.projection_page.photo_ids)
+              and self.task_kind != "projection"):
             self.run_analysis("projection", self.projection_page.parts.isChecked(), False)
 
     def run_analysis(self, kind: str, parts: bool, force: bool) -> None:
-        if self.task is not None and self.task.running():
-            self.statusBar().showMessage("Wait for the current run to finish.", 5000)
+        if self.task is not None and self.task.running():  # after the run (a restart resumes indexing)
+            self._queued_analysis = (kind, parts, force)
+            page = self.clusters_page if kind == "clusters" else self.projection_page
+            page.status.setText("Waiting for the current run to finish; this starts right after it.")
             return
         mode = "parts" if parts else "whole"
         self._start(kind, (lambda: self.lib.clusters(mode, force)) if kind == "clusters" else
@@ -469,6 +507,70 @@ class MainWindow(QMainWindow):
         self.lib.label_photos(name, photo_ids, positive=confirmed)
         self._label_chosen(name)
         self.labels_page.show_labels(self.lib.labels.list())
+
+    # ---- missing folders, skipped files ------------------------------------------------------
+
+    def _ask_folder(self, old: str) -> str | None:
+        from PySide6.QtWidgets import QFileDialog
+
+        d = QFileDialog.getExistingDirectory(self, f"Where is {os.path.basename(old) or old} now?",
+                                             os.path.dirname(old))
+        return d or None
+
+    def _ask_yes(self, question: str) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(self, "organizer", question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def locate_folder(self, old: str) -> None:
+        new = self.ask_folder(old)
+        if not new:
+            return
+        try:
+            n = self.lib.relocate(old, new)
+        except Exception as e:  # noqa: BLE001 - shown, not raised
+            self.show_message(str(e))
+            return
+        self.statusBar().showMessage(f"{plural(n, 'file')} found in {new}: their photos are back, with everything "
+                                     "they had.", 10000)
+        self.refresh_library()
+
+    def forget_folder(self, old: str) -> None:
+        n = self.lib.photos_under(self.lib.paths_to_forget([old]))
+        if not self.ask_yes(f"Take the {plural(n, 'photo')} from {old} out of the library? Their analysis and "
+                            "labels go with them (a backup is kept)."):
+            return
+        try:
+            self.lib.backup("before forgetting a folder")
+            _, photos = self.lib.forget([old])
+        except Exception as e:  # noqa: BLE001 - shown, not raised
+            self.show_message(str(e))
+            return
+        self.statusBar().showMessage(f"{plural(photos, 'photo')} from {old} left the library.", 10000)
+        self.refresh_library()
+
+    def show_problem_files(self) -> None:
+        """The files that could not be read (with why) and the photos whose files are missing, in one list."""
+        from PySide6.QtWidgets import QDialog, QDialogButtonBox
+
+        skipped, missing = self.lib.problem_files()
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Skipped and missing files")
+        lines = QListWidget()
+        for f in skipped:
+            lines.addItem("skipped  " + skip_line(f.path, f.reason, f.detail))
+        for p in missing:
+            lines.addItem(f"missing  {p} (kept; `organizer prune --missing` forgets missing files)")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(QLabel(f"{plural(len(skipped), 'file')} skipped, {plural(len(missing), 'file')} missing"))
+        layout.addWidget(lines, 1)
+        layout.addWidget(buttons)
+        dialog.resize(900, 480)
+        self.problem_dialog = dialog
+        dialog.show()
 
     # ---- people ------------------------------------------------------------------------------
 

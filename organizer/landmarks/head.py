@@ -127,11 +127,14 @@ def zero_shot_head_steps(clip: Any, cache: Path | None = None) -> Generator[Prog
     marks = catalogue()
     prompts = [f"a photo of the {m.name} in {m.city}, {m.country}" for m in marks] + list(BACKGROUND_PROMPTS)
     meter = Meter("landmark-head", len(prompts))
-    chunks = []
-    for i in range(0, len(prompts), 64):
-        chunks.append(clip.embed_texts(prompts[i : i + 64]))
-        yield meter.step(len(chunks[-1]), "zero-shot landmark head")
-    emb = np.concatenate(chunks)
+    # batched by length: a batch is padded to its longest prompt, so like lengths waste no work
+    order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))
+    emb_sorted = []
+    for i in range(0, len(order), 64):
+        emb_sorted.append(clip.embed_texts([prompts[j] for j in order[i : i + 64]]))
+        yield meter.step(len(emb_sorted[-1]), "zero-shot landmark head")
+    emb = np.empty((len(prompts), emb_sorted[0].shape[1]), np.float32)
+    emb[np.asarray(order)] = np.concatenate(emb_sorted)
     scale = clip.logit_scale()
     classes = [HeadClass(m.key, m.name, m.latitude, m.longitude) for m in marks]
     classes += [HeadClass(NONE_KEY, p) for p in BACKGROUND_PROMPTS]

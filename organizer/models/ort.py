@@ -35,6 +35,9 @@ class Towers:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.intra_op_num_threads = threads or os.cpu_count() or 1
         opts.log_severity_level = 3
+        # between batches ONNX Runtime's threads sleep instead of spinning: the read-ahead threads decoding
+        # the next photos get the cores
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = ["CPUExecutionProvider"]
         self.image_session = ort.InferenceSession(str(image), opts, providers=providers)
         self.text_session = ort.InferenceSession(str(text), opts, providers=providers)

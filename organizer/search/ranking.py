@@ -60,7 +60,10 @@ def rank(index: VectorIndex, scores: np.ndarray, raw: np.ndarray, top_k: int, th
         ok = (pos < len(g.photos)) & (g.photos[np.minimum(pos, len(g.photos) - 1)] == np.fromiter(keyword.keys(), np.int64))
         kw[pos[ok]] = vals[ok]
     base = np.where(np.isfinite(best), best, np.where(kw > 0, 0.0, -np.inf))
-    total = np.where(kw > 0, np.maximum(base, 0.0) + kw, base).astype(np.float32)
+    # a keyword match closes part of the gap to 1 (1 - (1 - score)(1 - keyword)): a score stays within the
+    # 0..1 of the threshold, and a photo matching both ranks above one matching either
+    b = np.maximum(base, 0.0)
+    total = np.where(kw > 0, b + kw * (1.0 - np.minimum(b, 1.0)), base).astype(np.float32)
     candidates = np.flatnonzero(np.isfinite(total) & (total >= threshold))
     if len(candidates) > top_k:
         part = np.argpartition(-total[candidates], top_k - 1)[:top_k]

@@ -473,6 +473,36 @@ class Store:
                     n += len(back)
         return n
 
+    def relocate(self, moves: Sequence[tuple[str, str]]) -> int:
+        """Point paths at where their files are now (a folder moved or a drive mounted elsewhere): each
+        (old, new) whose new path the library does not hold yet. Photos keep everything; returns paths moved."""
+        n = 0
+        with self.tx() as s:
+            taken = {p for chunk in chunked([new for _, new in moves])
+                     for (p,) in s.execute(select(PhotoPath.path).where(PhotoPath.path.in_(chunk)))}
+            touched = set()
+            for old, new in moves:
+                if new in taken:
+                    continue
+                row = s.execute(select(PhotoPath).where(PhotoPath.path == old)).scalar_one_or_none()
+                if row is None:
+                    continue
+                row.path, row.missing_since = new, None
+                touched.add(row.photo_id)
+                n += 1
+            s.flush()
+            for pid in touched:
+                self._refresh_words(s, pid)
+        return n
+
+    def parent_folders(self) -> dict[str, int]:
+        """Each folder holding indexed files, with the number of photos found there."""
+        out: dict[str, set[int]] = {}
+        with self.read() as s:
+            for path, pid in s.execute(select(PhotoPath.path, PhotoPath.photo_id)):
+                out.setdefault(os.path.dirname(path), set()).add(pid)
+        return {k: len(v) for k, v in out.items()}
+
     def forget_skips(self, paths: Sequence[str]) -> None:
         """Drop skip records of files that are gone (they hold nothing the user made)."""
         with self.tx() as s:
@@ -941,6 +971,10 @@ class Store:
                 ).scalar_one()
         return LibraryStats(photos, paths, missing, missing_paths, by_type, skipped, models, whole_done, whole_failed,
                             parts_done, parts_failed, labelled, landmarks)
+
+    def skipped_count(self) -> int:
+        with self.read() as s:
+            return s.execute(select(func.count()).select_from(Skipped)).scalar_one()
 
     def skipped_list(self, limit: int = 50) -> list[SkippedFile]:
         with self.read() as s:

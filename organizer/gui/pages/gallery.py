@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -67,30 +68,90 @@ class Gallery(QListView):
 
 
 class LibraryPage(QWidget):
-    """Every photo, sorted by date taken or by path; refreshed as photos are stored."""
+    """Every photo, sorted by date taken or by path; refreshed as photos are stored. A banner names the
+    folders that are not there now (an unplugged drive, a moved folder) with Locate... and Forget, and a
+    button opens the list of skipped and missing files with the reasons."""
+
+    locate = Signal(str)  # an offline folder: find where it is now
+    forget = Signal(str)  # an offline folder: take its photos out of the library
+    problems = Signal()  # show the skipped and missing files
 
     def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sort = QComboBox()
         self.sort.addItems(["Date taken", "Path"])
+        self.filter = QComboBox()
+        self.filter.addItems(["All photos", "Missing only"])
+        self.filter.setToolTip("Missing: photos whose files were not found (kept, with their analysis and labels)")
         self.count = QLabel()
+        self.problems_button = QPushButton()
+        self.problems_button.setFlat(True)
+        self.problems_button.setVisible(False)
+        self.problems_button.clicked.connect(self.problems)
         self.empty = QLabel("Drop folders of photos here, or use File > Add Folder.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.gallery = Gallery(thumbs)
+        self.banner = QWidget()
+        self.banner.setStyleSheet("QWidget#banner { background: #fff3cd; } QLabel { color: #5c4400; }")
+        self.banner.setObjectName("banner")
+        self.banner_text = QLabel()
+        self.banner_text.setWordWrap(True)
+        self.locate_button = QPushButton("Locate...")
+        self.locate_button.setToolTip("Show where the folder is now: its photos come back with everything kept")
+        self.forget_button = QPushButton("Forget")
+        self.forget_button.setToolTip("Take the folder's photos out of the library (asks first)")
+        self.locate_button.clicked.connect(lambda: self.offline and self.locate.emit(self.offline[0][0]))
+        self.forget_button.clicked.connect(lambda: self.offline and self.forget.emit(self.offline[0][0]))
+        row = QHBoxLayout(self.banner)
+        row.addWidget(self.banner_text, 1)
+        row.addWidget(self.locate_button)
+        row.addWidget(self.forget_button)
+        self.banner.setVisible(False)
+        self.offline: list[tuple[str, int]] = []
         top = QHBoxLayout()
         top.addWidget(QLabel("Sort by"))
         top.addWidget(self.sort)
+        top.addWidget(QLabel("Show"))
+        top.addWidget(self.filter)
         top.addStretch(1)
+        top.addWidget(self.problems_button)
         top.addWidget(self.count)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.banner)
         layout.addWidget(self.empty)
         layout.addWidget(self.gallery, 1)
 
     def order(self) -> str:
         return "path" if self.sort.currentIndex() == 1 else "date"
 
+    def missing_only(self) -> bool:
+        return self.filter.currentIndex() == 1
+
     def show_rows(self, rows: list[Row]) -> None:
-        self.gallery.set_rows(rows)
-        self.count.setText(plural(len(rows), "photo"))
+        shown = [r for r in rows if r.missing] if self.missing_only() else rows
+        self.gallery.set_rows(shown)
+        missing = sum(r.missing for r in rows)
+        self.count.setText(plural(len(rows), "photo") + (f", {missing} missing" if missing else ""))
         self.empty.setVisible(not rows)
+
+    def show_offline(self, offline: list[tuple[str, int]]) -> None:
+        """Folders not there now, most photos first: the banner names the first and counts the others."""
+        from organizer.media.scan import display
+
+        self.offline = offline
+        self.banner.setVisible(bool(offline))
+        if offline:
+            folder, n = offline[0]
+            more = f" (and {plural(len(offline) - 1, 'other folder')})" if len(offline) > 1 else ""
+            self.banner_text.setText(
+                f"Not found: {display(folder)}{more}, with {plural(n, 'photo')}. An unplugged drive or a moved "
+                "folder? The photos are kept, shown as missing, until it is back; Locate... shows where it is now.")
+
+    def show_problems(self, skipped: int, missing: int) -> None:
+        parts = ([plural(skipped, "file") + " skipped"] if skipped else []) + (
+            [plural(missing, "photo") + " missing"] if missing else [])
+        self.problems_button.setText(", ".join(parts) + "...")
+        self.problems_button.setToolTip("The files that could not be read, and why; the photos whose files "
+                                        "were not found")
+        self.problems_button.setVisible(bool(parts))
