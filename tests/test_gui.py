@@ -645,3 +645,33 @@ def test_dragging_over_the_window_says_what_a_drop_does(qtbot, window: MainWindo
     assert window.drop_hint.isVisible() and "Drop to add" in window.drop_hint.text()
     window.dragLeaveEvent(QDragLeaveEvent())
     assert not window.drop_hint.isVisible()
+
+
+def test_the_viewer_steps_through_the_gallery_and_zooms(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    from organizer.gui.viewer import when
+
+    index_by_drop(qtbot, window, photo_dir)
+    gallery = window.library_page.gallery
+    gallery.activated.emit(gallery.model().index(0))  # Enter on the first photo
+    viewer = window.viewers[-1]
+    qtbot.waitExposed(viewer)
+    ids = gallery.model_.photo_ids()
+    assert viewer.details.id == ids[0] and viewer.position.text() == "1 of 4"
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    assert viewer.details.id == ids[1] and viewer.position.text() == "2 of 4"
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)  # at the first: stays
+    assert viewer.details.id == ids[0]
+    fit = viewer.image.pixmap().size()
+    qtbot.keyClick(viewer, Qt.Key.Key_Plus)
+    qtbot.keyClick(viewer, Qt.Key.Key_Plus)
+    bigger = viewer.image.pixmap().size()
+    assert bigger.width() > fit.width() * 1.4
+    qtbot.keyClick(viewer, Qt.Key.Key_0)
+    assert viewer.zoom is None and viewer.image.pixmap().size() == fit
+    viewer.set_zoom(1.0)  # what a double-click does: the photo's own pixels
+    d = viewer.details
+    assert max(viewer.image.pixmap().width(), viewer.image.pixmap().height()) == max(d.width, d.height)
+    assert when("2018-07-14T16:05:00") == "Saturday 14 July 2018, 16:05" and when(None) == "unknown"
+    assert "Landmark" not in viewer.info.toHtml()  # no landmark shown: no landmark line
+    viewer.close()

@@ -48,6 +48,9 @@ class PhotoListModel(QAbstractListModel):
         self._row_of = {r.photo_id: i for i, r in enumerate(rows)}
         self.endResetModel()
 
+    def photo_ids(self) -> list[int]:
+        return [r.photo_id for r in self.rows]
+
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -29,7 +32,11 @@ COLOURS = {"text": QColor(255, 200, 0), "person": QColor(0, 200, 255), "vehicle"
            "animal": QColor(120, 255, 120), "face": QColor(255, 120, 220)}
 
 
-def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int = 1200) -> QPixmap:
+VIEW_SIDE = 1600  # the shown copy's longest side; zooming closer than it loads the photo's own pixels
+ZOOM_STEP = 1.25
+
+
+def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int | None = 1200) -> QPixmap:
     try:
         im = load(path, max_side=side).image
     except (SkipError, OSError):
@@ -60,42 +67,153 @@ def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int = 1
 
 
 class PhotoViewer(QDialog):
+    """A photo, large: Left/Right (or Page Up/Down) go to the previous and next photo of the gallery it was
+    opened from; the wheel or +/- zoom, 0 fits, a double-click toggles actual size and fit; F or F11 shows it
+    full screen, Esc leaves full screen (or closes)."""
+
     label_part = Signal(int)  # part id
 
-    def __init__(self, details: PhotoDetails, highlight: set[int] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, details: PhotoDetails, highlight: set[int] | None = None, parent: QWidget | None = None,
+                 sequence: list[int] | None = None,
+                 fetch: Callable[[int], PhotoDetails | None] | None = None) -> None:
         super().__init__(parent)
-        self.details = details
-        path = details.paths[0] if details.paths else ""
-        self.setWindowTitle(Path(path).name or "Photo")
+        self.sequence = list(sequence or [details.id])
+        self.fetch = fetch
+        self.highlight = highlight or set()
         self.resize(1200, 800)
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image.setMinimumSize(400, 300)
-        self._pixmap = photo_pixmap(path, details.parts, highlight or set())
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(self.image)
+        self.scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.scroll.setMinimumSize(400, 300)
+        self.scroll.viewport().installEventFilter(self)
+        self.zoom: float | None = None  # None: fit the window; else pixels of the shown image per photo pixel
         self.info = QTextBrowser()
-        self.info.setHtml(self._html())
         self.info.setMaximumWidth(360)
         self.parts = QComboBox()
-        for p in details.parts:
-            self.parts.addItem(p.type + (f": {p.label}" if p.label else "") + (f' "{p.text}"' if p.text else ""), p.id)
-        label_btn = QPushButton("Label this part as...")
-        label_btn.setEnabled(bool(details.parts))
-        label_btn.clicked.connect(lambda: self.label_part.emit(int(self.parts.currentData())))
+        self.label_btn = QPushButton("Label this part as...")
+        self.label_btn.clicked.connect(lambda: self.label_part.emit(int(self.parts.currentData())))
         reveal = QPushButton("Show in folder")
         self.reveal_note = QLabel()
         self.reveal_note.setWordWrap(True)
         self.reveal_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reveal_note.hide()
-        reveal.clicked.connect(lambda: self._reveal(Path(path).parent))
+        reveal.clicked.connect(lambda: self._reveal(Path(self._path()).parent))
+        self.position = QLabel()
         side = QVBoxLayout()
+        side.addWidget(self.position)
         side.addWidget(self.info)
         side.addWidget(self.parts)
-        side.addWidget(label_btn)
+        side.addWidget(self.label_btn)
         side.addWidget(reveal)
         side.addWidget(self.reveal_note)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.image, 1)
+        layout.addWidget(self.scroll, 1)
         layout.addLayout(side)
+        self.show_details(details)
+
+    # ---- which photo --------------------------------------------------------------------------
+
+    def _path(self) -> str:
+        return self.details.paths[0] if self.details.paths else ""
+
+    def show_details(self, details: PhotoDetails) -> None:
+        self.details = details
+        path = self._path()
+        self._pixmap = photo_pixmap(path, details.parts, self.highlight, side=VIEW_SIDE)
+        self._full = False
+        i = self.sequence.index(details.id) if details.id in self.sequence else 0
+        self.setWindowTitle(Path(path).name or "Photo")
+        self.position.setText(f"{i + 1} of {len(self.sequence)}" if len(self.sequence) > 1 else "")
+        self.info.setHtml(self._html())
+        self.parts.clear()
+        for p in details.parts:
+            self.parts.addItem(p.type + (f": {p.label}" if p.label else "") + (f' "{p.text}"' if p.text else ""), p.id)
+        self.label_btn.setEnabled(bool(details.parts))
+        self.reveal_note.hide()
+        self.zoom = None
+        self._render()
+
+    def step(self, delta: int) -> bool:
+        """Show the photo ``delta`` places on in the gallery's order; False at either end."""
+        if self.fetch is None or self.details.id not in self.sequence:
+            return False
+        i = self.sequence.index(self.details.id) + delta
+        while 0 <= i < len(self.sequence):
+            d = self.fetch(self.sequence[i])
+            if d is not None:  # one removed meanwhile is passed over
+                self.highlight = set()
+                self.show_details(d)
+                return True
+            i += 1 if delta > 0 else -1
+        return False
+
+    # ---- zoom ---------------------------------------------------------------------------------
+
+    def set_zoom(self, zoom: float | None) -> None:
+        if zoom is not None and not self._full and zoom > self._fit_zoom():
+            # closer than the shown copy allows: the photo at its own resolution (once)
+            self._pixmap = photo_pixmap(self._path(), self.details.parts, self.highlight, side=None)
+            self._full = True
+        self.zoom = None if zoom is None else max(0.05, min(8.0, zoom))
+        self._render()
+
+    def _fit_zoom(self) -> float:
+        """The zoom at which the shown copy fits the viewport (relative to the photo's own pixels)."""
+        vp = self.scroll.viewport().size()
+        w, h = max(1, self._pixmap.width()), max(1, self._pixmap.height())
+        return min(vp.width() / w, vp.height() / h) * self._copy_scale()
+
+    def _copy_scale(self) -> float:
+        """The shown copy's pixels per photo pixel (the copy is at most VIEW_SIDE; sides compared longest to
+        longest, so a photo turned upright by its EXIF orientation compares right)."""
+        d, pm = self.details, self._pixmap
+        return max(pm.width(), pm.height()) / max(1, d.width, d.height)
+
+    def _render(self) -> None:
+        pm = self._pixmap
+        if self.zoom is None:
+            vp = self.scroll.viewport().size()
+            shown = pm.scaled(vp, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        else:
+            factor = self.zoom / self._copy_scale()
+            shown = pm.scaled(max(1, round(pm.width() * factor)), max(1, round(pm.height() * factor)),
+                              Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        self.image.setPixmap(shown)
+        self.image.resize(shown.size())
+
+    def current_zoom(self) -> float:
+        return self._fit_zoom() if self.zoom is None else self.zoom
+
+    def keyPressEvent(self, e: Any) -> None:  # noqa: N802 - Qt's name
+        key = e.key()
+        if key in (Qt.Key.Key_Right, Qt.Key.Key_PageDown, Qt.Key.Key_Space):
+            self.step(1)
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_PageUp, Qt.Key.Key_Backspace):
+            self.step(-1)
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.set_zoom(self.current_zoom() * ZOOM_STEP)
+        elif key == Qt.Key.Key_Minus:
+            self.set_zoom(self.current_zoom() / ZOOM_STEP)
+        elif key == Qt.Key.Key_0:
+            self.set_zoom(None)
+        elif key in (Qt.Key.Key_F, Qt.Key.Key_F11):
+            self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
+        elif key == Qt.Key.Key_Escape and self.isFullScreen():
+            self.showNormal()
+        else:
+            super().keyPressEvent(e)
+
+    def eventFilter(self, obj: Any, e: Any) -> bool:  # noqa: N802 - Qt's name
+        if obj is self.scroll.viewport():
+            if e.type() == QEvent.Type.Wheel:
+                self.set_zoom(self.current_zoom() * (ZOOM_STEP if e.angleDelta().y() > 0 else 1 / ZOOM_STEP))
+                return True
+            if e.type() == QEvent.Type.MouseButtonDblClick:
+                self.set_zoom(1.0 if self.zoom is None else None)
+                return True
+        return super().eventFilter(obj, e)
 
     def _reveal(self, folder: Path) -> None:
         """Open the photo's folder in the file manager; where none opens, say where the folder is."""
@@ -109,19 +227,16 @@ class PhotoViewer(QDialog):
 
     def _html(self) -> str:
         d = self.details
-        rows = [("Path", "<br>".join(html.escape(display(p)) for p in d.paths)), ("Size", f"{d.width} x {d.height} ({d.format})"),
-                ("Taken", d.taken_at or "unknown"), ("Camera", d.camera or "unknown")]
+        rows = [("Taken", when(d.taken_at)), ("Path", "<br>".join(html.escape(display(p)) for p in d.paths)),
+                ("Size", f"{d.width} x {d.height} ({d.format})"), ("Camera", d.camera or "unknown")]
         if d.missing:
             rows.insert(0, ("Missing", "the file was not found at the last scan (an unplugged drive or a moved "
                                        "folder?). The photo, its analysis and labels are kept; it shows again when "
                                        "the file is back."))
         if d.gps:
             rows.append(("GPS", f"{d.gps[0]:.5f}, {d.gps[1]:.5f}"))
-        if d.landmark:
+        if d.landmark:  # only when one is shown: a best guess below the threshold is noise to a reader
             rows.append(("Landmark", f"{d.landmark} ({d.landmark_p or 0:.0%})"))
-        elif d.landmarks:
-            name, p, _ = d.landmarks[0]
-            rows.append(("Landmark", f"none shown (best guess {name}, {p:.0%})"))
         texts = [p.text for p in d.parts if p.type == "text" and p.text]
         if texts:
             rows.append(("Text", "<br>".join(t.replace("\n", " ") for t in texts)))
@@ -131,6 +246,17 @@ class PhotoViewer(QDialog):
         return "<table>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"
 
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
-        self.image.setPixmap(self._pixmap.scaled(self.image.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                                 Qt.TransformationMode.SmoothTransformation))
         super().resizeEvent(event)
+        if self.zoom is None:
+            self._render()
+
+
+def when(taken_at: str | None) -> str:
+    """A date taken in words: "Saturday 14 July 2018, 16:05"."""
+    if not taken_at:
+        return "unknown"
+    try:
+        t = datetime.fromisoformat(taken_at)
+    except ValueError:
+        return taken_at
+    return f"{t:%A} {t.day} {t:%B %Y}" + (f", {t:%H:%M}" if (t.hour, t.minute, t.second) != (0, 0, 0) else "")

@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
         for gallery in (self.library_page.gallery, self.search_page.results, self.clusters_page.gallery,
                         self.landmarks_page.gallery, self.labels_page.members, self.labels_page.suggestions,
                         self.people_page.photos, self.people_page.suggestions):
-            gallery.opened.connect(self.open_photo)
+            gallery.opened.connect(lambda pid, parts, g=gallery: self.open_photo(pid, parts, g.model_.photo_ids()))
             gallery.label_requested.connect(self.label_photos)
         self.labels_page.chosen.connect(self._label_chosen)
         self.people_page.chosen.connect(self._person_chosen)
@@ -634,12 +634,14 @@ class MainWindow(QMainWindow):
         self.search_page.status.setText(f"{plural(len(rows), 'photo')} selected on the map")
         self.tabs.setCurrentWidget(self.search_page)
 
-    def open_photo(self, photo_id: int, parts: list[Any] | None) -> None:
+    def open_photo(self, photo_id: int, parts: list[Any] | None, sequence: list[int] | None = None) -> None:
+        """The photo, large; Left and Right go through ``sequence`` (the gallery it was opened from)."""
         details = self.lib.photo_details(photo_id)
         if details is None:
             self.show_message("That photo is no longer in the library.")
             return
-        viewer = PhotoViewer(details, {p.part_id for p in parts or []}, self)
+        viewer = PhotoViewer(details, {p.part_id for p in parts or []}, self, sequence=sequence,
+                             fetch=self.lib.photo_details)
         viewer.label_part.connect(self.label_part)
         viewer.show()
         self.viewers = [v for v in self.viewers if v.isVisible()] + [viewer]
