@@ -59,6 +59,7 @@ class Summary:
     text_found: int = 0
     ocr_run: int = 0
     landmarks: int = 0  # photos given a landmark
+    places: int = 0  # photos given a place name from their GPS
     faces_done: int = 0  # photos the faces pass looked at
     faces_found: int = 0
     seconds: dict[str, float] = field(default_factory=dict)

@@ -180,3 +180,32 @@ def test_scores_stay_within_the_thresholds_range(idx: VectorIndex) -> None:
     res = search(idx, unit(1), keyword={10: 0.5, 30: 0.5})
     assert all(r.score <= 1.0 for r in res)
     assert res[0].photo_id == 10 and res[0].score > res[1].score  # both matches beat the keyword alone
+
+
+def test_places_from_gps_are_shown_and_searchable(make_settings) -> None:
+    """GPS in words, offline (GeoNames via reverse-geocode): the photo window says where, and "Lisbon" or
+    "Japan" finds the photos taken there by keyword."""
+    from organizer.library import Library
+    from organizer.store.db import FileRef, NewPart, NewPhoto, PhotoInfo
+
+    lib = Library(make_settings())
+    rng = np.random.default_rng(3)
+    spots = {"lisbon": (38.7223, -9.1393), "tokyo": (35.6895, 139.6917), "eiffel": (48.8584, 2.2945),
+             "sea": (0.0, -30.0), "nogps": None}
+    photos = []
+    for i, (name, gps) in enumerate(spots.items()):
+        v = rng.standard_normal(32).astype(np.float32)
+        photos.append(NewPhoto(FileRef(f"/p/{name}.jpg", 1, 1),
+                               PhotoInfo(f"h{i}", 1, "JPEG", 8, 8, gps_lat=gps[0] if gps else None,
+                                         gps_lon=gps[1] if gps else None),
+                               NewPart("whole", v / np.linalg.norm(v), "image")))
+    ids = dict(zip(spots, lib.store.add_photos(photos, lib.models.clip.key), strict=True))
+    summary = [e for e in lib.index([], parts=False)][-1]
+    assert summary.places == 3  # out at sea: no place near; no GPS: nothing to look up
+    assert lib.photo_details(ids["lisbon"]).place == "Lisbon, Portugal"
+    assert lib.photo_details(ids["eiffel"]).place == "Paris, France"
+    assert lib.photo_details(ids["sea"]).place is None and lib.photo_details(ids["nogps"]).place is None
+    for query, where in (("Lisbon", "lisbon"), ("Japan", "tokyo"), ("paris", "eiffel")):
+        res = lib.search(SearchQuery(text=query, top_k=5, threshold=-10))
+        assert [r.photo_id for r in res if r.keyword_score > 0] == [ids[where]], query  # (random CLIP ranks)
+    assert not [e for e in lib.index([], parts=False) if getattr(e, "phase", "") == "places"]  # looked up once

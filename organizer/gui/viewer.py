@@ -233,6 +233,8 @@ class PhotoViewer(QDialog):
             rows.insert(0, ("Missing", "the file was not found at the last scan (an unplugged drive or a moved "
                                        "folder?). The photo, its analysis and labels are kept; it shows again when "
                                        "the file is back."))
+        if d.place:
+            rows.insert(1, ("Place", html.escape(d.place)))
         if d.gps:
             rows.append(("GPS", f"{d.gps[0]:.5f}, {d.gps[1]:.5f}"))
         if d.landmark:  # only when one is shown: a best guess below the threshold is noise to a reader

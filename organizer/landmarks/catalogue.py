@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
 
+from organizer.media.places import distance_km
 from organizer.resources import resource
+
+__all__ = ["Landmark", "catalogue", "distance_km", "friendly_name"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +42,3 @@ def friendly_name(category: str) -> str:
     return re.sub(r"\s*\([^)]*\)$", "", text) or category
 
 
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0088 * 2 * math.asin(min(1.0, math.sqrt(a)))

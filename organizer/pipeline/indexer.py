@@ -73,6 +73,7 @@ class Indexer:
             yield from self.scan_and_store(wanted, summary, explicit=bool(roots))
             self._set_pending([p for p in self.pending_roots() if p not in wanted])
         yield from self.reembed(summary)
+        yield from self.places_pass(summary)
         if self.settings.landmarks.enabled:
             yield from self.landmark_pass(summary)
         if parts:
@@ -267,6 +268,21 @@ class Indexer:
                 summary.reembedded += len(rows)
                 yield Stored("whole", [item[0] for item, _ in ok])
             yield meter.step(len(chunk), chunk[-1][0][2])
+
+    # ---- places, from the GPS (no decoding) ---------------------------------------------------
+
+    def places_pass(self, summary: Summary) -> Iterator[Event]:
+        """Name where photos with GPS were taken (offline), so that the place is shown and searchable."""
+        from organizer.media import places
+
+        if not places.available():
+            return
+        while rows := self.store.photos_needing_place():
+            found = places.places([(lat, lon) for _, lat, lon in rows])
+            self.store.set_places([(pid, p.name if p else "", p.words if p else "")
+                                   for (pid, _, _), p in zip(rows, found, strict=True)])
+            summary.places += sum(p is not None for p in found)
+            yield Stored("places", [pid for pid, _, _ in rows])
 
     # ---- landmarks, from the whole-photo vectors (no decoding) ---------------------------------
 

@@ -705,6 +705,21 @@ class Store:
         with self.read() as s:
             return s.execute(select(func.count(Photo.id)).where(self._needing_faces(faces_key))).scalar_one()
 
+    def photos_needing_place(self, limit: int = 5000) -> list[tuple[int, float, float]]:
+        """(photo id, latitude, longitude) of photos with GPS whose place was not looked up yet."""
+        with self.read() as s:
+            return [(a, float(b or 0.0), float(c or 0.0)) for a, b, c in s.execute(
+                select(Photo.id, Photo.gps_lat, Photo.gps_lon).where(
+                    Photo.gps_lat.is_not(None), Photo.gps_lon.is_not(None), Photo.place.is_(None))
+                .order_by(Photo.id).limit(limit))]
+
+    def set_places(self, rows: Sequence[tuple[int, str, str]]) -> None:
+        """(photo id, place name or "" for none near, search words); the words join the keyword index."""
+        with self.tx() as s:
+            for pid, name, words in rows:
+                s.execute(update(Photo).where(Photo.id == pid).values(place=name, place_words=words))
+                self._refresh_words(s, pid)
+
     def count_faces_done(self, faces_key: str) -> int:
         """Photos the faces pass has looked at with this key (or could not read)."""
         with self.read() as s:
@@ -821,7 +836,7 @@ class Store:
                         " ".join(x for x in (p.camera_make, p.camera_model) if x) or None,
                         (float(p.gps_lat), float(p.gps_lon)) if p.gps_lat is not None and p.gps_lon is not None
                         else None,
-                        p.landmark, p.landmark_p)
+                        p.landmark, p.landmark_p, place=p.place or None)
                 for pid, path, gone in s.execute(select(PhotoPath.photo_id, PhotoPath.path, PhotoPath.missing_since)
                                                  .where(PhotoPath.photo_id.in_(chunk)).order_by(PhotoPath.path)):
                     (out[pid].missing_paths if gone is not None else out[pid].paths).append(path)
@@ -926,8 +941,9 @@ class Store:
     def _refresh_words(self, s: Session, photo_id: int) -> None:
         paths = [p for (p,) in s.execute(select(PhotoPath.path).where(PhotoPath.photo_id == photo_id))]
         texts = [t for (t,) in s.execute(select(Part.text).where(Part.photo_id == photo_id, Part.text.is_not(None))) if t]
-        landmark = s.execute(select(Photo.landmark).where(Photo.id == photo_id)).scalar_one_or_none()
-        words = " ".join([*(path_words(p) for p in paths), *texts, landmark or ""])
+        landmark, place = s.execute(select(Photo.landmark, Photo.place_words).where(Photo.id == photo_id)).one_or_none() \
+            or (None, None)
+        words = " ".join([*(path_words(p) for p in paths), *texts, landmark or "", place or ""])
         s.execute(text("DELETE FROM photo_words WHERE rowid = :id"), {"id": photo_id})
         if paths:
             s.execute(text("INSERT INTO photo_words(rowid, words) VALUES (:id, :w)"), {"id": photo_id, "w": words})

@@ -90,8 +90,10 @@ V5 = (
     "ALTER TABLE photos ADD COLUMN parts_failed VARCHAR",
 )
 
-# Version 6: faces (a part type of their own, with landmarks and a quality) and their own pass.
+# Version 6: faces (a part type of their own, with landmarks and a quality) and their own pass; places.
 V6 = (
+    "ALTER TABLE photos ADD COLUMN place VARCHAR",
+    "ALTER TABLE photos ADD COLUMN place_words VARCHAR",
     "ALTER TABLE photos ADD COLUMN faces_key VARCHAR",
     "ALTER TABLE photos ADD COLUMN faces_failed VARCHAR",
     "CREATE INDEX ix_photos_faces_key ON photos (faces_key)",

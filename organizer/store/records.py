@@ -138,6 +138,7 @@ class PhotoRecord:
     paths: list[str] = field(default_factory=list)  # present files; all of them when every one is missing
     missing_paths: list[str] = field(default_factory=list)
     missing: bool = False  # no file of it was found by the last scans
+    place: str | None = None  # where the GPS says it was taken, in words ("Lisbon, Portugal")
 
 
 @dataclass(slots=True)

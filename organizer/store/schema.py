@@ -51,6 +51,10 @@ class Photo(Base):
     # The faces pass (schema 6): the key its faces were found with, or that could not read the photo.
     faces_key: Mapped[str | None] = mapped_column(String, default=None, index=True)
     faces_failed: Mapped[str | None] = mapped_column(String, default=None)
+    # Where the GPS says the photo was taken, in words (schema 6): "" when no place is near, None until
+    # looked up; its words (town, city, region, country) are search words.
+    place: Mapped[str | None] = mapped_column(String, default=None)
+    place_words: Mapped[str | None] = mapped_column(String, default=None)
 
 
 class PhotoLandmark(Base):
