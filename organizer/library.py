@@ -261,7 +261,8 @@ class Library:
 
     def photo_rows(self, order: str = "date", landmark: str | None = None,
                    photo_ids: Sequence[int] | None = None) -> list[PhotoRow]:
-        """Gallery rows of every photo, of one landmark's, or of some: by date taken (undated last) or path."""
+        """Gallery rows of every photo, of one landmark's, or of some: by date taken ("date": oldest first;
+        "newest": newest first; undated last) or by path."""
         return self.store.photo_list(order, landmark=landmark, photo_ids=photo_ids)
 
     def photo_count(self) -> int:

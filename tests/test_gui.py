@@ -675,3 +675,56 @@ def test_the_viewer_steps_through_the_gallery_and_zooms(qtbot, window: MainWindo
     assert when("2018-07-14T16:05:00") == "Saturday 14 July 2018, 16:05" and when(None) == "unknown"
     assert "Landmark" not in viewer.info.toHtml()  # no landmark shown: no landmark line
     viewer.close()
+
+
+def test_timeline_newest_first_with_months_and_a_remembered_view(qtbot, make_settings, tmp_path: Path) -> None:
+    """Newest first with a month list to jump through; the order and the thumbnail size are remembered."""
+    from datetime import datetime
+
+    from organizer.store.db import FileRef, NewPart, NewPhoto, PhotoInfo
+
+    lib = Library(make_settings())
+    import numpy as np
+
+    when = [datetime(2019, 7, 3), datetime(2021, 1, 9), datetime(2021, 1, 20), None, datetime(2018, 12, 25)]
+    photos = [NewPhoto(FileRef(f"/p/{i}.jpg", 1, 1), PhotoInfo(f"h{i}", 1, "JPEG", 8, 8, taken_at=t),
+                       NewPart("whole", np.eye(32, dtype=np.float32)[i], "image")) for i, t in enumerate(when)]
+    lib.store.add_photos(photos, lib.models.clip.key)
+    w = MainWindow(lib)
+    w.ask_on_close = lambda: True
+    qtbot.addWidget(w)
+    page = w.library_page
+    assert page.sort.currentText() == "Newest first"
+    assert [r.path for r in page.gallery.model_.rows] == ["/p/2.jpg", "/p/1.jpg", "/p/0.jpg", "/p/4.jpg", "/p/3.jpg"]
+    months = [page.timeline.item(i).text() for i in range(page.timeline.count())]
+    assert months == ["January 2021 (2)", "July 2019 (1)", "December 2018 (1)", "No date (1)"]
+    page.timeline.itemClicked.emit(page.timeline.item(2))
+    assert page.gallery.currentIndex().row() == 3  # the first photo of December 2018
+    page.sort.setCurrentIndex(1)  # oldest first
+    page.size.setValue(256)
+    assert page.gallery.iconSize().width() == 256
+    w.close()
+    again = MainWindow(lib)  # a new start: as it was left
+    again.ask_on_close = lambda: True
+    qtbot.addWidget(again)
+    assert again.library_page.sort.currentText() == "Oldest first" and again.library_page.gallery.iconSize().width() == 256
+    assert again.library_page.gallery.model_.rows[0].path == "/p/4.jpg"
+    again.close()
+    w.wait_for_background()
+    again.wait_for_background()
+
+
+def test_a_dark_system_gets_a_dark_window(qapp, monkeypatch) -> None:
+    from PySide6.QtGui import QPalette
+
+    from organizer.gui import theme
+
+    before, style = qapp.palette(), qapp.style().name()
+    try:
+        monkeypatch.setenv("ORGANIZER_THEME", "dark")
+        theme.apply(qapp)
+        assert qapp.palette().color(QPalette.ColorRole.Window).lightness() < 80
+        assert qapp.palette().color(QPalette.ColorRole.WindowText).lightness() > 200
+    finally:
+        qapp.setStyle(style)
+        qapp.setPalette(before)

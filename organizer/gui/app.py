@@ -23,6 +23,9 @@ def run(settings: Any, argv: Sequence[str] | None = None) -> int:
     from organizer.resources import resource
 
     app.setWindowIcon(QIcon(str(resource("icon.png"))))
+    from organizer.gui import theme
+
+    theme.apply(app)
     try:
         library = Library(settings)
     except OrganizerError as e:

@@ -26,6 +26,7 @@ class Row:
     score: float | None = None
     parts: list[Any] = field(default_factory=list)  # PartMatch of a search result
     missing: bool = False  # the file was not found at the last scan (kept, shown as missing)
+    taken_at: str | None = None  # ISO 8601: the library's timeline groups by it
 
 
 class PhotoListModel(QAbstractListModel):

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -36,7 +36,7 @@ from organizer.gui.pages.people_page import PeoplePage
 from organizer.gui.pages.projection_page import ProjectionPage
 from organizer.gui.pages.search_page import SearchPage
 from organizer.gui.pages.settings_page import SettingsPage
-from organizer.gui.thumbnails import Thumbnails
+from organizer.gui.thumbnails import SIZE, Thumbnails
 from organizer.gui.viewer import PhotoViewer
 from organizer.gui.worker import Task, call
 from organizer.library import Library
@@ -146,7 +146,13 @@ class MainWindow(QMainWindow):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.cancel_button.clicked.connect(self.cancel)
         self.skipped_button.clicked.connect(lambda: self.skipped_list.setVisible(not self.skipped_list.isVisible()))
-        self.library_page.sort.currentIndexChanged.connect(lambda _: self.refresh_library())
+        # how the window was left (sort, thumbnail size), beside the settings file in use
+        self.view_settings = QSettings(str(self.lib.settings.file.with_name("window.ini")), QSettings.Format.IniFormat)
+        self.library_page.sort.setCurrentIndex(int(self.view_settings.value("library/sort", 0)))
+        self.library_page.size.setValue(int(self.view_settings.value("library/thumbnail", SIZE)))
+        self.library_page.sort.currentIndexChanged.connect(
+            lambda i: (self.view_settings.setValue("library/sort", i), self.refresh_library()))
+        self.library_page.size.valueChanged.connect(lambda v: self.view_settings.setValue("library/thumbnail", v))
         self.library_page.filter.currentIndexChanged.connect(lambda _: self.refresh_library())
         self.library_page.locate.connect(self.locate_folder)
         self.library_page.forget.connect(self.forget_folder)
@@ -420,8 +426,8 @@ class MainWindow(QMainWindow):
     def refresh_library(self) -> None:
         gone = self.lib.offline_folders()
         offline = tuple(f.rstrip(os.sep) + os.sep for f, _ in gone)
-        rows = [Row(r.id, r.path, r.hash, missing=r.missing or (bool(offline) and r.path.startswith(offline)))
-                for r in self.lib.photo_rows(self.library_page.order())]
+        rows = [Row(r.id, r.path, r.hash, missing=r.missing or (bool(offline) and r.path.startswith(offline)),
+                    taken_at=r.taken_at) for r in self.lib.photo_rows(self.library_page.order())]
         self.library_page.show_rows(rows)
         self.library_page.show_offline(gone)
         self.library_page.show_problems(*self.lib.problem_counts())

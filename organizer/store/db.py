@@ -923,18 +923,20 @@ class Store:
         The first path is a present one where the photo has any."""
         first_path = func.min(PhotoPath.path)
         present = func.max(case((PhotoPath.missing_since.is_(None), 1), else_=0))
-        stmt = (select(Photo.id, first_path, Photo.hash, present).join(PhotoPath, PhotoPath.photo_id == Photo.id)
-                .group_by(Photo.id))
+        stmt = (select(Photo.id, first_path, Photo.hash, present, Photo.taken_at)
+                .join(PhotoPath, PhotoPath.photo_id == Photo.id).group_by(Photo.id))
         if landmark is not None:
             stmt = stmt.where(func.lower(Photo.landmark) == landmark.lower())
         if photo_ids is not None:
             stmt = stmt.where(Photo.id.in_(list(photo_ids)))
         if order == "path":
             stmt = stmt.order_by(first_path)
+        elif order == "newest":
+            stmt = stmt.order_by(Photo.taken_at.is_(None), Photo.taken_at.desc(), first_path)
         else:
             stmt = stmt.order_by(Photo.taken_at.is_(None), Photo.taken_at, first_path)
         with self.read() as s:
-            return [PhotoRow(a, b, c, not d) for a, b, c, d in s.execute(stmt)]
+            return [PhotoRow(a, b, c, not d, t.isoformat() if t else None) for a, b, c, d, t in s.execute(stmt)]
 
     # ---- keywords -----------------------------------------------------------------------------
 

@@ -157,6 +157,7 @@ class PhotoRow:
     path: str
     hash: str
     missing: bool = False  # none of its files was found by the last scans
+    taken_at: str | None = None  # ISO 8601
 
 
 @dataclass(slots=True)

@@ -9,7 +9,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
+    QSlider,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -42,6 +46,11 @@ class Gallery(QListView):
         self.activated.connect(self._open)  # Enter or double-click
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
+
+    def set_icon_side(self, side: int) -> None:
+        """Thumbnails shown at ``side`` pixels (the cached ones are scaled)."""
+        self.setIconSize(QSize(side, side))
+        self.setGridSize(QSize(side + 20, side + 40))
 
     def set_rows(self, rows: list[Row]) -> None:
         self.model_.set_rows(rows)
@@ -79,7 +88,17 @@ class LibraryPage(QWidget):
     def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sort = QComboBox()
-        self.sort.addItems(["Date taken", "Path"])
+        self.sort.addItems(["Newest first", "Oldest first", "Path"])
+        self.size = QSlider(Qt.Orientation.Horizontal)
+        self.size.setRange(96, 320)
+        self.size.setSingleStep(16)
+        self.size.setValue(SIZE)
+        self.size.setMaximumWidth(160)
+        self.size.setToolTip("Thumbnail size")
+        self.timeline = QListWidget()
+        self.timeline.setToolTip("Jump to a month")
+        self.timeline.setMaximumWidth(170)
+        self.timeline.itemClicked.connect(self._jump)
         self.filter = QComboBox()
         self.filter.addItems(["All photos", "Missing only"])
         self.filter.setToolTip("Missing: photos whose files were not found (kept, with their analysis and labels)")
@@ -91,6 +110,7 @@ class LibraryPage(QWidget):
         self.empty = QLabel("Drop folders of photos here, or use File > Add Folder.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.gallery = Gallery(thumbs)
+        self.size.valueChanged.connect(self.gallery.set_icon_side)
         self.banner = QWidget()
         self.banner.setStyleSheet("QWidget#banner { background: #fff3cd; } QLabel { color: #5c4400; }")
         self.banner.setObjectName("banner")
@@ -116,14 +136,20 @@ class LibraryPage(QWidget):
         top.addStretch(1)
         top.addWidget(self.problems_button)
         top.addWidget(self.count)
+        top.addWidget(QLabel("Size"))
+        top.addWidget(self.size)
+        split = QSplitter()
+        split.addWidget(self.gallery)
+        split.addWidget(self.timeline)
+        split.setStretchFactor(0, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.banner)
         layout.addWidget(self.empty)
-        layout.addWidget(self.gallery, 1)
+        layout.addWidget(split, 1)
 
     def order(self) -> str:
-        return "path" if self.sort.currentIndex() == 1 else "date"
+        return ("newest", "date", "path")[max(0, self.sort.currentIndex())]
 
     def missing_only(self) -> bool:
         return self.filter.currentIndex() == 1
@@ -134,6 +160,28 @@ class LibraryPage(QWidget):
         missing = sum(r.missing for r in rows)
         self.count.setText(plural(len(rows), "photo") + (f", {missing} missing" if missing else ""))
         self.empty.setVisible(not rows)
+        self._fill_timeline(shown)
+
+    def _fill_timeline(self, rows: list[Row]) -> None:
+        """Months (and undated photos) in gallery order, with counts: a click jumps to the first of them."""
+        self.timeline.clear()
+        self.timeline.setVisible(self.order() != "path" and bool(rows))
+        if self.order() == "path":
+            return
+        firsts: dict[str, tuple[int, int]] = {}
+        for i, r in enumerate(rows):
+            key = month(r.taken_at)
+            first, n = firsts.get(key, (i, 0))
+            firsts[key] = (first, n + 1)
+        for key, (first, n) in firsts.items():
+            item = QListWidgetItem(f"{key} ({n})")
+            item.setData(Qt.ItemDataRole.UserRole, first)
+            self.timeline.addItem(item)
+
+    def _jump(self, item: QListWidgetItem) -> None:
+        ix = self.gallery.model().index(int(item.data(Qt.ItemDataRole.UserRole)))
+        self.gallery.scrollTo(ix, QAbstractItemView.ScrollHint.PositionAtTop)
+        self.gallery.setCurrentIndex(ix)
 
     def show_offline(self, offline: list[tuple[str, int]]) -> None:
         """Folders not there now, most photos first: the banner names the first and counts the others."""
@@ -155,3 +203,15 @@ class LibraryPage(QWidget):
         self.problems_button.setToolTip("The files that could not be read, and why; the photos whose files "
                                         "were not found")
         self.problems_button.setVisible(bool(parts))
+
+
+def month(taken_at: str | None) -> str:
+    """The month a photo was taken in words ("July 2018"), or "No date"."""
+    if not taken_at:
+        return "No date"
+    from datetime import datetime
+
+    try:
+        return f"{datetime.fromisoformat(taken_at):%B %Y}"
+    except ValueError:
+        return "No date"
