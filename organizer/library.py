@@ -214,6 +214,16 @@ class Library:
             raise BadArgumentError(f"None of the {len(indexed)} files from {old} are in {new}")
         return self.store.relocate(found)
 
+    def remove_photos(self, photo_ids: Sequence[int]) -> tuple[int, str]:
+        """Take photos out of the library (not off the disk), undoably: (photos removed, undo token)."""
+        if not photo_ids:
+            raise BadArgumentError("No photos chosen")
+        return self.store.undoable_remove(photo_ids)
+
+    def undo_remove(self, token: str) -> int:
+        """Bring back photos :meth:`remove_photos` took out; returns how many."""
+        return len(self.store.undo_remove(token))
+
     def prune_missing(self, older_than_days: float | None = None, dry_run: bool = False) -> tuple[int, int]:
         """Forget files that scans have not found (for at least ``older_than_days``): (paths, photos)."""
         cutoff = datetime.now() - timedelta(days=older_than_days) if older_than_days is not None else None

@@ -728,3 +728,26 @@ def test_a_dark_system_gets_a_dark_window(qapp, monkeypatch) -> None:
     finally:
         qapp.setStyle(style)
         qapp.setPalette(before)
+
+
+def test_remove_and_label_many_photos_then_undo(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    index_by_drop(qtbot, window, photo_dir)
+    gallery = window.library_page.gallery
+    model = gallery.model()
+    gallery.selectionModel().select(model.index(0), QItemSelectionModel.SelectionFlag.Select)
+    gallery.selectionModel().select(model.index(1), QItemSelectionModel.SelectionFlag.Select)
+    chosen = gallery.selected_ids()
+    asked: list[str] = []
+    window.ask_yes = lambda q: asked.append(q) or True
+    gallery.remove_requested.emit(chosen)
+    assert asked and model.rowCount() == 2 and window.lib.photo_count() == 2
+    assert window.undo_action.isEnabled() and "remove 2 photos" in window.undo_action.text()
+    window.undo_action.trigger()  # Ctrl+Z
+    assert model.rowCount() == 4 and sorted(r.photo_id for r in gallery.model_.rows if r.photo_id in chosen) == sorted(chosen)
+    assert window.lib.check().ok
+    window.ask_label_name = lambda: "Holiday"
+    gallery.label_requested.emit(chosen)
+    assert sorted(window.lib.label_photo_ids("Holiday")) == sorted(chosen)
+    window.undo_action.trigger()
+    assert "Holiday" not in [i.name for i in window.lib.labels.list()]
+    assert not window.undo_action.isEnabled()

@@ -89,3 +89,30 @@ def test_labels_survive_a_restart_and_the_cli(lib: Library, make_settings, capsy
     assert main(["label", "rename", "nobody", "x", *args]) == 2
     assert main(["search", "our cabin", "--top", "2", "--threshold", "-10", *args]) == 0
     assert Path("/p/05.jpg").name in capsys.readouterr().out
+
+
+def test_removing_photos_can_be_undone_with_everything_they_had(lib: Library) -> None:
+    lib.labels.add("Grandma", lib.labels.resolve(["/p/00.jpg", "/p/01.jpg"]))
+    hers = lib.label_photo_ids("Grandma")
+    before = lib.search(SearchQuery(text="Grandma", top_k=12, threshold=-10))
+    ids = [r.photo_id for r in before if r.path in ("/p/00.jpg", "/p/05.jpg")]
+    removed, token = lib.remove_photos(ids)
+    assert removed == 2 and lib.photo_count() == 10
+    assert all(r.photo_id not in ids for r in lib.search(SearchQuery(text="Grandma", top_k=12, threshold=-10)))
+    assert lib.undo_remove(token) == 2
+    assert lib.photo_count() == 12 and lib.check().ok
+    assert lib.label_photo_ids("Grandma") == hers  # her label came back with her photo
+    after = lib.search(SearchQuery(text="Grandma", top_k=12, threshold=-10))  # the index reloaded them
+    assert [r.photo_id for r in after] == [r.photo_id for r in before]
+    with pytest.raises(Exception, match="Nothing to undo"):
+        lib.undo_remove(token)
+
+
+def test_a_labelling_can_be_undone(lib: Library) -> None:
+    parts = lib.labels.resolve(["/p/02.jpg", "/p/03.jpg"])
+    lib.labels.add("Nan", parts[:1])
+    snap = lib.labels.snapshot(parts)
+    lib.labels.assign("Grandma", parts)  # moves /p/02 out of Nan, makes Grandma
+    assert sorted((i.name, i.photos) for i in lib.labels.list()) == [("Grandma", 2), ("Nan", 0)]
+    lib.labels.restore(snap, parts)
+    assert [(i.name, i.photos) for i in lib.labels.list()] == [("Nan", 1)]

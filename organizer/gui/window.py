@@ -132,6 +132,7 @@ class MainWindow(QMainWindow):
         self.task: Task | None = None
         self._stopping: list[Task] = []  # cancelled at quit, still ending a long step
         self._queued_analysis: tuple[str, bool, bool] | None = None  # asked for while another run ran
+        self.undo_stack: list[tuple[str, Callable[[], None]]] = []  # (what, how to undo it), latest last
         self.task_kind = ""
         self.queue: list[list[str]] = []
         self._search_serial = 0
@@ -164,6 +165,8 @@ class MainWindow(QMainWindow):
                         self.people_page.photos, self.people_page.suggestions):
             gallery.opened.connect(lambda pid, parts, g=gallery: self.open_photo(pid, parts, g.model_.photo_ids()))
             gallery.label_requested.connect(self.label_photos)
+            gallery.remove_requested.connect(self.remove_photos)
+            gallery.reveal_requested.connect(self.reveal_photos)
         self.labels_page.chosen.connect(self._label_chosen)
         self.people_page.chosen.connect(self._person_chosen)
         self.people_page.renamed.connect(self._person_renamed)
@@ -198,6 +201,10 @@ class MainWindow(QMainWindow):
         quit_ = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
         for a in (add, add_files, quit_):
             file.addAction(a)
+        edit = self.menuBar().addMenu("&Edit")
+        self.undo_action = QAction("&Undo", self, shortcut=QKeySequence.StandardKey.Undo, triggered=self.undo)
+        self.undo_action.setEnabled(False)
+        edit.addAction(self.undo_action)
 
     def focus_search(self) -> None:
         self.tabs.setCurrentWidget(self.search_page)
@@ -481,20 +488,24 @@ class MainWindow(QMainWindow):
         return name.strip() if ok and name.strip() else None
 
     def label_photos(self, photo_ids: list[int]) -> None:
-        self._label_items(lambda name: self.lib.label_photos(name, photo_ids))
+        self._label_items(lambda name: self.lib.label_photos(name, photo_ids),
+                          lambda: self.lib.labels.whole_parts(photo_ids))
 
     def label_part(self, part_id: int) -> None:
-        self._label_items(lambda name: self.lib.label_parts(name, [part_id]))
+        self._label_items(lambda name: self.lib.label_parts(name, [part_id]), lambda: [part_id])
 
-    def _label_items(self, add: Callable[[str], int]) -> None:
+    def _label_items(self, add: Callable[[str], int], parts: Callable[[], list[int]]) -> None:
         name = self.ask_label_name()
         if not name:
             return
         try:
+            touched = parts()
+            snap = self.lib.labels.snapshot(touched)
             added = add(name)
         except Exception as e:  # noqa: BLE001 - shown, not raised
             self.show_message(str(e))
             return
+        self.push_undo(f"label {name}", lambda: self.lib.labels.restore(snap, touched))
         self.statusBar().showMessage(f"{name}: {added} added. Type its name in search to find it.", 8000)
         if self.tabs.currentWidget() is self.labels_page:
             self.labels_page.show_labels(self.lib.labels.list())
@@ -513,6 +524,60 @@ class MainWindow(QMainWindow):
         self.lib.label_photos(name, photo_ids, positive=confirmed)
         self._label_chosen(name)
         self.labels_page.show_labels(self.lib.labels.list())
+
+    # ---- many photos at once, and undo ---------------------------------------------------------
+
+    def push_undo(self, what: str, undo: Callable[[], None]) -> None:
+        self.undo_stack = [*self.undo_stack[-19:], (what, undo)]
+        self.undo_action.setEnabled(True)
+        self.undo_action.setText(f"&Undo {what}")
+
+    def undo(self) -> None:
+        if not self.undo_stack:
+            return
+        what, fn = self.undo_stack.pop()
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - shown, not raised
+            self.show_message(str(e))
+        else:
+            self.statusBar().showMessage(f"Undone: {what}.", 8000)
+        self.undo_action.setEnabled(bool(self.undo_stack))
+        self.undo_action.setText(f"&Undo {self.undo_stack[-1][0]}" if self.undo_stack else "&Undo")
+        self.refresh_library()
+        if self.tabs.currentWidget() is self.labels_page:
+            self.labels_page.show_labels(self.lib.labels.list())
+        elif self.tabs.currentWidget() is self.people_page:
+            self.show_people()
+
+    def remove_photos(self, photo_ids: list[int]) -> None:
+        """Take the selected photos out of the library (their files stay on disk); Edit > Undo brings them back."""
+        if self.task is not None and self.task.running():
+            self.statusBar().showMessage("Wait for the current run to finish.", 5000)
+            return
+        if len(photo_ids) > 1 and not self.ask_yes(f"Take {plural(len(photo_ids), 'photo')} out of the library? "
+                                                   "The files stay where they are; Edit > Undo brings them back."):
+            return
+        try:
+            removed, token = self.lib.remove_photos(photo_ids)
+        except Exception as e:  # noqa: BLE001 - shown, not raised
+            self.show_message(str(e))
+            return
+        self.push_undo(f"remove {plural(removed, 'photo')}", lambda: self.lib.undo_remove(token) and None)
+        self.statusBar().showMessage(f"{plural(removed, 'photo')} taken out of the library (Ctrl+Z undoes it).",
+                                     10000)
+        self.refresh_library()
+
+    def reveal_photos(self, photo_ids: list[int]) -> None:
+        """Open the folders of the selected photos (each once) in the file manager."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        folders = list(dict.fromkeys(os.path.dirname(p) for p in self.lib.first_paths(photo_ids).values()))
+        opened = [f for f in folders[:10] if os.path.isdir(f) and QDesktopServices.openUrl(QUrl.fromLocalFile(f))]
+        if len(opened) < min(len(folders), 10):
+            self.statusBar().showMessage("No file manager could be opened here. The folders: " + ", ".join(folders[:5]),
+                                         15000)
 
     # ---- missing folders, skipped files ------------------------------------------------------
 

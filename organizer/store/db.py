@@ -519,6 +519,31 @@ class Store:
                 self.note_curation(s)
         return removed, members
 
+    def undoable_remove(self, photo_ids: Sequence[int]) -> tuple[int, str]:
+        """Take photos out with every file of theirs, keeping a copy to undo with: (photos removed, token)."""
+        from organizer.store import undo
+
+        with self.read() as s:
+            paths = list(s.execute(select(PhotoPath.path).where(PhotoPath.photo_id.in_(list(photo_ids)))).scalars())
+        token = undo.save(self.path, self.folder, photo_ids)
+        removed, _ = self.remove_paths(paths)
+        return removed, token
+
+    def undo_remove(self, token: str) -> list[int]:
+        """Bring back the photos an :meth:`undoable_remove` took out, with everything they had."""
+        from organizer.store import undo
+
+        try:
+            ids = undo.restore(self.path, self.folder, token)
+        except sqlite3.Error as e:
+            raise self.translate(e, "undo") from e
+        with self.tx() as s:
+            for pid in ids:
+                self._refresh_words(s, pid)
+            self._bump_removals(s)  # rows came back under their old ids: the search index reloads
+            self.note_curation(s)
+        return ids
+
     def missing_paths(self, older_than: datetime | None = None) -> list[str]:
         stmt = select(PhotoPath.path).where(PhotoPath.missing_since.is_not(None))
         if older_than is not None:

@@ -99,6 +99,37 @@ class LabelStore:
                                                         func.lower(Label.name) != wanted))))
         return self.add(name, part_ids)
 
+    def snapshot(self, part_ids: Sequence[int]) -> tuple[builtins.list[tuple[str, int, bool]], set[str]]:
+        """What the labels say about these parts (every membership), and which labels exist: enough to undo
+        a labelling (which may have moved a face from one person to another)."""
+        with self.store.read() as s:
+            rows = [(n, p, bool(ok)) for chunk in _chunks(part_ids) for n, p, ok in s.execute(
+                select(Label.name, LabelMember.part_id, LabelMember.positive)
+                .join(Label, Label.id == LabelMember.label_id).where(LabelMember.part_id.in_(chunk)))]
+            names = set(s.execute(select(Label.name)).scalars())
+        return rows, names
+
+    def restore(self, snap: tuple[builtins.list[tuple[str, int, bool]], set[str]], part_ids: Sequence[int]) -> None:
+        """Put these parts' memberships back as :meth:`snapshot` saw them; a label made since, now empty, goes."""
+        rows, names = snap
+        with self.store.tx() as s:
+            self.store.note_curation(s)
+            for chunk in _chunks(part_ids):
+                s.execute(delete(LabelMember).where(LabelMember.part_id.in_(chunk)))
+            ids = {n: i for i, n in s.execute(select(Label.id, Label.name))}
+            for name, pid, ok in rows:
+                if name not in ids:
+                    lab = Label(name=name)
+                    s.add(lab)
+                    s.flush()
+                    ids[name] = lab.id
+                s.add(LabelMember(label_id=ids[name], part_id=pid, positive=ok))
+            s.flush()
+            for name, lid in ids.items():
+                if name not in names and not s.execute(select(LabelMember.part_id).where(
+                        LabelMember.label_id == lid).limit(1)).first():
+                    s.execute(delete(Label).where(Label.id == lid))
+
     def memberships(self, part_type: str) -> builtins.list[tuple[str, int, bool]]:
         """(label name, part id, positive) of every membership of parts of one type."""
         with self.store.read() as s:

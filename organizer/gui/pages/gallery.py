@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -26,6 +27,8 @@ from organizer.wording import plural
 class Gallery(QListView):
     opened = Signal(int, object)  # photo_id, the row's parts (search results) or None
     label_requested = Signal(list)  # photo ids of the selection
+    remove_requested = Signal(list)  # photo ids of the selection: out of the library (undoable)
+    reveal_requested = Signal(list)  # photo ids of the selection: show their files in the file manager
 
     def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +47,8 @@ class Gallery(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.activated.connect(self._open)  # Enter or double-click
+        QShortcut(QKeySequence.StandardKey.Delete, self, activated=lambda: self.selected_ids() and
+                  self.remove_requested.emit(self.selected_ids()))
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
 
@@ -67,8 +72,11 @@ class Gallery(QListView):
         if not ids:
             return
         menu = QMenu(self)
-        menu.addAction(f"Label as... ({len(ids)} photo{'s' if len(ids) > 1 else ''})",
-                       lambda: self.label_requested.emit(ids))
+        n = plural(len(ids), "photo")
+        menu.addAction(f"Label as... ({n})", lambda: self.label_requested.emit(ids))
+        menu.addAction(f"Show in folder ({n})", lambda: self.reveal_requested.emit(ids))
+        menu.addSeparator()
+        menu.addAction(f"Remove from library... ({n})", lambda: self.remove_requested.emit(ids))
         menu.exec(self.viewport().mapToGlobal(pos))
 
     def _open(self, index: QModelIndex) -> None:
