@@ -294,6 +294,10 @@ class Library:
         """The file to show for each photo (a present one where it has any)."""
         return {pid: r.paths[0] for pid, r in self.store.photos(photo_ids).items() if r.paths}
 
+    def gps_points(self) -> list[tuple[int, float, float]]:
+        """(photo id, latitude, longitude) of every photo with GPS, for the map of places."""
+        return self.store.gps_points()
+
     def part_photos(self, part_ids: Iterable[int]) -> dict[int, int]:
         """The photo of each part (a face, say)."""
         return {p: r.photo_id for p, r in self.store.parts(part_ids).items()}

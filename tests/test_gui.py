@@ -751,3 +751,32 @@ def test_remove_and_label_many_photos_then_undo(qtbot, window: MainWindow, photo
     window.undo_action.trigger()
     assert "Holiday" not in [i.name for i in window.lib.labels.list()]
     assert not window.undo_action.isEnabled()
+
+
+def test_places_map_clusters_pins_and_a_click_shows_their_photos(qtbot, make_settings) -> None:
+    import numpy as np
+
+    from organizer.gui.basemap import country_rings
+    from organizer.store.db import FileRef, NewPart, NewPhoto, PhotoInfo
+
+    assert len(country_rings()) > 150  # the offline basemap
+    lib = Library(make_settings())
+    spots = [(38.72, -9.14), (38.71, -9.13), (35.68, 139.69)]  # two in Lisbon, one in Tokyo
+    photos = [NewPhoto(FileRef(f"/p/{i}.jpg", 1, 1), PhotoInfo(f"h{i}", 1, "JPEG", 8, 8, gps_lat=a, gps_lon=b),
+                       NewPart("whole", np.eye(32, dtype=np.float32)[i], "image")) for i, (a, b) in enumerate(spots)]
+    ids = lib.store.add_photos(photos, lib.models.clip.key)
+    w = MainWindow(lib)
+    w.ask_on_close = lambda: True
+    qtbot.addWidget(w)
+    w.show()
+    assert w.tabs.tabText(w.tabs.indexOf(w.projection_page)) == "Similarity"
+    w.tabs.setCurrentWidget(w.places_page)
+    view = w.places_page.map
+    view.zoom = 1.0  # the whole world: Lisbon's two photos are one pin, Tokyo's another
+    sizes = sorted(len(m) for _, m in view.recluster())
+    assert sizes == [1, 2] and "3 photos with GPS" in w.places_page.status.text()
+    lisbon = next(c for c, m in view.recluster() if len(m) == 2)
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=lisbon.toPoint())
+    assert sorted(w.places_page.gallery.model_.photo_ids()) == sorted(ids[:2])
+    w.close()
+    w.wait_for_background()

@@ -33,6 +33,7 @@ from organizer.gui.pages.gallery import LibraryPage
 from organizer.gui.pages.labels_page import LabelsPage
 from organizer.gui.pages.landmarks_page import LandmarksPage
 from organizer.gui.pages.people_page import PeoplePage
+from organizer.gui.pages.places_page import PlacesPage
 from organizer.gui.pages.projection_page import ProjectionPage
 from organizer.gui.pages.search_page import SearchPage
 from organizer.gui.pages.settings_page import SettingsPage
@@ -75,10 +76,12 @@ class MainWindow(QMainWindow):
         self.landmarks_page = LandmarksPage(self.thumbs)
         self.labels_page = LabelsPage(self.thumbs)
         self.people_page = PeoplePage(self.thumbs)
+        self.places_page = PlacesPage(self.thumbs)
         self.settings_page = SettingsPage(s)
         self.tabs = QTabWidget()
         for page, name in ((self.library_page, "Library"), (self.search_page, "Search"),
-                           (self.people_page, "People"), (self.clusters_page, "Clusters"), (self.projection_page, "Map"),
+                           (self.people_page, "People"), (self.places_page, "Places"),
+                           (self.clusters_page, "Clusters"), (self.projection_page, "Similarity"),
                            (self.landmarks_page, "Landmarks"), (self.labels_page, "Labels"),
                            (self.settings_page, "Settings")):
             self.tabs.addTab(page, name)
@@ -131,6 +134,7 @@ class MainWindow(QMainWindow):
 
         self.task: Task | None = None
         self._stopping: list[Task] = []  # cancelled at quit, still ending a long step
+        self._closed = False
         self._queued_analysis: tuple[str, bool, bool] | None = None  # asked for while another run ran
         self.undo_stack: list[tuple[str, Callable[[], None]]] = []  # (what, how to undo it), latest last
         self.task_kind = ""
@@ -162,13 +166,16 @@ class MainWindow(QMainWindow):
         self.ask_yes: Callable[[str], bool] = self._ask_yes
         for gallery in (self.library_page.gallery, self.search_page.results, self.clusters_page.gallery,
                         self.landmarks_page.gallery, self.labels_page.members, self.labels_page.suggestions,
-                        self.people_page.photos, self.people_page.suggestions):
+                        self.people_page.photos, self.people_page.suggestions, self.places_page.gallery):
             gallery.opened.connect(lambda pid, parts, g=gallery: self.open_photo(pid, parts, g.model_.photo_ids()))
             gallery.label_requested.connect(self.label_photos)
             gallery.remove_requested.connect(self.remove_photos)
             gallery.reveal_requested.connect(self.reveal_photos)
         self.labels_page.chosen.connect(self._label_chosen)
         self.people_page.chosen.connect(self._person_chosen)
+        self.places_page.chosen.connect(lambda ids: self.places_page.gallery.set_rows(
+            [Row(r.id, r.path, r.hash, missing=r.missing, taken_at=r.taken_at)
+             for r in self.lib.photo_rows("newest", photo_ids=ids)]))
         self.people_page.renamed.connect(self._person_renamed)
         self.people_page.answered.connect(self._person_answered)
         self.people_page.moved_out.connect(lambda ref, ids: self._person_answered(ref, ids, False))
@@ -316,6 +323,8 @@ class MainWindow(QMainWindow):
             self._start("index", resume)
 
     def _start(self, kind: str, make: Callable[[], Iterator[Any]]) -> None:
+        if self._closed:  # a timer that fired after the window closed starts nothing
+            return
         self.task_kind = kind
         self.task = Task(make, self)
         w = self.task.worker
@@ -451,6 +460,8 @@ class MainWindow(QMainWindow):
             self.labels_page.show_labels(self.lib.labels.list())
         elif page is self.people_page:
             self.show_people()
+        elif page is self.places_page:
+            self.places_page.show_points(self.lib.gps_points())
         elif page is self.clusters_page and self.clusters_page.list.count() == 0 and self.task_kind != "clusters":
             self.run_analysis("clusters", self.clusters_page.parts.isChecked(), False)
         elif (page is self.projection_page and not len(self.projection_page.photo_ids)
@@ -770,6 +781,7 @@ class MainWindow(QMainWindow):
             if not t.thread.wait(QUIT_WAIT_MS):
                 self._stopping.append(t)
         self.thumbs.wait(QUIT_WAIT_MS)
+        self._closed = True
         e.accept()
 
     def wait_for_background(self, ms: int = 120_000) -> None:

@@ -730,6 +730,13 @@ class Store:
         with self.read() as s:
             return s.execute(select(func.count(Photo.id)).where(self._needing_faces(faces_key))).scalar_one()
 
+    def gps_points(self) -> list[tuple[int, float, float]]:
+        """(photo id, latitude, longitude) of every photo with GPS."""
+        with self.read() as s:
+            return [(a, float(b), float(c)) for a, b, c in s.execute(
+                select(Photo.id, Photo.gps_lat, Photo.gps_lon).where(Photo.gps_lat.is_not(None),
+                                                                    Photo.gps_lon.is_not(None)))]
+
     def photos_needing_place(self, limit: int = 5000) -> list[tuple[int, float, float]]:
         """(photo id, latitude, longitude) of photos with GPS whose place was not looked up yet."""
         with self.read() as s:
