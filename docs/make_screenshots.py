@@ -19,6 +19,16 @@ sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "screenshots"
 
 
+PLACES = [(48.8584, 2.2945), (48.8606, 2.3376), (38.7223, -9.1393), (38.7139, -9.1334), (35.6895, 139.6917),
+          (40.7128, -74.0060), (-33.8568, 151.2153)]
+
+
+def _dms(x: float) -> tuple[float, float, float]:
+    d = int(x)
+    m = int((x - d) * 60)
+    return (float(d), float(m), round(((x - d) * 60 - m) * 60, 2))
+
+
 def sample_folder(dest: Path) -> Path:
     from PIL import Image, ImageDraw, ImageFont
     from skimage import data
@@ -33,7 +43,13 @@ def sample_folder(dest: Path) -> Path:
         except Exception:  # noqa: BLE001 - some samples need a download
             continue
         (trip / "Paris 2019" if i % 3 == 0 else trip).joinpath(f"{n}.jpg").parent.mkdir(exist_ok=True)
-        im.save((trip / "Paris 2019" if i % 3 == 0 else trip) / f"{n}.jpg", quality=90)
+        exif = Image.Exif()
+        if i < len(PLACES):  # a few photos carry GPS, for the Places page
+            lat, lon = PLACES[i]
+            gps = exif.get_ifd(0x8825)
+            gps[1], gps[2] = ("N" if lat >= 0 else "S"), _dms(abs(lat))
+            gps[3], gps[4] = ("E" if lon >= 0 else "W"), _dms(abs(lon))
+        im.save((trip / "Paris 2019" if i % 3 == 0 else trip) / f"{n}.jpg", quality=90, exif=exif)
     astronaut = Image.fromarray(data.astronaut())  # the same person in three photos: one group on People
     astronaut.crop((60, 0, 512, 452)).save(trip / "Paris 2019" / "eileen-crop.jpg", quality=90)
     astronaut.resize((400, 400)).rotate(5).save(trip / "eileen-small.jpg", quality=85)
@@ -113,6 +129,14 @@ def main() -> int:
         w.thumbs.wait()
         pump(1.0)
         w.grab().save(str(OUT / "people.png"))
+        w.tabs.setCurrentWidget(w.places_page)
+        pump(0.5)
+        view = w.places_page.map
+        hit = max(view.recluster(), key=lambda c: len(c[1]))
+        view.chosen.emit(hit[1])
+        w.thumbs.wait()
+        pump(1.0)
+        w.grab().save(str(OUT / "places.png"))
         w.tabs.setCurrentWidget(w.landmarks_page)
         pump(0.5)
         w.grab().save(str(OUT / "landmarks.png"))

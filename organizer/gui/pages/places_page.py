@@ -39,8 +39,13 @@ class MapView(QWidget):
             for ring in rings:
                 if ring:
                     self._land.moveTo(ring[0][0], -ring[0][1])
+                    prev = ring[0][0]
                     for x, y in ring[1:]:
-                        self._land.lineTo(x, -y)
+                        if abs(x - prev) > 180:  # across the antimeridian: no line around the world
+                            self._land.moveTo(x, -y)
+                        else:
+                            self._land.lineTo(x, -y)
+                        prev = x
                     self._land.closeSubpath()
 
     def set_points(self, ids: list[int], lonlat: list[tuple[float, float]]) -> None:
