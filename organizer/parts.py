@@ -66,3 +66,12 @@ def super_category(class_name: str) -> PartType | None:
     name = class_name.strip().lower().replace("_", " ")
     name = _ALIASES.get(name, name)
     return COCO_TO_SUPER.get(name)
+
+
+def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two boxes (x0, y0, x1, y1), in any one unit."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

@@ -20,6 +20,7 @@ from PIL import Image
 
 from organizer.errors import ModelUnavailableError
 from organizer.models.base import LazyModel
+from organizer.parts import iou
 
 PREDICTOR = "shape_predictor_5_face_landmarks.dat"
 DESCRIPTOR = "dlib_face_recognition_resnet_model_v1.dat"
@@ -141,7 +142,7 @@ class FaceModel(LazyModel):
                                           x0 + int(r.right() / scale), y0 + int(r.bottom() / scale))))
         kept: list[tuple[float, tuple[int, int, int, int]]] = []
         for sc, b in sorted(found, reverse=True):  # overlapping person boxes find one face twice
-            if all(_iou(b, k) < 0.4 for _, k in kept):
+            if all(iou(b, k) < 0.4 for _, k in kept):
                 kept.append((sc, b))
         if not kept:
             return []
@@ -176,14 +177,6 @@ def _open(folder: str) -> tuple[Any, Any, Any]:
 
     return (dlib.get_frontal_face_detector(), dlib.shape_predictor(str(Path(folder) / PREDICTOR)),
             dlib.face_recognition_model_v1(str(Path(folder) / DESCRIPTOR)))
-
-
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _sharpness(chip: np.ndarray) -> float:

@@ -85,11 +85,15 @@ def make_tiny_detector(folder: Path, name: str = TINY_DETECTOR, seed: int = 0) -
 
 
 def copy_ocr_weights(folder: Path) -> Path | None:
-    src = default_ocr_folder()
-    if src is None or not all((src / f).is_file() for f in WEIGHT_FILES):
+    return _copy_files(default_ocr_folder(), WEIGHT_FILES, folder)
+
+
+def _copy_files(src: Path | None, files: tuple[str, ...] | list[str], folder: Path) -> Path | None:
+    """Copy ``files`` from ``src`` into ``folder``; None (nothing copied) unless all of them are there."""
+    if src is None or not all((src / f).is_file() for f in files):
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    for f in WEIGHT_FILES:
+    for f in files:
         shutil.copyfile(src / f, folder / f)
     return folder
 
@@ -99,13 +103,7 @@ def copy_face_weights(folder: Path) -> Path | None:
     install offline, so the test set finds and identifies real faces."""
     from organizer.models.face import FILES, package_folder
 
-    src = package_folder()
-    if src is None or not all((src / f).is_file() for f in FILES):
-        return None
-    folder.mkdir(parents=True, exist_ok=True)
-    for f in FILES:
-        shutil.copyfile(src / f, folder / f)
-    return folder
+    return _copy_files(package_folder(), FILES, folder)
 
 
 def make_offline_test_set(root: Path) -> dict[str, Path | None]:

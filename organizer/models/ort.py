@@ -69,24 +69,13 @@ def export(model: Any, image_size: int, folder: Path, int8: bool = False) -> tup
                 out = self.m.get_image_features(pixel_values=x)
                 return out if torch.is_tensor(out) else out.pooler_output
 
-        class Text(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.m = model
-
-            def forward(self, ids: Any, mask: Any) -> Any:
-                out = self.m.get_text_features(input_ids=ids, attention_mask=mask)
-                return out if torch.is_tensor(out) else out.pooler_output
-
         model = model.float().eval()
-        ids = torch.ones((2, 7), dtype=torch.long)
         t = time.perf_counter()
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             _export(Image(), (torch.zeros(2, 3, image_size, image_size),), image, ["pixels"],
                     {"pixels": {0: "n"}, "embeds": {0: "n"}})
-            _export(Text(), (ids, torch.ones_like(ids)), text, ["ids", "mask"],
-                    {"ids": {0: "n", 1: "length"}, "mask": {0: "n", 1: "length"}, "embeds": {0: "n"}})
+            _export_text(model, text)
         log.info("exported CLIP to ONNX in %.1f s: %s", time.perf_counter() - t, folder)
     if not int8:
         return image, text
@@ -105,6 +94,24 @@ def export(model: Any, image_size: int, folder: Path, int8: bool = False) -> tup
                 root.setLevel(level)
             os.replace(tmp, dst)
     return q_image, q_text
+
+
+def _export_text(model: Any, target: Path) -> None:
+    """CLIP's text tower (ids and attention mask in, projected features out) as ONNX."""
+    import torch
+
+    class Text(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.m = model
+
+        def forward(self, ids: Any, mask: Any) -> Any:
+            out = self.m.get_text_features(input_ids=ids, attention_mask=mask)
+            return out if torch.is_tensor(out) else out.pooler_output
+
+    ids = torch.ones((2, 7), dtype=torch.long)
+    _export(Text(), (ids, torch.ones_like(ids)), target, ["ids", "mask"],
+            {"ids": {0: "n", 1: "length"}, "mask": {0: "n", 1: "length"}, "embeds": {0: "n"}})
 
 
 def _export(module: Any, args: tuple[Any, ...], target: Path, names: list[str], axes: dict[str, dict[int, str]]) -> None:
@@ -132,21 +139,10 @@ def export_text(model: Any, tokenizer: Any, max_text: int, folder: Path) -> bool
     if not text.is_file():
         import torch
 
-        class Text(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.m = model
-
-            def forward(self, ids: Any, mask: Any) -> Any:
-                out = self.m.get_text_features(input_ids=ids, attention_mask=mask)
-                return out if torch.is_tensor(out) else out.pooler_output
-
         folder.mkdir(parents=True, exist_ok=True)
-        ids = torch.ones((2, 7), dtype=torch.long)
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
-            _export(Text().float().eval(), (ids, torch.ones_like(ids)), text, ["ids", "mask"],
-                    {"ids": {0: "n", 1: "length"}, "mask": {0: "n", 1: "length"}, "embeds": {0: "n"}})
+            _export_text(model.float().eval(), text)
     if not (folder / TOKENIZER).is_file() or not (folder / TEXT_META).is_file():
         tmp = folder / (TOKENIZER + ".tmp")
         tokenizer.backend_tokenizer.save(str(tmp))

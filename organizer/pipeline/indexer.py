@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -326,12 +326,7 @@ class Indexer:
         dec, det = self.settings.decode, self.settings.detection
         canvas = max(det.canvas if det_on else 0, self.settings.ocr.canvas if ocr_on else 0, clip.image_size)
         meter = Meter("parts", len(todo))
-
-        def work(item: tuple[int, str]) -> Image.Image | None:
-            try:
-                return load(item[1], dec, max_side=canvas).image
-            except Exception:  # noqa: BLE001 - recorded as failed for this key, retried when seen again
-                return None
+        work = _reader(dec, canvas)
 
         group = 4  # photos through the detector together
         for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, ahead=group * 2), group):
@@ -398,13 +393,7 @@ class Indexer:
         f, dec = self.settings.faces, self.settings.decode
         canvas = self.settings.detection.canvas
         meter = Meter("faces", len(todo))
-
-        def work(item: tuple[int, str]) -> Image.Image | None:
-            try:
-                return load(item[1], dec, max_side=canvas).image
-            except Exception:  # noqa: BLE001 - recorded as failed for this key, retried when seen again
-                return None
-
+        work = _reader(dec, canvas)
         for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, ahead=8), 8):
             failed = [pid for (pid, _), im in chunk if im is None]
             if failed:
@@ -428,6 +417,19 @@ class Indexer:
                 yield Stored("faces", done)
             yield meter.step(len(chunk), chunk[-1][0][1])
         summary.seconds["faces"] = meter.elapsed
+
+
+def _reader(dec: Any, side: int) -> Any:
+    """Read (photo id, path) as an upright image of at most ``side`` pixels; None where it cannot be read (a
+    pass records that as failed for its key, retried when the file is seen again)."""
+
+    def work(item: tuple[int, str]) -> Image.Image | None:
+        try:
+            return load(item[1], dec, max_side=side).image
+        except Exception:  # noqa: BLE001 - one odd file never ends a run
+            return None
+
+    return work
 
 
 def _pad(box: tuple[float, float, float, float], share: float) -> tuple[float, float, float, float]:

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from organizer import fsutil
 from organizer.errors import LibraryError
 from organizer.media.scan import display
+from organizer.parts import iou
 from organizer.store import backup
 from organizer.store.migrations import current_version, migrate
 from organizer.store.paths import to_db
@@ -694,16 +695,7 @@ class Store:
             (Photo.parts_failed.is_(None)) | (Photo.parts_failed != parts_key)) & Photo.id.in_(present)
 
     def photos_needing_parts(self, parts_key: str, limit: int | None = None) -> list[tuple[int, str]]:
-        stmt = (
-            select(Photo.id, func.min(PhotoPath.path))
-            .join(PhotoPath, PhotoPath.photo_id == Photo.id)
-            .where(self._needing_parts(parts_key), PhotoPath.missing_since.is_(None))
-            .group_by(Photo.id)
-            .order_by(Photo.id)
-            .limit(limit)
-        )
-        with self.read() as s:
-            return [(a, b) for a, b in s.execute(stmt)]
+        return self._with_a_path(self._needing_parts(parts_key), limit)
 
     def count_needing_parts(self, parts_key: str) -> int:
         with self.read() as s:
@@ -715,10 +707,14 @@ class Store:
             (Photo.faces_failed.is_(None)) | (Photo.faces_failed != faces_key)) & Photo.id.in_(present)
 
     def photos_needing_faces(self, faces_key: str, limit: int | None = None) -> list[tuple[int, str]]:
+        return self._with_a_path(self._needing_faces(faces_key), limit)
+
+    def _with_a_path(self, needing: Any, limit: int | None) -> list[tuple[int, str]]:
+        """(photo id, a present path) of the photos ``needing`` selects, by id."""
         stmt = (
             select(Photo.id, func.min(PhotoPath.path))
             .join(PhotoPath, PhotoPath.photo_id == Photo.id)
-            .where(self._needing_faces(faces_key), PhotoPath.missing_since.is_(None))
+            .where(needing, PhotoPath.missing_since.is_(None))
             .group_by(Photo.id)
             .order_by(Photo.id)
             .limit(limit)
@@ -733,7 +729,7 @@ class Store:
     def gps_points(self) -> list[tuple[int, float, float]]:
         """(photo id, latitude, longitude) of every photo with GPS."""
         with self.read() as s:
-            return [(a, float(b), float(c)) for a, b, c in s.execute(
+            return [(a, float(b or 0.0), float(c or 0.0)) for a, b, c in s.execute(
                 select(Photo.id, Photo.gps_lat, Photo.gps_lon).where(Photo.gps_lat.is_not(None),
                                                                     Photo.gps_lon.is_not(None)))]
 
@@ -1030,14 +1026,6 @@ class Store:
         with self.read() as s:
             return [SkippedFile(a, b, c) for a, b, c in s.execute(
                 select(Skipped.path, Skipped.reason, Skipped.detail).order_by(Skipped.path).limit(limit))]
-
-
-def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def path_words(path: str) -> str:
