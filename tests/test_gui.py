@@ -780,3 +780,14 @@ def test_places_map_clusters_pins_and_a_click_shows_their_photos(qtbot, make_set
     assert sorted(w.places_page.gallery.model_.photo_ids()) == sorted(ids[:2])
     w.close()
     w.wait_for_background()
+
+
+def test_delete_in_a_gallery_removes_its_selection(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    index_by_drop(qtbot, window, photo_dir)
+    gallery = window.library_page.gallery
+    gallery.setFocus()
+    gallery.setCurrentIndex(gallery.model().index(0))
+    first = gallery.model_.rows[0].photo_id
+    with qtbot.waitSignal(gallery.remove_requested, timeout=5000) as blocker:
+        qtbot.keyClick(gallery, Qt.Key.Key_Delete)
+    assert blocker.args[0] == [first] and window.lib.photo_count() == 3  # one photo: no question, Ctrl+Z undoes

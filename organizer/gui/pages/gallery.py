@@ -47,8 +47,9 @@ class Gallery(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.activated.connect(self._open)  # Enter or double-click
-        QShortcut(QKeySequence.StandardKey.Delete, self, activated=lambda: self.selected_ids() and
-                  self.remove_requested.emit(self.selected_ids()))
+        delete = QShortcut(QKeySequence.StandardKey.Delete, self, activated=lambda: self.selected_ids() and
+                           self.remove_requested.emit(self.selected_ids()))
+        delete.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # the gallery with the focus alone
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
 
