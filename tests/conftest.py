@@ -90,25 +90,3 @@ def photo_dir(tmp_path: Path) -> Path:
     sample_image("chelsea").save(root / "trip" / "chelsea.png")
     sample_image("rocket").save(root / "trip" / "rocket.webp")
     return root
-
-
-# ---- leaving the test process ---------------------------------------------------------------------
-# Once in a while (seen once in about ten full runs here) the interpreter's final garbage collection, with
-# torch, dlib, ONNX Runtime, OpenGL and Qt loaded together, crashed in a C extension ("Fatal Python error:
-# none_dealloc") after every test had passed and the summary was printed, turning a green run red. After
-# the session, the process leaves with pytest's own exit status and skips that final collection.
-_EXIT: list[int] = []
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _EXIT.append(int(exitstatus))
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if _EXIT and os.environ.get("ORGANIZER_TEST_NORMAL_EXIT") != "1":
-        import sys
-
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_EXIT[-1])

@@ -791,3 +791,22 @@ def test_delete_in_a_gallery_removes_its_selection(qtbot, window: MainWindow, ph
     with qtbot.waitSignal(gallery.remove_requested, timeout=5000) as blocker:
         qtbot.keyClick(gallery, Qt.Key.Key_Delete)
     assert blocker.args[0] == [first] and window.lib.photo_count() == 3  # one photo: no question, Ctrl+Z undoes
+
+
+def test_qt_calls_do_not_wear_down_none() -> None:
+    """PySide6 6.12.0 under Python 3.11 released a reference to None at every call of a void method, so a
+    window crashed ("deallocating None") after enough drawing: the pinned Qt must not."""
+    import sys
+
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QImage, QPainter, QPainterPath
+
+    path = QPainterPath()
+    img = QImage(32, 32, QImage.Format.Format_RGB32)
+    painter = QPainter(img)
+    before = sys.getrefcount(None)
+    for _ in range(2000):
+        path.lineTo(1.0, 2.0)
+        painter.drawEllipse(QPointF(5, 5), 3.0, 3.0)
+    painter.end()
+    assert sys.getrefcount(None) - before > -100  # 6.12.0: about -4000

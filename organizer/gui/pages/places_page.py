@@ -3,11 +3,12 @@ how close they fall on screen; wheel to zoom, drag to pan, click a pin for its p
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from organizer.gui.basemap import country_rings
@@ -16,6 +17,26 @@ from organizer.gui.thumbnails import Thumbnails
 from organizer.wording import plural
 
 CELL = 36  # pixels: pins closer than this on screen become one cluster
+
+
+@cache
+def land_path() -> QPainterPath:
+    """The countries as one path in (longitude, -latitude), built once per process: a polygon per ring (one
+    call each; a few thousand lineTo calls per window wore down PySide6's count of None and crashed)."""
+    path = QPainterPath()
+    for _, rings in country_rings():
+        for ring in rings:
+            piece: list[QPointF] = []
+            prev = None
+            for x, y in ring:
+                if prev is not None and abs(x - prev) > 180:  # across the antimeridian: no line around the world
+                    path.addPolygon(QPolygonF(piece))
+                    piece = []
+                piece.append(QPointF(x, -y))
+                prev = x
+            if piece:
+                path.addPolygon(QPolygonF(piece))
+    return path
 
 
 class MapView(QWidget):
@@ -34,19 +55,7 @@ class MapView(QWidget):
         self.clusters: list[tuple[QPointF, list[int]]] = []
         self._press: QPointF | None = None
         self._moved = False
-        self._land = QPainterPath()
-        for _, rings in country_rings():
-            for ring in rings:
-                if ring:
-                    self._land.moveTo(ring[0][0], -ring[0][1])
-                    prev = ring[0][0]
-                    for x, y in ring[1:]:
-                        if abs(x - prev) > 180:  # across the antimeridian: no line around the world
-                            self._land.moveTo(x, -y)
-                        else:
-                            self._land.lineTo(x, -y)
-                        prev = x
-                    self._land.closeSubpath()
+        self._land = land_path()
 
     def set_points(self, ids: list[int], lonlat: list[tuple[float, float]]) -> None:
         self.ids = np.asarray(ids, np.int64)
