@@ -76,7 +76,9 @@ class People:
 
     # ---- reading ------------------------------------------------------------------------------
 
-    def _state(self) -> _State:
+    def _state(self, grouped: bool = False) -> _State:
+        """The faces, who is named and suggested; with ``grouped``, also the unnamed groups (all pairs of the
+        remaining faces: only the overview and the commands that take a group number need them)."""
         f = self.settings
         key = self._face_key()
         if key is not None:
@@ -114,19 +116,20 @@ class People:
                     who = owner[j2[0]]
                 suggested[pid] = who
         rest = np.array([r for r in free if int(part_ids[r]) not in suggested], np.int64)
-        found = [rest[g] for g in groups(matrix[rest], f.distance, f.grouping, f.min_faces)] if len(rest) else []
+        found = [rest[g] for g in groups(matrix[rest], f.distance, f.grouping, f.min_faces)] \
+            if grouped and len(rest) else []
         extra: dict[str, set[int]] = {}
         if people:
+            faces_of = {int(p) for p in part_ids}
             for name in people:
                 pos, _ = self.labels.members(name)
-                faces_of = {int(p) for p in part_ids}
                 others = [p for p in pos if p not in faces_of]
                 if others:
                     extra[name] = {r.photo_id for r in self.store.parts(others).values() if r.type != FACE}
         return _State(part_ids, photo_ids, matrix, named, rejected, suggested, found, extra)
 
     def overview(self) -> Overview:
-        st = self._state()
+        st = self._state(grouped=True)
         row_of = {int(p): i for i, p in enumerate(st.part_ids)}
         quality = {p: q for p, (_, q) in self.store.face_infos(st.part_ids.tolist()).items()}
         by_name: dict[str, Person] = {}
@@ -145,7 +148,7 @@ class People:
             p.photos = sorted(set(p.photos) | {int(st.photo_ids[row_of[f]]) for f in faces if f in row_of})
             p.cover = max(p.faces or faces, key=lambda f: (quality.get(f, 0.0), -f), default=None)
         grouped = len(st.named) + len(st.suggested) + sum(len(g) for g in st.groups)
-        total = self.store.stats().parts.get(FACE, 0)
+        total = self.store.count_parts(FACE)
         return Overview(people, len(st.part_ids), len(st.part_ids) - grouped, total - len(st.part_ids))
 
     def face_names(self, faces: Sequence[int]) -> dict[int, str]:
@@ -219,7 +222,7 @@ class People:
             else:
                 self.labels.rename(old, name)
             return len(self.labels.members(name)[0])
-        faces = self._group(ref, self._state())
+        faces = self._group(ref, self._state(grouped=True))
         self.labels.assign(name, faces)
         return len(faces)
 
@@ -231,7 +234,7 @@ class People:
             if a != b:
                 self.labels.merge(a, b)
             return b
-        st = self._state()
+        st = self._state(grouped=True)
         if b:
             self.labels.assign(b, self._group(source, st))
             return b
