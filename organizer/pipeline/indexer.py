@@ -277,7 +277,7 @@ class Indexer:
 
         if not places.available():
             return
-        while rows := self.store.photos_needing_place():
+        while rows := self.store.gps_points(unplaced=True, limit=5000):
             found = places.places([(lat, lon) for _, lat, lon in rows])
             self.store.set_places([(pid, p.name if p else "", p.words if p else "")
                                    for (pid, _, _), p in zip(rows, found, strict=True)])

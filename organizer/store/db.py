@@ -689,25 +689,33 @@ class Store:
             for chunk in chunked(photo_ids):
                 s.execute(update(Photo).where(Photo.id.in_(chunk)).values(**values))
 
-    def _needing_parts(self, parts_key: str) -> Any:
+    @staticmethod
+    def _needing(done: Any, failed: Any, key: str) -> Any:
+        """SQL: present photos a pass keyed ``key`` has neither done (column ``done``) nor failed on."""
         present = select(PhotoPath.photo_id).where(PhotoPath.missing_since.is_(None))
-        return ((Photo.parts_key.is_(None)) | (Photo.parts_key != parts_key)) & (
-            (Photo.parts_failed.is_(None)) | (Photo.parts_failed != parts_key)) & Photo.id.in_(present)
+        return ((done.is_(None)) | (done != key)) & ((failed.is_(None)) | (failed != key)) & Photo.id.in_(present)
+
+    def _needing_parts(self, parts_key: str) -> Any:
+        return self._needing(Photo.parts_key, Photo.parts_failed, parts_key)
+
+    def _needing_faces(self, faces_key: str) -> Any:
+        return self._needing(Photo.faces_key, Photo.faces_failed, faces_key)
 
     def photos_needing_parts(self, parts_key: str, limit: int | None = None) -> list[tuple[int, str]]:
         return self._with_a_path(self._needing_parts(parts_key), limit)
 
-    def count_needing_parts(self, parts_key: str) -> int:
-        with self.read() as s:
-            return s.execute(select(func.count(Photo.id)).where(self._needing_parts(parts_key))).scalar_one()
-
-    def _needing_faces(self, faces_key: str) -> Any:
-        present = select(PhotoPath.photo_id).where(PhotoPath.missing_since.is_(None))
-        return ((Photo.faces_key.is_(None)) | (Photo.faces_key != faces_key)) & (
-            (Photo.faces_failed.is_(None)) | (Photo.faces_failed != faces_key)) & Photo.id.in_(present)
-
     def photos_needing_faces(self, faces_key: str, limit: int | None = None) -> list[tuple[int, str]]:
         return self._with_a_path(self._needing_faces(faces_key), limit)
+
+    def count_needing_parts(self, parts_key: str) -> int:
+        return self._count_photos(self._needing_parts(parts_key))
+
+    def count_needing_faces(self, faces_key: str) -> int:
+        return self._count_photos(self._needing_faces(faces_key))
+
+    def _count_photos(self, where: Any) -> int:
+        with self.read() as s:
+            return s.execute(select(func.count(Photo.id)).where(where)).scalar_one()
 
     def _with_a_path(self, needing: Any, limit: int | None) -> list[tuple[int, str]]:
         """(photo id, a present path) of the photos ``needing`` selects, by id."""
@@ -722,24 +730,15 @@ class Store:
         with self.read() as s:
             return [(a, b) for a, b in s.execute(stmt)]
 
-    def count_needing_faces(self, faces_key: str) -> int:
+    def gps_points(self, unplaced: bool = False, limit: int | None = None) -> list[tuple[int, float, float]]:
+        """(photo id, latitude, longitude) of every photo with GPS (``unplaced``: whose place was not looked
+        up yet), by id."""
+        stmt = select(Photo.id, Photo.gps_lat, Photo.gps_lon).where(Photo.gps_lat.is_not(None),
+                                                                   Photo.gps_lon.is_not(None))
+        if unplaced:
+            stmt = stmt.where(Photo.place.is_(None))
         with self.read() as s:
-            return s.execute(select(func.count(Photo.id)).where(self._needing_faces(faces_key))).scalar_one()
-
-    def gps_points(self) -> list[tuple[int, float, float]]:
-        """(photo id, latitude, longitude) of every photo with GPS."""
-        with self.read() as s:
-            return [(a, float(b or 0.0), float(c or 0.0)) for a, b, c in s.execute(
-                select(Photo.id, Photo.gps_lat, Photo.gps_lon).where(Photo.gps_lat.is_not(None),
-                                                                    Photo.gps_lon.is_not(None)))]
-
-    def photos_needing_place(self, limit: int = 5000) -> list[tuple[int, float, float]]:
-        """(photo id, latitude, longitude) of photos with GPS whose place was not looked up yet."""
-        with self.read() as s:
-            return [(a, float(b or 0.0), float(c or 0.0)) for a, b, c in s.execute(
-                select(Photo.id, Photo.gps_lat, Photo.gps_lon).where(
-                    Photo.gps_lat.is_not(None), Photo.gps_lon.is_not(None), Photo.place.is_(None))
-                .order_by(Photo.id).limit(limit))]
+            return [(a, float(b or 0.0), float(c or 0.0)) for a, b, c in s.execute(stmt.order_by(Photo.id).limit(limit))]
 
     def set_places(self, rows: Sequence[tuple[int, str, str]]) -> None:
         """(photo id, place name or "" for none near, search words); the words join the keyword index."""
@@ -750,9 +749,7 @@ class Store:
 
     def count_faces_done(self, faces_key: str) -> int:
         """Photos the faces pass has looked at with this key (or could not read)."""
-        with self.read() as s:
-            return s.execute(select(func.count(Photo.id)).where(
-                (Photo.faces_key == faces_key) | (Photo.faces_failed == faces_key))).scalar_one()
+        return self._count_photos((Photo.faces_key == faces_key) | (Photo.faces_failed == faces_key))
 
     def person_boxes(self, photo_ids: Sequence[int]) -> dict[int, list[tuple[float, float, float, float]]]:
         """The detector's person boxes of each photo (where the faces pass looks first)."""
@@ -1017,6 +1014,10 @@ class Store:
                 ).scalar_one()
         return LibraryStats(photos, paths, missing, missing_paths, by_type, skipped, models, whole_done, whole_failed,
                             parts_done, parts_failed, labelled, landmarks)
+
+    def count_parts(self, part_type: str) -> int:
+        with self.read() as s:
+            return s.execute(select(func.count(Part.id)).where(Part.type == part_type)).scalar_one()
 
     def skipped_count(self) -> int:
         with self.read() as s:
