@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -88,16 +88,15 @@ class Searcher:
             if self.people is None:
                 raise BadArgumentError("People are not available in this library")
             shows = self.people.photos_of(persons)
-            if q.landmark:
-                shows &= set(self.store.photos_with_landmark(q.landmark))
-            q = SearchQuery(text, q.image, q.weights, q.threshold, q.top_k, None, [])
-            if not (q.text or q.image):  # only people: their photos, by date taken
+            q = replace(q, text=text, persons=[])
+            if not (q.text or q.image or q.landmark):  # only people: their photos, by date taken
                 rows = self.store.photo_list("date", photo_ids=sorted(shows))[:q.top_k or self.settings.search.top_k]
                 return self._describe([RankedPhoto(r.id, 1.0, 1.0, 0.0) for r in rows])
             return self._search_within(q, dict.fromkeys(shows, 1.0))
         return self._search_within(q, None)
 
     def _search_within(self, q: SearchQuery, only: dict[int, float] | None) -> list[PhotoMatch]:
+        """Rank for ``q`` among the photos ``only`` holds (None: all); a landmark narrows them further."""
         s = self.settings.search
         weights = {**s.weights, **q.weights}
         unknown = sorted(set(weights) - set(PART_TYPES))
@@ -108,7 +107,8 @@ class Searcher:
             raise BadArgumentError("--top must be at least 1")
         threshold = s.threshold if q.threshold is None else q.threshold
         if q.landmark:
-            only = self.store.photos_with_landmark(q.landmark)
+            marked = self.store.photos_with_landmark(q.landmark)
+            only = marked if only is None else {pid: p for pid, p in marked.items() if pid in only}
             if not (q.text or q.image):  # the landmark alone: its photos, most confident first
                 best = sorted(only.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
                 return self._describe([RankedPhoto(pid, p, p, 0.0) for pid, p in best])
