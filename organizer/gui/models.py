@@ -28,6 +28,11 @@ class Row:
     missing: bool = False  # the file was not found at the last scan (kept, shown as missing)
     taken_at: str | None = None  # ISO 8601: the library's timeline groups by it
 
+    @classmethod
+    def of(cls, r: Any, missing: bool = False) -> Row:
+        """A gallery row for the library's PhotoRow ``r`` (``missing``: shown as missing whatever it says)."""
+        return cls(r.id, r.path, r.hash, missing=r.missing or missing, taken_at=r.taken_at)
+
 
 class PhotoListModel(QAbstractListModel):
     """Photos with lazily made thumbnails; a view asks only for the rows it shows (virtualised)."""

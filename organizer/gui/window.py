@@ -174,8 +174,7 @@ class MainWindow(QMainWindow):
         self.labels_page.chosen.connect(self._label_chosen)
         self.people_page.chosen.connect(self._person_chosen)
         self.places_page.chosen.connect(lambda ids: self.places_page.gallery.set_rows(
-            [Row(r.id, r.path, r.hash, missing=r.missing, taken_at=r.taken_at)
-             for r in self.lib.photo_rows("newest", photo_ids=ids)]))
+            [Row.of(r) for r in self.lib.photo_rows("newest", photo_ids=ids)]))
         self.people_page.renamed.connect(self._person_renamed)
         self.people_page.answered.connect(self._person_answered)
         self.people_page.moved_out.connect(lambda ref, ids: self._person_answered(ref, ids, False))
@@ -442,12 +441,12 @@ class MainWindow(QMainWindow):
     def refresh_library(self) -> None:
         gone = self.lib.offline_folders()
         offline = tuple(f.rstrip(os.sep) + os.sep for f, _ in gone)
-        rows = [Row(r.id, r.path, r.hash, missing=r.missing or (bool(offline) and r.path.startswith(offline)),
-                    taken_at=r.taken_at) for r in self.lib.photo_rows(self.library_page.order())]
+        rows = [Row.of(r, missing=bool(offline) and r.path.startswith(offline))
+                for r in self.lib.photo_rows(self.library_page.order())]
         self.library_page.show_rows(rows)
         self.library_page.show_offline(gone)
-        self.library_page.show_problems(*self.lib.problem_counts())
-        missing = self.lib.missing_count()
+        skipped, missing = self.lib.problem_counts()
+        self.library_page.show_problems(skipped, missing)
         if missing:
             self.statusBar().showMessage(f"{plural(missing, 'photo')} missing: their files were "
                                          "not found at the last scan (kept; `organizer status` lists them).", 15000)
@@ -484,10 +483,10 @@ class MainWindow(QMainWindow):
             return
         chosen = next((c for c in result.clusters if c.label == label), None)
         ids = chosen.photo_ids if chosen else []
-        self.clusters_page.gallery.set_rows([Row(r.id, r.path, r.hash, missing=r.missing) for r in self.lib.photo_rows(photo_ids=ids)])
+        self.clusters_page.gallery.set_rows([Row.of(r) for r in self.lib.photo_rows(photo_ids=ids)])
 
     def _landmark_chosen(self, name: str) -> None:
-        self.landmarks_page.gallery.set_rows([Row(r.id, r.path, r.hash, missing=r.missing) for r in self.lib.photo_rows(landmark=name)])
+        self.landmarks_page.gallery.set_rows([Row.of(r) for r in self.lib.photo_rows(landmark=name)])
 
     # ---- labels ------------------------------------------------------------------------------
 
@@ -523,7 +522,7 @@ class MainWindow(QMainWindow):
 
     def _label_chosen(self, name: str) -> None:
         ids = self.lib.label_photo_ids(name)
-        self.labels_page.members.set_rows([Row(r.id, r.path, r.hash, missing=r.missing) for r in self.lib.photo_rows(photo_ids=ids)])
+        self.labels_page.members.set_rows([Row.of(r) for r in self.lib.photo_rows(photo_ids=ids)])
         try:
             sugg = self.lib.searcher.suggest(name, 30)
         except Exception as e:  # noqa: BLE001
@@ -677,13 +676,13 @@ class MainWindow(QMainWindow):
         if person is None:
             return
         rows = self.lib.photo_rows(photo_ids=person.photos)
-        self.people_page.photos.set_rows([Row(r.id, r.path, r.hash, missing=r.missing) for r in rows])
+        self.people_page.photos.set_rows([Row.of(r) for r in rows])
         self.people_page.title.setText(f"{person.title}: {plural(len(person.photos), 'photo')}")
         self.people_page.not_them.setEnabled(person.name is not None)
         suggested = self.lib.part_photos(person.suggested) if person.name is not None else {}
         ids = list(dict.fromkeys(suggested[f] for f in person.suggested if f in suggested))
         rows = self.lib.photo_rows(photo_ids=ids)
-        self.people_page.suggestions.set_rows([Row(r.id, r.path, r.hash, missing=r.missing) for r in rows])
+        self.people_page.suggestions.set_rows([Row.of(r) for r in rows])
         self.people_page.show_suggestions(bool(ids))
 
     def _person_renamed(self, ref: str, name: str) -> None:
@@ -711,7 +710,7 @@ class MainWindow(QMainWindow):
 
     def open_set(self, photo_ids: list[int]) -> None:
         """A selection from the map, shown as results on the search page."""
-        rows = [Row(r.id, r.path, r.hash, missing=r.missing) for r in self.lib.photo_rows(photo_ids=photo_ids)]
+        rows = [Row.of(r) for r in self.lib.photo_rows(photo_ids=photo_ids)]
         self.search_page.results.set_rows(rows)
         self.search_page.status.setText(f"{plural(len(rows), 'photo')} selected on the map")
         self.tabs.setCurrentWidget(self.search_page)
