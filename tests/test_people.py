@@ -234,6 +234,9 @@ def test_search_by_person_alone_with_words_and_together(people_lib) -> None:
     # a query naming her: her photos only, ranked by the rest of the words
     ranked = lib.search(SearchQuery(text="Grandma at the beach", top_k=20, threshold=-10))
     assert {r.photo_id for r in ranked} <= hers and ranked
+    # --person with words: the same, the person given apart from the words
+    given = lib.search(SearchQuery(text="at the beach", persons=["Grandma"], top_k=20, threshold=-10))
+    assert [r.photo_id for r in given] == [r.photo_id for r in ranked]
     with pytest.raises(BadArgumentError, match="No person named"):
         lib.search(SearchQuery(persons=["Nobody"]))
 
@@ -253,6 +256,15 @@ def test_people_cli(people_lib, capsys) -> None:
     assert data["schema"] == "organizer.people/1" and data["faces_off"] is None
     assert [(p["name"], p["photos"]) for p in data["people"]] == [("Grandma", 5), (None, 3)]
     assert main(["people", "split", "Grandma", f"face:{faces['A'][0]}", *args]) == 0
+    lib2 = Library(lib.settings)
+    lib2.labels.remove("Grandma", [faces["A"][1]])  # a face of hers, no longer named: a suggestion
+    lib2.close()
+    capsys.readouterr()
+    assert main(["people", "suggest", "Grandma", "--json", *args]) == 0
+    sugg = json.loads(capsys.readouterr().out)
+    assert [s["face_id"] for s in sugg["suggestions"]] == [faces["A"][1]]
+    assert main(["people", "suggest", "Grandma", "--confirm", f"face:{faces['A'][1]}", *args]) == 0
+    assert "No suggestions for Grandma" in capsys.readouterr().out
     assert main(["search", "--person", "Grandma", "--json", *args]) == 0
     capsys.readouterr()
     assert main(["search", "--person", "Grandma", "--json", *args]) == 0
