@@ -146,9 +146,7 @@ def main() -> int:
         sign_id = next(r.photo_id for r in w.library_page.gallery.model_.rows if r.path.endswith("sign.jpg"))
         w.open_photo(sign_id, None)
         pump(1.0)
-        w.viewers[-1].resize(1100, 600)
-        pump(0.5)
-        w.viewers[-1].grab().save(str(OUT / "photo.png"))
+        w.grab().save(str(OUT / "photo.png"))
         w.close()
         print("wrote", sorted(p.name for p in OUT.glob("*.png")))
         return 0

@@ -51,8 +51,8 @@ def main() -> int:
     QTest.mouseMove(page.view, QPoint(x, y))
     assert wait(app, lambda: page.preview.isVisible(), 10), "no hover preview"
     QTest.mouseClick(page.view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x, y))
-    assert wait(app, lambda: bool(w.viewers), 5), "click did not open the photo"
-    w.viewers[-1].close()
+    assert wait(app, w.photo_shown, 5), "click did not open the photo"
+    w.close_photo()
     sets: list = []
     page.open_set.connect(sets.append)
     QTest.mousePress(page.view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, QPoint(1, 1))

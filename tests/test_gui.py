@@ -66,7 +66,7 @@ def test_startup_is_fast_and_loads_no_model(make_settings, tmp_path: Path) -> No
 def test_drop_index_search_open(qtbot, window: MainWindow, photo_dir: Path) -> None:
     summary = index_by_drop(qtbot, window, photo_dir)
     assert summary is not None and summary.new == 4
-    assert window.library_page.gallery.model().rowCount() == 4
+    assert len(window.library_page.gallery.model_.photo_ids()) == 4
     assert window.lib.store.get_meta(PENDING) == "[]"
     # type a query: results arrive ranked, debounced, off the UI thread
     window.focus_search()
@@ -86,9 +86,12 @@ def test_drop_index_search_open(qtbot, window: MainWindow, photo_dir: Path) -> N
     view.setFocus()
     view.setCurrentIndex(view.model().index(0, 0))
     qtbot.keyClick(view, Qt.Key.Key_Return)
-    assert window.viewers and window.viewers[-1].isVisible()
-    assert "coffee.jpg" in window.viewers[-1].info.toPlainText()
-    # Esc clears the search
+    assert window.photo_shown()
+    assert "coffee.jpg" in window.viewer.info.toPlainText()
+    # Esc goes back from the photo to the results; a second Esc clears the search
+    qtbot.keyClick(window.viewer, Qt.Key.Key_Escape)
+    assert not window.photo_shown() and window.search_page.box.text() != ""
+    assert window.search_page.results.hasFocus() or not window.isActiveWindow()
     qtbot.keyClick(window.search_page.box, Qt.Key.Key_Escape)
     assert window.search_page.box.text() == ""
 
@@ -116,12 +119,12 @@ def test_clusters_and_map_pages(qtbot, window: MainWindow, photo_dir: Path) -> N
     qtbot.mouseMove(page.view, QPoint(x, y))
     qtbot.waitUntil(lambda: page.preview.isVisible(), timeout=10_000)
     qtbot.mouseClick(page.view, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
-    assert window.viewers and window.viewers[-1].details.id == int(page.photo_ids[0])
+    assert window.photo_shown() and window.viewer.details.id == int(page.photo_ids[0])
 
 
 def test_landmarks_page_lists_and_filters(qtbot, window: MainWindow, photo_dir: Path) -> None:
     index_by_drop(qtbot, window, photo_dir)
-    pid = window.library_page.gallery.model().index(0, 0).data(PhotoIdRole)
+    pid = window.library_page.gallery.model_.photo_ids()[0]
     window.lib.store.set_landmarks([(pid, "Eiffel Tower", 0.9, [("Eiffel_Tower", "Eiffel Tower", 0.9, None)])], "h")
     window.tabs.setCurrentWidget(window.landmarks_page)
     assert window.landmarks_page.list.count() == 1
@@ -141,7 +144,7 @@ def test_cancel_keeps_what_was_stored(qtbot, window: MainWindow, tmp_path: Path)
     assert blocker.args[0] is None  # cancelled, not finished
     stored = window.lib.store.stats().photos
     assert 0 < stored <= 150
-    assert window.library_page.gallery.model().rowCount() == stored
+    assert len(window.library_page.gallery.model_.photo_ids()) == stored
     # adding the folder again goes on from there
     summary = index_by_drop(qtbot, window, folder)
     assert summary.new == 150 - stored and window.lib.store.stats().photos == 150
@@ -242,7 +245,7 @@ def test_result_thumbnails_outline_the_matching_part(qtbot, window: MainWindow) 
 def test_label_photos_from_the_gallery_and_teach_with_suggestions(qtbot, window: MainWindow, photo_dir: Path) -> None:
     index_by_drop(qtbot, window, photo_dir)
     gallery = window.library_page.gallery
-    first = gallery.model().index(0, 0)
+    first = gallery.photo_index(0)
     gallery.selectionModel().select(first, gallery.selectionModel().SelectionFlag.ClearAndSelect)
     window.ask_label_name = lambda: "Grandma"
     gallery.label_requested.emit(gallery.selected_ids())
@@ -261,7 +264,7 @@ def test_label_photos_from_the_gallery_and_teach_with_suggestions(qtbot, window:
     assert page.suggestions.model().rowCount() == 1 and window.lib.labels.list()[0].rejected == 1
     # the viewer labels one outlined part
     window.open_photo(first.data(PhotoIdRole), None)
-    viewer = window.viewers[-1]
+    viewer = window.viewer
     assert viewer.parts.count() > 0  # detection at threshold 0 outlines parts on every photo
     part_id = int(viewer.parts.itemData(0))
     window.ask_label_name = lambda: "Spoon"
@@ -415,7 +418,7 @@ def test_down_and_enter_from_the_search_box(qtbot, window: MainWindow, photo_dir
     view = window.search_page.results
     assert view.hasFocus() and view.currentIndex().row() == 0
     qtbot.keyClick(view, Qt.Key.Key_Return)
-    assert window.viewers and window.viewers[-1].isVisible()
+    assert window.photo_shown()
 
 
 def test_an_exact_file_name_is_found(make_settings, photo_dir: Path) -> None:
@@ -434,9 +437,9 @@ def test_missing_photos_are_marked_in_the_gallery(qtbot, window: MainWindow, pho
     index_by_drop(qtbot, window, photo_dir)
     shutil.move(photo_dir / "coffee.jpg", tmp_path / "away.jpg")
     index_by_drop(qtbot, window, photo_dir)
-    model = window.library_page.gallery.model()
-    texts = [model.index(i, 0).data() for i in range(model.rowCount())]
-    assert model.rowCount() == 4 and [t for t in texts if "missing" in t] == ["coffee.jpg (missing)"]
+    gallery = window.library_page.gallery
+    texts = [gallery.photo_index(i).data() for i in range(len(gallery.model_.photo_ids()))]
+    assert len(texts) == 4 and [t for t in texts if "missing" in t] == ["coffee.jpg (missing)"]
     assert window.lib.missing_count() == 1
 
 
@@ -475,8 +478,8 @@ def test_show_in_folder_without_a_file_manager_says_where(qtbot, window: MainWin
 
     index_by_drop(qtbot, window, photo_dir)
     monkeypatch.setattr(QDesktopServices, "openUrl", staticmethod(lambda url: False))
-    window.open_photo(window.library_page.gallery.model().index(0, 0).data(PhotoIdRole), None)
-    viewer = window.viewers[-1]
+    window.open_photo(window.library_page.gallery.model_.photo_ids()[0], None)
+    viewer = window.viewer
     reveal = next(b for b in viewer.findChildren(type(window.pause_button)) if b.text() == "Show in folder")
     reveal.click()
     assert viewer.reveal_note.isVisible() and str(photo_dir) in viewer.reveal_note.text()
@@ -514,10 +517,11 @@ def test_people_page_names_in_place_shows_photos_and_moves_a_face_out(qtbot, win
     # the photo window outlines her face with her name
     pid = window.lib.people.overview().people[0].photos[0]
     window.open_photo(pid, None)
-    viewer = window.viewers[-1]
+    viewer = window.viewer
     texts = [viewer.parts.itemText(i) for i in range(viewer.parts.count())]
     assert "face: Eileen" in texts
-    viewer.close()
+    viewer.leave()
+    assert not window.photo_shown()
     # one of the two is not her: select it, "Not this person"
     page.photos.setCurrentIndex(page.photos.model().index(0))
     page.photos.selectionModel().select(page.photos.model().index(0),
@@ -592,14 +596,14 @@ def test_a_moved_folder_shows_as_missing_and_locate_brings_it_back(qtbot, window
     window.refresh_library()
     page = window.library_page
     assert page.banner.isVisible() and str(photo_dir) in page.banner_text.text()
-    assert all(r.missing for r in page.gallery.model_.rows)  # no grey tiles pretending to be there
+    assert all(r.missing for r in page.gallery.model_.rows if r.header is None)  # no grey tiles pretending to be there
     page.filter.setCurrentIndex(1)
-    assert page.gallery.model().rowCount() == 4  # "Missing only"
+    assert len(page.gallery.model_.photo_ids()) == 4  # "Missing only"
     window.ask_folder = lambda old: str(moved)
     qtbot.mouseClick(page.locate_button, Qt.MouseButton.LeftButton)
-    assert not page.banner.isVisible() and page.gallery.model().rowCount() == 0
+    assert not page.banner.isVisible() and page.gallery.model_.photo_ids() == []
     page.filter.setCurrentIndex(0)
-    assert not any(r.missing for r in page.gallery.model_.rows) and page.gallery.model().rowCount() == 4
+    assert not any(r.missing for r in page.gallery.model_.rows) and len(page.gallery.model_.photo_ids()) == 4
     assert window.lib.label_photo_ids("Trip")  # the label came back with its photo
 
 
@@ -652,8 +656,8 @@ def test_the_viewer_steps_through_the_gallery_and_zooms(qtbot, window: MainWindo
 
     index_by_drop(qtbot, window, photo_dir)
     gallery = window.library_page.gallery
-    gallery.activated.emit(gallery.model().index(0))  # Enter on the first photo
-    viewer = window.viewers[-1]
+    gallery.activated.emit(gallery.photo_index(0))  # Enter on the first photo
+    viewer = window.viewer
     qtbot.waitExposed(viewer)
     ids = gallery.model_.photo_ids()
     assert viewer.details.id == ids[0] and viewer.position.text() == "1 of 4"
@@ -674,7 +678,18 @@ def test_the_viewer_steps_through_the_gallery_and_zooms(qtbot, window: MainWindo
     assert max(viewer.image.pixmap().width(), viewer.image.pixmap().height()) == max(d.width, d.height)
     assert when("2018-07-14T16:05:00") == "Saturday 14 July 2018, 16:05" and when(None) == "unknown"
     assert "Landmark" not in viewer.info.toHtml()  # no landmark shown: no landmark line
-    viewer.close()
+    # a pane of the main window, in its tabs' place; F is full screen, Esc leaves it, then goes back to the
+    # gallery with the photo last shown as its current one
+    assert viewer.window() is window and window.photo_shown() and not window.tabs.isVisible()
+    qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    qtbot.keyClick(viewer, Qt.Key.Key_F)
+    qtbot.waitUntil(window.isFullScreen)
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not window.isFullScreen())
+    assert window.photo_shown()
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)
+    assert not window.photo_shown() and window.tabs.currentWidget() is window.library_page
+    assert gallery.currentIndex().data(PhotoIdRole) == ids[1]
 
 
 def test_timeline_newest_first_with_months_and_a_remembered_view(qtbot, make_settings, tmp_path: Path) -> None:
@@ -695,11 +710,26 @@ def test_timeline_newest_first_with_months_and_a_remembered_view(qtbot, make_set
     qtbot.addWidget(w)
     page = w.library_page
     assert page.sort.currentText() == "Newest first"
-    assert [r.path for r in page.gallery.model_.rows] == ["/p/2.jpg", "/p/1.jpg", "/p/0.jpg", "/p/4.jpg", "/p/3.jpg"]
+    rows = page.gallery.model_.rows
+    assert [r.path for r in rows if r.header is None] == ["/p/2.jpg", "/p/1.jpg", "/p/0.jpg", "/p/4.jpg", "/p/3.jpg"]
+    # a date header above each day's photos, taking a row of its own; headers are never selected or opened
+    assert [r.header for r in rows if r.header is not None] == [
+        "Wednesday 20 January 2021  (1)", "Saturday 9 January 2021  (1)", "Wednesday 3 July 2019  (1)",
+        "Tuesday 25 December 2018  (1)", "No date  (1)"]
+    assert rows[0].header is not None and page.gallery.model_.photo_ids()[0] == rows[1].photo_id
+    gallery = page.gallery
+    w.show()
+    qtbot.waitExposed(w)
+    head, first, second = (gallery.visualRect(gallery.model_.index(i)) for i in (0, 1, 3))
+    assert head.width() > 3 * first.width() and first.top() >= head.bottom()  # the photos start a new row
+    assert second.top() > first.bottom()  # each day starts its own row
+    assert not gallery.model_.flags(gallery.model_.index(0)) & Qt.ItemFlag.ItemIsSelectable
+    gallery.selectAll()
+    assert sorted(gallery.selected_ids()) == sorted(gallery.model_.photo_ids())
     months = [page.timeline.item(i).text() for i in range(page.timeline.count())]
     assert months == ["January 2021 (2)", "July 2019 (1)", "December 2018 (1)", "No date (1)"]
     page.timeline.itemClicked.emit(page.timeline.item(2))
-    assert page.gallery.currentIndex().row() == 3  # the first photo of December 2018
+    assert page.gallery.currentIndex().row() == 7  # the first photo of December 2018, under its header
     page.sort.setCurrentIndex(1)  # oldest first
     page.size.setValue(256)
     assert page.gallery.iconSize().width() == 256
@@ -708,7 +738,7 @@ def test_timeline_newest_first_with_months_and_a_remembered_view(qtbot, make_set
     again.ask_on_close = lambda: True
     qtbot.addWidget(again)
     assert again.library_page.sort.currentText() == "Oldest first" and again.library_page.gallery.iconSize().width() == 256
-    assert again.library_page.gallery.model_.rows[0].path == "/p/4.jpg"
+    assert again.library_page.gallery.model_.rows[1].path == "/p/4.jpg"
     again.close()
     w.wait_for_background()
     again.wait_for_background()
@@ -733,17 +763,17 @@ def test_a_dark_system_gets_a_dark_window(qapp, monkeypatch) -> None:
 def test_remove_and_label_many_photos_then_undo(qtbot, window: MainWindow, photo_dir: Path) -> None:
     index_by_drop(qtbot, window, photo_dir)
     gallery = window.library_page.gallery
-    model = gallery.model()
-    gallery.selectionModel().select(model.index(0), QItemSelectionModel.SelectionFlag.Select)
-    gallery.selectionModel().select(model.index(1), QItemSelectionModel.SelectionFlag.Select)
+    model = gallery.model_
+    gallery.selectionModel().select(gallery.photo_index(0), QItemSelectionModel.SelectionFlag.Select)
+    gallery.selectionModel().select(gallery.photo_index(1), QItemSelectionModel.SelectionFlag.Select)
     chosen = gallery.selected_ids()
     asked: list[str] = []
     window.ask_yes = lambda q: asked.append(q) or True
     gallery.remove_requested.emit(chosen)
-    assert asked and model.rowCount() == 2 and window.lib.photo_count() == 2
+    assert asked and len(model.photo_ids()) == 2 and window.lib.photo_count() == 2
     assert window.undo_action.isEnabled() and "remove 2 photos" in window.undo_action.text()
     window.undo_action.trigger()  # Ctrl+Z
-    assert model.rowCount() == 4 and sorted(r.photo_id for r in gallery.model_.rows if r.photo_id in chosen) == sorted(chosen)
+    assert len(model.photo_ids()) == 4 and sorted(r.photo_id for r in gallery.model_.rows if r.photo_id in chosen) == sorted(chosen)
     assert window.lib.check().ok
     window.ask_label_name = lambda: "Holiday"
     gallery.label_requested.emit(chosen)
@@ -786,8 +816,8 @@ def test_delete_in_a_gallery_removes_its_selection(qtbot, window: MainWindow, ph
     index_by_drop(qtbot, window, photo_dir)
     gallery = window.library_page.gallery
     gallery.setFocus()
-    gallery.setCurrentIndex(gallery.model().index(0))
-    first = gallery.model_.rows[0].photo_id
+    gallery.setCurrentIndex(gallery.photo_index(0))
+    first = gallery.model_.photo_ids()[0]
     with qtbot.waitSignal(gallery.remove_requested, timeout=5000) as blocker:
         qtbot.keyClick(gallery, Qt.Key.Key_Delete)
     assert blocker.args[0] == [first] and window.lib.photo_count() == 3  # one photo: no question, Ctrl+Z undoes

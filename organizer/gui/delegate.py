@@ -1,21 +1,64 @@
-"""Draws a search result's matching part outlined on its thumbnail, with the score."""
+"""Draws gallery tiles: date headers across the gallery's width, and a search result's matching part outlined
+on its thumbnail."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from organizer.gui.models import PartsRole
+from organizer.gui.models import HeaderRole, PartsRole
 from organizer.gui.viewer import COLOURS
 
+HEADER_HEIGHT = 34
 
-class MatchDelegate(QStyledItemDelegate):
+
+class TileDelegate(QStyledItemDelegate):
+    """A photo tile as the style draws it; a date header as a line of bold text the whole width of the view
+    (so the photos after it start a row of their own)."""
+
+    def __init__(self, view: QListView) -> None:
+        super().__init__(view)
+        self.view = view
+        self._tile = QSize()
+
+    def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 - Qt's name
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        # asked once per row at each layout (100k rows: keep it to a lookup)
+        rows = getattr(self.view.model(), "rows", None)
+        header = rows[index.row()].header if rows is not None else index.data(HeaderRole)
+        side = self.view.iconSize().width()
+        if header is not None:
+            return QSize(max(side + 20, self.view.viewport().width() - 2 * self.view.spacing() - 1), HEADER_HEIGHT)
+        if self._tile.width() != side + 20:
+            self._tile = QSize(side + 20, side + 40)
+        return self._tile
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        header = index.data(HeaderRole)
+        if header is None:
+            super().paint(painter, option, index)
+            return
+        painter.save()
+        font = option.font
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        painter.setFont(font)
+        painter.setPen(option.palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText))
+        r = option.rect.adjusted(6, 0, -6, -4)
+        painter.drawText(r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, header)
+        painter.restore()
+
+
+class MatchDelegate(TileDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         super().paint(painter, option, index)
+        if index.data(HeaderRole) is not None:
+            return
         parts = index.data(PartsRole) or []
         part = next((p for p in parts if p.type != "whole"), None)
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)

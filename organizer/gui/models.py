@@ -16,6 +16,7 @@ PhotoIdRole = Qt.ItemDataRole.UserRole
 PathRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
 PartsRole = Qt.ItemDataRole.UserRole + 3
+HeaderRole = Qt.ItemDataRole.UserRole + 4  # a date header's text (None for a photo)
 
 
 @dataclass(slots=True)
@@ -27,6 +28,11 @@ class Row:
     parts: list[Any] = field(default_factory=list)  # PartMatch of a search result
     missing: bool = False  # the file was not found at the last scan (kept, shown as missing)
     taken_at: str | None = None  # ISO 8601: the library's timeline groups by it
+    header: str | None = None  # a date header row (no photo): the day's name and count
+
+    @classmethod
+    def heading(cls, text: str, taken_at: str | None) -> Row:
+        return cls(-1, "", taken_at=taken_at, header=text)
 
     @classmethod
     def of(cls, r: Any, missing: bool = False) -> Row:
@@ -55,7 +61,12 @@ class PhotoListModel(QAbstractListModel):
         self.endResetModel()
 
     def photo_ids(self) -> list[int]:
-        return [r.photo_id for r in self.rows]
+        return [r.photo_id for r in self.rows if r.header is None]
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if index.isValid() and index.row() < len(self.rows) and self.rows[index.row()].header is not None:
+            return Qt.ItemFlag.NoItemFlags  # a date header: neither selected nor opened
+        return super().flags(index)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -64,6 +75,8 @@ class PhotoListModel(QAbstractListModel):
         if not index.isValid() or index.row() >= len(self.rows):
             return None
         r = self.rows[index.row()]
+        if r.header is not None:
+            return r.header if role in (Qt.ItemDataRole.DisplayRole, HeaderRole) else None
         if role == Qt.ItemDataRole.DisplayRole:
             name = display(Path(r.path).name) + (" (missing)" if r.missing else "")
             return f"{r.score:.2f}  {name}" if r.score is not None else name

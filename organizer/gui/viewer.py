@@ -12,7 +12,6 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -66,27 +65,29 @@ def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int | N
     return pm
 
 
-class PhotoViewer(QDialog):
-    """A photo, large: Left/Right (or Page Up/Down) go to the previous and next photo of the gallery it was
-    opened from; the wheel or +/- zoom, 0 fits, a double-click toggles actual size and fit; F or F11 shows it
-    full screen, Esc leaves full screen (or closes)."""
+class PhotoViewer(QWidget):
+    """A photo, large, as a pane of the main window: Left/Right (or Page Up/Down) go to the previous and next
+    photo of the gallery it was opened from; the wheel or +/- zoom, 0 fits, a double-click toggles actual size
+    and fit; F or F11 shows it full screen; Esc leaves full screen, then goes back to the gallery."""
 
     label_part = Signal(int)  # part id
+    closed = Signal()  # back to the gallery
 
-    def __init__(self, details: PhotoDetails, highlight: set[int] | None = None, parent: QWidget | None = None,
-                 sequence: list[int] | None = None,
+    def __init__(self, parent: QWidget | None = None,
                  fetch: Callable[[int], PhotoDetails | None] | None = None) -> None:
         super().__init__(parent)
-        self.sequence = list(sequence or [details.id])
+        self.sequence: list[int] = []
         self.fetch = fetch
-        self.highlight = highlight or set()
-        self.resize(1200, 800)
+        self.highlight: set[int] = set()
+        self._pixmap: QPixmap | None = None  # the shown copy, parts drawn; None until a photo is opened
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.scroll = QScrollArea()
         self.scroll.setWidget(self.image)
         self.scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.scroll.setMinimumSize(400, 300)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the arrow keys step through photos
         self.scroll.viewport().installEventFilter(self)
         self.zoom: float | None = None  # None: fit the window; else pixels of the shown image per photo pixel
         self.info = QTextBrowser()
@@ -101,7 +102,23 @@ class PhotoViewer(QDialog):
         self.reveal_note.hide()
         reveal.clicked.connect(lambda: self._reveal(Path(self._path()).parent))
         self.position = QLabel()
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold")
+        self.title.setWordWrap(True)
+        back = QPushButton("Back to the gallery")
+        back.setToolTip("Esc")
+        back.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        back.clicked.connect(self.leave)
+        self.full_button = QPushButton("Full screen")
+        self.full_button.setToolTip("F or F11; Esc leaves it")
+        self.full_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.full_button.clicked.connect(self.toggle_full_screen)
         side = QVBoxLayout()
+        top = QHBoxLayout()
+        top.addWidget(back)
+        top.addWidget(self.full_button)
+        side.addLayout(top)
+        side.addWidget(self.title)
         side.addWidget(self.position)
         side.addWidget(self.info)
         side.addWidget(self.parts)
@@ -109,11 +126,32 @@ class PhotoViewer(QDialog):
         side.addWidget(reveal)
         side.addWidget(self.reveal_note)
         layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.scroll, 1)
         layout.addLayout(side)
-        self.show_details(details)
 
     # ---- which photo --------------------------------------------------------------------------
+
+    def open(self, details: PhotoDetails, highlight: set[int] | None = None,
+             sequence: list[int] | None = None) -> None:
+        """Show ``details`` (its ``highlight`` parts drawn strong); Left and Right go through ``sequence``."""
+        self.sequence = list(sequence or [details.id])
+        self.highlight = highlight or set()
+        self.show_details(details)
+
+    def leave(self) -> None:
+        """Out of full screen, and back to where the photo was opened from."""
+        if self.window().isFullScreen():
+            self.window().showNormal()
+        self.closed.emit()
+
+    def toggle_full_screen(self) -> None:
+        w = self.window()
+        if w.isFullScreen():
+            w.showNormal()
+        else:
+            w.showFullScreen()
+        self.full_button.setText("Leave full screen" if w.isFullScreen() else "Full screen")
 
     def _path(self) -> str:
         return self.details.paths[0] if self.details.paths else ""
@@ -124,7 +162,7 @@ class PhotoViewer(QDialog):
         self._pixmap = photo_pixmap(path, details.parts, self.highlight, side=VIEW_SIDE)
         self._full = False
         i = self.sequence.index(details.id) if details.id in self.sequence else 0
-        self.setWindowTitle(Path(path).name or "Photo")
+        self.title.setText(display(Path(path).name) or "Photo")
         self.position.setText(f"{i + 1} of {len(self.sequence)}" if len(self.sequence) > 1 else "")
         self.info.setHtml(self._html())
         self.parts.clear()
@@ -173,6 +211,8 @@ class PhotoViewer(QDialog):
 
     def _render(self) -> None:
         pm = self._pixmap
+        if pm is None:
+            return
         if self.zoom is None:
             vp = self.scroll.viewport().size()
             shown = pm.scaled(vp, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
@@ -199,9 +239,9 @@ class PhotoViewer(QDialog):
         elif key == Qt.Key.Key_0:
             self.set_zoom(None)
         elif key in (Qt.Key.Key_F, Qt.Key.Key_F11):
-            self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
-        elif key == Qt.Key.Key_Escape and self.isFullScreen():
-            self.showNormal()
+            self.toggle_full_screen()
+        elif key == Qt.Key.Key_Escape:
+            self.escape()
         else:
             super().keyPressEvent(e)
 
@@ -214,6 +254,13 @@ class PhotoViewer(QDialog):
                 self.set_zoom(1.0 if self.zoom is None else None)
                 return True
         return super().eventFilter(obj, e)
+
+    def escape(self) -> None:
+        """Esc: out of full screen first, then back to the gallery."""
+        if self.window().isFullScreen():
+            self.toggle_full_screen()
+        else:
+            self.leave()
 
     def _reveal(self, folder: Path) -> None:
         """Open the photo's folder in the file manager; where none opens, say where the folder is."""

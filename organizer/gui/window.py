@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QStackedWidget,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -85,6 +86,14 @@ class MainWindow(QMainWindow):
                            (self.landmarks_page, "Landmarks"), (self.labels_page, "Labels"),
                            (self.settings_page, "Settings")):
             self.tabs.addTab(page, name)
+        # the photo viewer is a pane that takes the tabs' place; Esc goes back to where it was opened from
+        self.viewer = PhotoViewer(fetch=library.photo_details)
+        self.viewer.label_part.connect(self.label_part)
+        self.viewer.closed.connect(self.close_photo)
+        self._viewer_from: Any = None  # the gallery the shown photo was opened from
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.tabs)
+        self.stack.addWidget(self.viewer)
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("QLabel { background: #5a1d1d; color: white; padding: 6px; }")
@@ -120,7 +129,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.message_box)
-        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.stack, 1)
         layout.addWidget(self.progress_box)
         layout.addWidget(self.skipped_list)
         self.setCentralWidget(central)
@@ -140,7 +149,6 @@ class MainWindow(QMainWindow):
         self.task_kind = ""
         self.queue: list[list[str]] = []
         self._search_serial = 0
-        self.viewers: list[PhotoViewer] = []
         self.ask_on_close: Callable[[], bool] = self._ask_on_close
         self._closing = False
         self._refresh_timer = QTimer(self)
@@ -167,7 +175,7 @@ class MainWindow(QMainWindow):
         for gallery in (self.library_page.gallery, self.search_page.results, self.clusters_page.gallery,
                         self.landmarks_page.gallery, self.labels_page.members, self.labels_page.suggestions,
                         self.people_page.photos, self.people_page.suggestions, self.places_page.gallery):
-            gallery.opened.connect(lambda pid, parts, g=gallery: self.open_photo(pid, parts, g.model_.photo_ids()))
+            gallery.opened.connect(lambda pid, parts, g=gallery: self.open_photo(pid, parts, g.model_.photo_ids(), g))
             gallery.label_requested.connect(self.label_photos)
             gallery.remove_requested.connect(self.remove_photos)
             gallery.reveal_requested.connect(self.reveal_photos)
@@ -213,11 +221,15 @@ class MainWindow(QMainWindow):
         edit.addAction(self.undo_action)
 
     def focus_search(self) -> None:
+        self.stack.setCurrentWidget(self.tabs)
         self.tabs.setCurrentWidget(self.search_page)
         self.search_page.box.setFocus()
         self.search_page.box.selectAll()
 
     def _escape(self) -> None:
+        if self.photo_shown():
+            self.viewer.escape()
+            return
         if self.tabs.currentWidget() is self.search_page:
             self.search_page.box.clear()
             self.search_page.set_image(None)
@@ -503,6 +515,10 @@ class MainWindow(QMainWindow):
 
     def label_part(self, part_id: int) -> None:
         self._label_items(lambda name: self.lib.label_parts(name, [part_id]), lambda: [part_id])
+        if self.photo_shown():  # the new label on the part's outline
+            details = self.lib.photo_details(self.viewer.details.id)
+            if details is not None:
+                self.viewer.show_details(details)
 
     def _label_items(self, add: Callable[[str], int], parts: Callable[[], list[int]]) -> None:
         name = self.ask_label_name()
@@ -713,19 +729,37 @@ class MainWindow(QMainWindow):
         rows = [Row.of(r) for r in self.lib.photo_rows(photo_ids=photo_ids)]
         self.search_page.results.set_rows(rows)
         self.search_page.status.setText(f"{plural(len(rows), 'photo')} selected on the map")
+        self.stack.setCurrentWidget(self.tabs)
         self.tabs.setCurrentWidget(self.search_page)
 
-    def open_photo(self, photo_id: int, parts: list[Any] | None, sequence: list[int] | None = None) -> None:
-        """The photo, large; Left and Right go through ``sequence`` (the gallery it was opened from)."""
+    def open_photo(self, photo_id: int, parts: list[Any] | None, sequence: list[int] | None = None,
+                   gallery: Any = None) -> None:
+        """The photo, large, in the viewer pane; Left and Right go through ``sequence`` (the gallery it was
+        opened from), and back in the gallery the last photo shown is the current one."""
         details = self.lib.photo_details(photo_id)
         if details is None:
             self.show_message("That photo is no longer in the library.")
             return
-        viewer = PhotoViewer(details, {p.part_id for p in parts or []}, self, sequence=sequence,
-                             fetch=self.lib.photo_details)
-        viewer.label_part.connect(self.label_part)
-        viewer.show()
-        self.viewers = [v for v in self.viewers if v.isVisible()] + [viewer]
+        self._viewer_from = gallery
+        self.viewer.open(details, {p.part_id for p in parts or []}, sequence)
+        self.stack.setCurrentWidget(self.viewer)
+        self.viewer.setFocus()
+
+    def photo_shown(self) -> bool:
+        return self.stack.currentWidget() is self.viewer
+
+    def close_photo(self) -> None:
+        """Back from the viewer to the page it was opened from, with the photo last shown current there."""
+        self.stack.setCurrentWidget(self.tabs)
+        g = self._viewer_from
+        if g is not None:
+            rows = g.model_.rows
+            row = next((i for i, r in enumerate(rows) if r.photo_id == self.viewer.details.id and r.header is None),
+                       None)
+            if row is not None:
+                g.setCurrentIndex(g.model_.index(row))
+                g.scrollTo(g.model_.index(row))
+            g.setFocus()
 
     # ---- search ------------------------------------------------------------------------------
 

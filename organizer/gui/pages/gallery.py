@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from organizer.gui.delegate import TileDelegate
 from organizer.gui.models import PhotoIdRole, PhotoListModel, Row
 from organizer.gui.thumbnails import SIZE, Thumbnails
 from organizer.wording import plural
@@ -34,12 +37,13 @@ class Gallery(QListView):
         super().__init__(parent)
         self.model_ = PhotoListModel(thumbs, self)
         self.setModel(self.model_)
+        self.setItemDelegate(TileDelegate(self))
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(SIZE, SIZE))
-        self.setGridSize(QSize(SIZE + 20, SIZE + 40))
-        self.setUniformItemSizes(True)
-        # Uniform item sizes make a single layout pass cheap (0.4 s for 100k photos); the batched mode
-        # left the scroll range short of the last rows here.
+        self._headed = True
+        self._set_grid(headed=False)
+        # A single layout pass (0.4 s for 100k photos of one size); the batched mode left the scroll range
+        # short of the last rows here.
         self.setLayoutMode(QListView.LayoutMode.SinglePass)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
@@ -53,15 +57,32 @@ class Gallery(QListView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
 
+    def _set_grid(self, headed: bool) -> None:
+        """Photos alone sit in a uniform grid (the cheapest layout); with date headers, which take a row of
+        their own, each tile is laid out at its own size (the delegate's) instead."""
+        side = self.iconSize().width()
+        if headed != self._headed:
+            self._headed = headed
+            self.setUniformItemSizes(not headed)
+            self.setSpacing(0)
+        self.setGridSize(QSize() if headed else QSize(side + 20, side + 40))
+
     def set_icon_side(self, side: int) -> None:
         """Thumbnails shown at ``side`` pixels (the cached ones are scaled)."""
         self.setIconSize(QSize(side, side))
-        self.setGridSize(QSize(side + 20, side + 40))
+        self._set_grid(self._headed)
+        self.scheduleDelayedItemsLayout()
 
     def set_rows(self, rows: list[Row]) -> None:
+        self._set_grid(any(r.header is not None for r in rows))
         self.model_.set_rows(rows)
-        if rows:
-            self.setCurrentIndex(self.model_.index(0))
+        if self.photo_index(0).isValid():
+            self.setCurrentIndex(self.photo_index(0))
+
+    def photo_index(self, n: int = 0) -> QModelIndex:
+        """The model index of the ``n``-th photo (date headers not counted); invalid past the last."""
+        rows = [i for i, r in enumerate(self.model_.rows) if r.header is None]
+        return self.model_.index(rows[n]) if -len(rows) <= n < len(rows) else QModelIndex()
 
     def selected_ids(self) -> list[int]:
         return [int(ix.data(PhotoIdRole)) for ix in self.selectionModel().selectedIndexes()]
@@ -82,6 +103,8 @@ class Gallery(QListView):
 
     def _open(self, index: QModelIndex) -> None:
         row = self.model_.rows[index.row()]
+        if row.header is not None:
+            return
         self.opened.emit(int(index.data(PhotoIdRole)), row.parts or None)
 
 
@@ -165,6 +188,8 @@ class LibraryPage(QWidget):
 
     def show_rows(self, rows: list[Row]) -> None:
         shown = [r for r in rows if r.missing] if self.missing_only() else rows
+        if self.order() != "path":
+            shown = with_days(shown)
         self.gallery.set_rows(shown)
         missing = sum(r.missing for r in rows)
         self.count.setText(plural(len(rows), "photo") + (f", {missing} missing" if missing else ""))
@@ -178,19 +203,24 @@ class LibraryPage(QWidget):
         if self.order() == "path":
             return
         firsts: dict[str, tuple[int, int]] = {}
+        names: dict[str, str] = {}  # "2018-07..." -> "July 2018", worked out once a month (100k rows)
         for i, r in enumerate(rows):
-            key = month(r.taken_at)
+            ym = (r.taken_at or "")[:7]
+            key = names.get(ym) or names.setdefault(ym, month(r.taken_at))
             first, n = firsts.get(key, (i, 0))
-            firsts[key] = (first, n + 1)
+            firsts[key] = (first, n + (r.header is None))
         for key, (first, n) in firsts.items():
             item = QListWidgetItem(f"{key} ({n})")
             item.setData(Qt.ItemDataRole.UserRole, first)
             self.timeline.addItem(item)
 
     def _jump(self, item: QListWidgetItem) -> None:
-        ix = self.gallery.model().index(int(item.data(Qt.ItemDataRole.UserRole)))
-        self.gallery.scrollTo(ix, QAbstractItemView.ScrollHint.PositionAtTop)
-        self.gallery.setCurrentIndex(ix)
+        """The month's first date header at the top, its first photo current."""
+        first = int(item.data(Qt.ItemDataRole.UserRole))
+        model = self.gallery.model_
+        self.gallery.scrollTo(model.index(first), QAbstractItemView.ScrollHint.PositionAtTop)
+        photo = next((i for i in range(first, len(model.rows)) if model.rows[i].header is None), first)
+        self.gallery.setCurrentIndex(model.index(photo))
 
     def show_offline(self, offline: list[tuple[str, int]]) -> None:
         """Folders not there now, most photos first: the banner names the first and counts the others."""
@@ -214,12 +244,40 @@ class LibraryPage(QWidget):
         self.problems_button.setVisible(bool(parts))
 
 
+def with_days(rows: list[Row]) -> list[Row]:
+    """``rows`` (in date order) with a header before each day's photos: "Saturday 14 July 2018 (3)"; the
+    undated ones under "No date"."""
+    out: list[Row] = []
+    start = 0
+    for i in range(len(rows) + 1):
+        if i == len(rows) or (i > start and day_key(rows[i].taken_at) != day_key(rows[start].taken_at)):
+            if i > start:
+                first = rows[start]
+                out.append(Row.heading(f"{day(first.taken_at)}  ({i - start})", first.taken_at))
+                out.extend(rows[start:i])
+            start = i
+    return out
+
+
+def day_key(taken_at: str | None) -> str:
+    return taken_at[:10] if taken_at else ""
+
+
+def day(taken_at: str | None) -> str:
+    """The day a photo was taken in words ("Saturday 14 July 2018"), or "No date"."""
+    if not taken_at:
+        return "No date"
+    try:
+        t = datetime.fromisoformat(taken_at)
+    except ValueError:
+        return "No date"
+    return f"{t:%A} {t.day} {t:%B %Y}"
+
+
 def month(taken_at: str | None) -> str:
     """The month a photo was taken in words ("July 2018"), or "No date"."""
     if not taken_at:
         return "No date"
-    from datetime import datetime
-
     try:
         return f"{datetime.fromisoformat(taken_at):%B %Y}"
     except ValueError:
