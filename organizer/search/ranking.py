@@ -40,9 +40,23 @@ def row_scores(index: VectorIndex, raw: np.ndarray, query_modality: str, weights
         a, b = calibration.get(f"{query_modality}>{m}", (0.0, 1.0))
         lo[i], span[i] = a, max(b - a, 1e-6)
     row_w = w[index.type_codes]
-    scores = (raw - lo[index.mod_codes]) / span[index.mod_codes] * row_w
+    scores = soft_cap((raw - lo[index.mod_codes]) / span[index.mod_codes] * row_w)
     scores[row_w == 0] = -np.inf
     return scores.astype(np.float32, copy=False)
+
+
+KNEE = 0.9
+
+
+def soft_cap(scores: np.ndarray, knee: float = KNEE) -> np.ndarray:
+    """Scores as they are up to ``knee``; above it, bent smoothly towards 1 without reaching it (same slope at
+    the knee, order kept). A similarity above its calibrated range, or a weight above 1, used to give scores
+    above 1 beside a 0..1 threshold."""
+    room = 1.0 - knee
+    over = scores > knee
+    out = scores.astype(np.float32, copy=True)
+    out[over] = 1.0 - room / (1.0 + (scores[over] - knee) / room)  # 1/x tail: far above still ordered
+    return out
 
 
 def rank(index: VectorIndex, scores: np.ndarray, raw: np.ndarray, top_k: int, threshold: float,

@@ -96,7 +96,7 @@ class SearchPage(QWidget):
             self.sliders[t] = s
             form.addRow(t, s)
         self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(-1.0, 2.0)
+        self.threshold.setRange(-1.0, 1.0)  # scores never reach 1 (search.ranking.soft_cap)
         self.threshold.setSingleStep(0.05)
         self.threshold.setValue(threshold)
         self.threshold.valueChanged.connect(lambda _: self.timer.start())
