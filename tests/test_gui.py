@@ -840,3 +840,21 @@ def test_qt_calls_do_not_wear_down_none() -> None:
         painter.drawEllipse(QPointF(5, 5), 3.0, 3.0)
     painter.end()
     assert sys.getrefcount(None) - before > -100  # 6.12.0: about -4000
+
+
+def test_the_world_map_has_no_sliver_across_the_antimeridian(qapp) -> None:
+    """Russia's far east and Antarctica cross the antimeridian: their outlines were cut into pieces whose
+    closing edges filled the Sea of Okhotsk and left Kamchatka's north and the South Pole as sea."""
+    from PySide6.QtCore import QPointF
+
+    from organizer.gui.pages.places_page import land_path
+
+    land = land_path()
+
+    def on_land(lon: float, lat: float) -> bool:
+        return land.contains(QPointF(lon, -lat))
+
+    assert not on_land(148.0, 51.0)  # the Sea of Okhotsk
+    assert on_land(170.0, 62.0) and on_land(-175.0, 67.0)  # Koryak and Chukotka, both sides of 180
+    assert on_land(0.0, -87.0) and not on_land(0.0, -60.0)  # Antarctica reaches the pole; the Southern Ocean
+    assert on_land(178.5, -17.5)  # Fiji

@@ -22,21 +22,39 @@ CELL = 36  # pixels: pins closer than this on screen become one cluster
 @cache
 def land_path() -> QPainterPath:
     """The countries as one path in (longitude, -latitude), built once per process: a polygon per ring (one
-    call each; a few thousand lineTo calls per window wore down PySide6's count of None and crashed)."""
+    call each; a few thousand lineTo calls per window wore down PySide6's count of None and crashed).
+
+    A ring that crosses the antimeridian (Russia's far east, Fiji) is made continuous (its longitudes run past
+    180) and drawn twice, once shifted round the world, so each side shows its part; the map is clipped to
+    -180..180. A ring round a pole (Antarctica) is closed along the pole."""
     path = QPainterPath()
     for _, rings in country_rings():
         for ring in rings:
-            piece: list[QPointF] = []
-            prev = None
-            for x, y in ring:
-                if prev is not None and abs(x - prev) > 180:  # across the antimeridian: no line around the world
-                    path.addPolygon(QPolygonF(piece))
-                    piece = []
-                piece.append(QPointF(x, -y))
-                prev = x
-            if piece:
-                path.addPolygon(QPolygonF(piece))
+            pts = unwrapped(ring)
+            if abs(pts[-1][0] - pts[0][0]) > 180:  # once round the world: round a pole
+                pole = -90.0 if sum(y for _, y in pts) < 0 else 90.0
+                pts = [*pts, (pts[-1][0], pole), (pts[0][0], pole)]
+            xs = [x for x, _ in pts]
+            shifts = [0.0] + ([-360.0] if max(xs) > 180 else []) + ([360.0] if min(xs) < -180 else [])
+            for shift in shifts:
+                path.addPolygon(QPolygonF([QPointF(x + shift, -y) for x, y in pts]))
     return path
+
+
+def unwrapped(ring: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """``ring`` with each longitude moved by whole turns to within 180 of the one before (no edge across the
+    whole map where the ring crosses the antimeridian)."""
+    out: list[tuple[float, float]] = []
+    turn = 0.0
+    for i, (x, y) in enumerate(ring):
+        if i:
+            prev = ring[i - 1][0]
+            if x - prev > 180:
+                turn -= 360.0
+            elif prev - x > 180:
+                turn += 360.0
+        out.append((x + turn, y))
+    return out
 
 
 class MapView(QWidget):
@@ -96,6 +114,7 @@ class MapView(QWidget):
         p.save()
         p.translate(self.width() / 2 - self.centre.x() * s, self.height() / 2 + self.centre.y() * s)
         p.scale(s, s)
+        p.setClipRect(QRectF(-180, -90, 360, 180))  # the world once (the copies past the antimeridian cut off)
         p.setPen(QPen(QColor(120, 120, 110), 0))
         p.setBrush(QBrush(QColor(236, 232, 218)))
         p.drawPath(self._land)
