@@ -593,8 +593,9 @@ def test_a_moved_folder_shows_as_missing_and_locate_brings_it_back(qtbot, window
     moved = tmp_path / "elsewhere" / "photos"
     moved.parent.mkdir()
     shutil.move(str(photo_dir), str(moved))  # moved away while organizer was not looking: no scan ran
-    window.refresh_library()
     page = window.library_page
+    with qtbot.waitSignal(window.offline_checked, timeout=5000):  # folders are checked off the UI thread
+        window.refresh_library()
     assert page.banner.isVisible() and str(photo_dir) in page.banner_text.text()
     assert all(r.missing for r in page.gallery.model_.rows if r.header is None)  # no grey tiles pretending to be there
     page.filter.setCurrentIndex(1)
@@ -607,12 +608,23 @@ def test_a_moved_folder_shows_as_missing_and_locate_brings_it_back(qtbot, window
     assert window.lib.label_photo_ids("Trip")  # the label came back with its photo
 
 
-def test_forget_an_offline_folder_asks_first(qtbot, window: MainWindow, photo_dir: Path, tmp_path: Path) -> None:
+def test_forget_an_offline_folder_asks_first(qtbot, window: MainWindow, photo_dir: Path, monkeypatch) -> None:
     import shutil
+    import time
 
     index_by_drop(qtbot, window, photo_dir)
     shutil.rmtree(photo_dir / "trip")
-    window.refresh_library()
+    check = window.lib.offline_folders
+
+    def slow_check() -> list[tuple[str, int]]:  # an unplugged network drive can take seconds to answer
+        time.sleep(1.5)
+        return check()
+
+    monkeypatch.setattr(window.lib, "offline_folders", slow_check)
+    start = time.perf_counter()
+    with qtbot.waitSignal(window.offline_checked, timeout=10_000):
+        window.refresh_library()
+        assert time.perf_counter() - start < 0.5  # the window did not wait for it
     page = window.library_page
     assert page.offline[0] == (str(photo_dir / "trip"), 2)
     asked: list[str] = []

@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
     search_finished = Signal(int)  # number of results
     task_finished = Signal(str)  # "clusters", "projection"
     message_shown = Signal(str)
+    offline_checked = Signal(int)  # folders found offline by the background check
 
     def __init__(self, library: Library) -> None:
         super().__init__()
@@ -143,6 +144,9 @@ class MainWindow(QMainWindow):
 
         self.task: Task | None = None
         self._stopping: list[Task] = []  # cancelled at quit, still ending a long step
+        self.offline: list[tuple[str, int]] = []  # folders not there at the last check, with their photo counts
+        self._offline_task: Task | None = None
+        self._offline_again = False
         self._closed = False
         self._queued_analysis: tuple[str, bool, bool] | None = None  # asked for while another run ran
         self.undo_stack: list[tuple[str, Callable[[], None]]] = []  # (what, how to undo it), latest last
@@ -164,9 +168,9 @@ class MainWindow(QMainWindow):
         self.library_page.sort.setCurrentIndex(int(self.view_settings.value("library/sort", 0)))
         self.library_page.size.setValue(int(self.view_settings.value("library/thumbnail", SIZE)))
         self.library_page.sort.currentIndexChanged.connect(
-            lambda i: (self.view_settings.setValue("library/sort", i), self.refresh_library()))
+            lambda i: (self.view_settings.setValue("library/sort", i), self._show_library()))
         self.library_page.size.valueChanged.connect(lambda v: self.view_settings.setValue("library/thumbnail", v))
-        self.library_page.filter.currentIndexChanged.connect(lambda _: self.refresh_library())
+        self.library_page.filter.currentIndexChanged.connect(lambda _: self._show_library())
         self.library_page.locate.connect(self.locate_folder)
         self.library_page.forget.connect(self.forget_folder)
         self.library_page.problems.connect(self.show_problem_files)
@@ -451,7 +455,34 @@ class MainWindow(QMainWindow):
     # ---- pages -------------------------------------------------------------------------------
 
     def refresh_library(self) -> None:
-        gone = self.lib.offline_folders()
+        """The library page from the store at once, with the folders last found offline; whether folders are
+        there is checked off the UI thread (an unplugged network drive can take many seconds to answer), and
+        the page is shown again when that changes what is offline."""
+        self._show_library()
+        self._check_offline()
+
+    def _check_offline(self) -> None:
+        if self._offline_task is not None and self._offline_task.running():
+            self._offline_again = True  # one more check when this one ends
+            return
+        task = Task(lambda: call(self.lib.offline_folders), self)
+        task.worker.done.connect(self._offline_checked)
+        self._offline_task = task
+        task.start()
+
+    def _offline_checked(self, gone: list[tuple[str, int]]) -> None:
+        if self._closed:
+            return
+        if gone != self.offline:
+            self.offline = gone
+            self._show_library()
+        self.offline_checked.emit(len(gone))
+        if self._offline_again:
+            self._offline_again = False
+            QTimer.singleShot(0, self._check_offline)
+
+    def _show_library(self) -> None:
+        gone = self.offline
         offline = tuple(f.rstrip(os.sep) + os.sep for f, _ in gone)
         rows = [Row.of(r, missing=bool(offline) and r.path.startswith(offline))
                 for r in self.lib.photo_rows(self.library_page.order())]
@@ -631,6 +662,7 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"{plural(n, 'file')} found in {new}: their photos are back, with everything "
                                      "they had.", 10000)
+        self.offline = [(f, k) for f, k in self.offline if f != old]
         self.refresh_library()
 
     def forget_folder(self, old: str) -> None:
@@ -645,6 +677,7 @@ class MainWindow(QMainWindow):
             self.show_message(str(e))
             return
         self.statusBar().showMessage(f"{plural(photos, 'photo')} from {old} left the library.", 10000)
+        self.offline = [(f, k) for f, k in self.offline if f != old]
         self.refresh_library()
 
     def show_problem_files(self) -> None:
@@ -809,7 +842,7 @@ class MainWindow(QMainWindow):
                 QApplication.processEvents()
                 if not task.stop(QUIT_WAIT_MS):
                     self._stopping.append(task)
-        for t in getattr(self, "_search_tasks", []):
+        for t in [*getattr(self, "_search_tasks", []), *([self._offline_task] if self._offline_task else [])]:
             t.thread.quit()
             if not t.thread.wait(QUIT_WAIT_MS):
                 self._stopping.append(t)

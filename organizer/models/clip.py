@@ -173,8 +173,8 @@ class ClipModel(LazyModel):
         choice = ort.remembered(key)
         if choice is None:
             px = np.random.default_rng(0).integers(0, 255, (8, m.image_size, m.image_size, 3), dtype=np.uint8)
-            torch_s = ort.time_per_item(lambda b: self._torch_pixels(m, b), px, len(px))
-            onnx_s = ort.time_per_item(lambda b: towers.image(self._normalised(m, b)), px, len(px))
+            torch_s, onnx_s = ort.time_per_item(lambda b: self._torch_pixels(m, b),
+                                                lambda b: towers.image(self._normalised(m, b)), batch=px, n=len(px))
             choice = "onnx fp32" if onnx_s < torch_s else "torch fp32"
             ort.remember(key, choice, {"torch_ms": torch_s * 1000, "onnx_ms": onnx_s * 1000})
         return choice

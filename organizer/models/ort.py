@@ -229,12 +229,16 @@ def remember(key: str, choice: str, figures: dict[str, float]) -> None:
     os.replace(tmp, path)
 
 
-def time_per_item(run: Any, batch: Any, n: int, repeats: int = 2) -> float:
-    """Seconds per item of ``run(batch)`` after one warm-up call: the best of ``repeats``."""
-    run(batch)
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
+def time_per_item(*runs: Any, batch: Any, n: int, rounds: int = 3) -> list[float]:
+    """Seconds per item of each ``run(batch)``, after a warm-up call of each: the runs take turns, ``rounds``
+    times, and each keeps its best, so that a moment of load elsewhere on the machine (another program, a
+    test run) does not decide a choice that is remembered."""
+    for run in runs:
         run(batch)
-        best = min(best, time.perf_counter() - t)
-    return best / n
+    best = [float("inf")] * len(runs)
+    for _ in range(rounds):
+        for i, run in enumerate(runs):
+            t = time.perf_counter()
+            run(batch)
+            best[i] = min(best[i], time.perf_counter() - t)
+    return [b / n for b in best]
