@@ -71,6 +71,6 @@ def gallery_rows_offscreen(library: Any) -> int:
     w.ask_on_close = lambda: True
     w.show()
     app.processEvents()
-    rows = int(w.library_page.gallery.model().rowCount())
+    rows = len(w.library_page.gallery.model_.photo_ids())
     w.close()
     return rows

@@ -29,6 +29,7 @@ class Row:
     missing: bool = False  # the file was not found at the last scan (kept, shown as missing)
     taken_at: str | None = None  # ISO 8601: the library's timeline groups by it
     header: str | None = None  # a date header row (no photo): the day's name and count
+    stored_missing: bool = False  # missing by the library (the last scan), whatever the folder checks say
 
     @classmethod
     def heading(cls, text: str, taken_at: str | None) -> Row:
@@ -37,7 +38,7 @@ class Row:
     @classmethod
     def of(cls, r: Any, missing: bool = False) -> Row:
         """A gallery row for the library's PhotoRow ``r`` (``missing``: shown as missing whatever it says)."""
-        return cls(r.id, r.path, r.hash, missing=r.missing or missing, taken_at=r.taken_at)
+        return cls(r.id, r.path, r.hash, missing=r.missing or missing, taken_at=r.taken_at, stored_missing=r.missing)
 
 
 class PhotoListModel(QAbstractListModel):
@@ -59,6 +60,15 @@ class PhotoListModel(QAbstractListModel):
         self.rows = rows
         self._row_of = {r.photo_id: i for i, r in enumerate(rows)}
         self.endResetModel()
+
+    def mark_offline(self, prefixes: tuple[str, ...]) -> int:
+        """Photos under ``prefixes`` (folders not there now) marked missing, the others as the library has them,
+        in place: the view repaints them (a dataChanged over every row made the view lay out all of them
+        again, 0.4 s at 10k photos). Returns how many are missing now."""
+        for r in self.rows:
+            if r.header is None:
+                r.missing = r.stored_missing or (bool(prefixes) and r.path.startswith(prefixes))
+        return sum(r.missing for r in self.rows if r.header is None)
 
     def photo_ids(self) -> list[int]:
         return [r.photo_id for r in self.rows if r.header is None]

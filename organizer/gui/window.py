@@ -46,6 +46,7 @@ from organizer.progress import Notice, Progress, Skipped, Stored, Summary
 from organizer.wording import index_summary, phase_name, plural, skip_line
 
 WARM_AFTER_MS = 1500  # the window is drawn and usable first; then the search model loads behind it
+OFFLINE_CHECK_AFTER_MS = 300  # the first check of the library's folders, once the window is drawn
 QUIT_WAIT_MS = 300  # at quit, how long a cancelled step may take before the window goes anyway
 
 
@@ -61,7 +62,6 @@ class MainWindow(QMainWindow):
     search_finished = Signal(int)  # number of results
     task_finished = Signal(str)  # "clusters", "projection"
     message_shown = Signal(str)
-    offline_checked = Signal(int)  # folders found offline by the background check
 
     def __init__(self, library: Library) -> None:
         super().__init__()
@@ -207,7 +207,8 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._tab_changed)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
-        self.refresh_library()
+        self._show_library()
+        QTimer.singleShot(OFFLINE_CHECK_AFTER_MS, self._check_offline)  # not competing with the first drawing
         QTimer.singleShot(0, self.resume_pending)
 
     # ---- menus and keys ----------------------------------------------------------------------
@@ -462,6 +463,8 @@ class MainWindow(QMainWindow):
         self._check_offline()
 
     def _check_offline(self) -> None:
+        if self._closed or self._closing:
+            return
         if self._offline_task is not None and self._offline_task.running():
             self._offline_again = True  # one more check when this one ends
             return
@@ -475,15 +478,20 @@ class MainWindow(QMainWindow):
             return
         if gone != self.offline:
             self.offline = gone
-            self._show_library()
-        self.offline_checked.emit(len(gone))
+            if self.library_page.mark_offline(self._offline_prefixes()):  # in place: no new layout
+                self.library_page.show_offline(gone)
+            else:
+                self._show_library()
         if self._offline_again:
             self._offline_again = False
             QTimer.singleShot(0, self._check_offline)
 
+    def _offline_prefixes(self) -> tuple[str, ...]:
+        return tuple(f.rstrip(os.sep) + os.sep for f, _ in self.offline)
+
     def _show_library(self) -> None:
         gone = self.offline
-        offline = tuple(f.rstrip(os.sep) + os.sep for f, _ in gone)
+        offline = self._offline_prefixes()
         rows = [Row.of(r, missing=bool(offline) and r.path.startswith(offline))
                 for r in self.lib.photo_rows(self.library_page.order())]
         self.library_page.show_rows(rows)

@@ -45,17 +45,18 @@ def row_scores(index: VectorIndex, raw: np.ndarray, query_modality: str, weights
     return scores.astype(np.float32, copy=False)
 
 
-KNEE = 0.9
+KNEE = 0.95
 
 
 def soft_cap(scores: np.ndarray, knee: float = KNEE) -> np.ndarray:
-    """Scores as they are up to ``knee``; above it, bent smoothly towards 1 without reaching it (same slope at
-    the knee, order kept). A similarity above its calibrated range, or a weight above 1, used to give scores
-    above 1 beside a 0..1 threshold."""
+    """Scores as they are up to ``knee``; above it, bent towards 1 without reaching it, in order (the top of a
+    calibrated range, e.g. the same photo searched by example, lands near 0.99; far above it stays ordered in
+    float32). A similarity above its calibrated range, or a weight above 1, used to give scores above 1
+    beside a 0..1 threshold."""
     room = 1.0 - knee
     over = scores > knee
     out = scores.astype(np.float32, copy=True)
-    out[over] = 1.0 - room / (1.0 + (scores[over] - knee) / room)  # 1/x tail: far above still ordered
+    out[over] = 1.0 - room / (1.0 + (scores[over] - knee) / room) ** 2
     return out
 
 

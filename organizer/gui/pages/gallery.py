@@ -70,6 +70,9 @@ class Gallery(QListView):
     def set_icon_side(self, side: int) -> None:
         """Thumbnails shown at ``side`` pixels (the cached ones are scaled)."""
         self.setIconSize(QSize(side, side))
+        delegate = self.itemDelegate()
+        if isinstance(delegate, TileDelegate):
+            delegate.set_side(side)
         self._set_grid(self._headed)
         self.scheduleDelayedItemsLayout()
 
@@ -195,6 +198,17 @@ class LibraryPage(QWidget):
         self.count.setText(plural(len(rows), "photo") + (f", {missing} missing" if missing else ""))
         self.empty.setVisible(not rows)
         self._fill_timeline(shown)
+
+    def mark_offline(self, prefixes: tuple[str, ...]) -> bool:
+        """Photos under folders found offline (or back) marked in place; False where the page must be shown
+        again instead (it lists the missing photos alone)."""
+        if self.missing_only():
+            return False
+        model = self.gallery.model_
+        missing = model.mark_offline(prefixes)
+        self.gallery.viewport().update()
+        self.count.setText(plural(len(model.photo_ids()), "photo") + (f", {missing} missing" if missing else ""))
+        return True
 
     def _fill_timeline(self, rows: list[Row]) -> None:
         """Months (and undated photos) in gallery order, with counts: a click jumps to the first of them."""
