@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from PySide6.QtCore import QItemSelectionModel, QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
+from PySide6.QtCore import QItemSelectionModel, QMimeData, QPoint, QPointF, QSize, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QLineEdit, QListWidget  # noqa: E402
 
@@ -733,6 +733,7 @@ def test_timeline_newest_first_with_months_and_a_remembered_view(qtbot, make_set
     w.show()
     qtbot.waitExposed(w)
     head, first, second = (gallery.visualRect(gallery.model_.index(i)) for i in (0, 1, 3))
+    assert first.size() == QSize(gallery.iconSize().width() + 20, gallery.iconSize().width() + 40)  # a full tile
     assert head.width() > 3 * first.width() and first.top() >= head.bottom()  # the photos start a new row
     assert second.top() > first.bottom()  # each day starts its own row
     assert not gallery.model_.flags(gallery.model_.index(0)) & Qt.ItemFlag.ItemIsSelectable

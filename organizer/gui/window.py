@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -45,6 +46,8 @@ from organizer.library import Library
 from organizer.progress import Notice, Progress, Skipped, Stored, Summary
 from organizer.wording import index_summary, phase_name, plural, skip_line
 
+log = logging.getLogger(__name__)
+
 WARM_AFTER_MS = 1500  # the window is drawn and usable first; then the search model loads behind it
 OFFLINE_CHECK_AFTER_MS = 300  # the first check of the library's folders, once the window is drawn
 QUIT_WAIT_MS = 300  # at quit, how long a cancelled step may take before the window goes anyway
@@ -62,6 +65,7 @@ class MainWindow(QMainWindow):
     search_finished = Signal(int)  # number of results
     task_finished = Signal(str)  # "clusters", "projection"
     message_shown = Signal(str)
+    offline_found = Signal(object)  # the folders found offline by a check off the UI thread
 
     def __init__(self, library: Library) -> None:
         super().__init__()
@@ -145,7 +149,7 @@ class MainWindow(QMainWindow):
         self.task: Task | None = None
         self._stopping: list[Task] = []  # cancelled at quit, still ending a long step
         self.offline: list[tuple[str, int]] = []  # folders not there at the last check, with their photo counts
-        self._offline_task: Task | None = None
+        self._offline_thread: threading.Thread | None = None
         self._offline_again = False
         self._closed = False
         self._queued_analysis: tuple[str, bool, bool] | None = None  # asked for while another run ran
@@ -203,6 +207,7 @@ class MainWindow(QMainWindow):
         self.settings_page.failed.connect(self.show_message)
         self.settings_page.saved.connect(self._settings_saved)
         self.warmed.connect(self._warmed)
+        self.offline_found.connect(self._offline_checked)
         QTimer.singleShot(WARM_AFTER_MS, self.warm_up)
         self.tabs.currentChanged.connect(self._tab_changed)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
@@ -465,13 +470,19 @@ class MainWindow(QMainWindow):
     def _check_offline(self) -> None:
         if self._closed or self._closing:
             return
-        if self._offline_task is not None and self._offline_task.running():
+        if self._offline_thread is not None and self._offline_thread.is_alive():
             self._offline_again = True  # one more check when this one ends
             return
-        task = Task(lambda: call(self.lib.offline_folders), self)
-        task.worker.done.connect(self._offline_checked)
-        self._offline_task = task
-        task.start()
+
+        def run() -> None:  # a plain daemon thread: one stuck on a dead network drive never holds up quitting
+            try:
+                gone = self.lib.offline_folders()
+                self.offline_found.emit(gone)  # queued to the UI thread
+            except Exception:  # noqa: BLE001 - the window or the library went meanwhile; the next check tells
+                log.debug("folder check ended early", exc_info=True)
+
+        self._offline_thread = threading.Thread(target=run, name="organizer-folder-check", daemon=True)
+        self._offline_thread.start()
 
     def _offline_checked(self, gone: list[tuple[str, int]]) -> None:
         if self._closed:
@@ -850,7 +861,7 @@ class MainWindow(QMainWindow):
                 QApplication.processEvents()
                 if not task.stop(QUIT_WAIT_MS):
                     self._stopping.append(task)
-        for t in [*getattr(self, "_search_tasks", []), *([self._offline_task] if self._offline_task else [])]:
+        for t in getattr(self, "_search_tasks", []):
             t.thread.quit()
             if not t.thread.wait(QUIT_WAIT_MS):
                 self._stopping.append(t)
@@ -864,4 +875,6 @@ class MainWindow(QMainWindow):
         for task in self._stopping:
             task.wait(ms)
         self._stopping.clear()
+        if self._offline_thread is not None:  # reading the library: let it end before the library closes
+            self._offline_thread.join(min(ms / 1000, 5.0))
         self.thumbs.wait(ms)

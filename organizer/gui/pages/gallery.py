@@ -37,9 +37,9 @@ class Gallery(QListView):
         super().__init__(parent)
         self.model_ = PhotoListModel(thumbs, self)
         self.setModel(self.model_)
-        self.setItemDelegate(TileDelegate(self))
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(SIZE, SIZE))
+        self.setItemDelegate(TileDelegate(self))  # after the icon size: the tile size is taken from it
         self._headed = True
         self._set_grid(headed=False)
         # A single layout pass (0.4 s for 100k photos of one size); the batched mode left the scroll range
