@@ -49,6 +49,8 @@ def sample_folder(dest: Path) -> Path:
             gps = exif.get_ifd(0x8825)
             gps[1], gps[2] = ("N" if lat >= 0 else "S"), _dms(abs(lat))
             gps[3], gps[4] = ("E" if lon >= 0 else "W"), _dms(abs(lon))
+        if i < 12:  # dates taken over a few days, for the timeline's day headers (the rest undated)
+            exif.get_ifd(0x8769)[0x9003] = f"2019:07:{14 + i // 4:02d} {9 + i:02d}:15:00"
         im.save((trip / "Paris 2019" if i % 3 == 0 else trip) / f"{n}.jpg", quality=90, exif=exif)
     astronaut = Image.fromarray(data.astronaut())  # the same person in three photos: one group on People
     astronaut.crop((60, 0, 512, 452)).save(trip / "Paris 2019" / "eileen-crop.jpg", quality=90)

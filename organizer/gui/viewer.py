@@ -294,6 +294,11 @@ class PhotoViewer(QWidget):
             rows.append(("Objects", ", ".join(objects)))
         return "<table>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"
 
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self.zoom is None:  # opened while hidden (the pane behind the tabs): fit the size it has now
+            self._render()
+
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
         if self.zoom is None:
