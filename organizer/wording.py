@@ -4,6 +4,8 @@ page to use). No Qt here, no printing: the shells decide where the words go."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from organizer.errors import LibraryError, ModelUnavailableError, OrganizerError
 from organizer.media.scan import display
 from organizer.progress import Summary
@@ -90,3 +92,21 @@ def remedy(e: OrganizerError, shell: str) -> str:
 
 def with_remedy(e: OrganizerError, shell: str) -> str:
     return f"{display(str(e))} {remedy(e, shell)}".strip()
+
+
+def date_words(taken_at: str | None, part: str = "time", none: str = "No date") -> str:
+    """A date taken (ISO 8601) in words, down to ``part``: "month" ("July 2018"), "day" ("Saturday 14 July
+    2018") or "time" ("Saturday 14 July 2018, 16:05", the time left out at midnight exactly); ``none`` where
+    there is no date or it cannot be read."""
+    if not taken_at:
+        return none
+    try:
+        t = datetime.fromisoformat(taken_at)
+    except ValueError:
+        return none
+    if part == "month":
+        return f"{t:%B %Y}"
+    words = f"{t:%A} {t.day} {t:%B %Y}"
+    if part == "time" and (t.hour, t.minute, t.second) != (0, 0, 0):
+        words += f", {t:%H:%M}"
+    return words

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from organizer.media.decode import SkipError, load
 from organizer.media.scan import display
+from organizer.wording import date_words
 
 if TYPE_CHECKING:
     from organizer.library import PhotoDetails
@@ -307,10 +307,4 @@ class PhotoViewer(QWidget):
 
 def when(taken_at: str | None) -> str:
     """A date taken in words: "Saturday 14 July 2018, 16:05"."""
-    if not taken_at:
-        return "unknown"
-    try:
-        t = datetime.fromisoformat(taken_at)
-    except ValueError:
-        return taken_at
-    return f"{t:%A} {t.day} {t:%B %Y}" + (f", {t:%H:%M}" if (t.hour, t.minute, t.second) != (0, 0, 0) else "")
+    return date_words(taken_at, "time", none="unknown")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -24,7 +22,7 @@ from PySide6.QtWidgets import (
 from organizer.gui.delegate import TileDelegate
 from organizer.gui.models import PhotoIdRole, PhotoListModel, Row
 from organizer.gui.thumbnails import SIZE, Thumbnails
-from organizer.wording import plural
+from organizer.wording import date_words, plural
 
 
 class Gallery(QListView):
@@ -279,20 +277,9 @@ def day_key(taken_at: str | None) -> str:
 
 def day(taken_at: str | None) -> str:
     """The day a photo was taken in words ("Saturday 14 July 2018"), or "No date"."""
-    if not taken_at:
-        return "No date"
-    try:
-        t = datetime.fromisoformat(taken_at)
-    except ValueError:
-        return "No date"
-    return f"{t:%A} {t.day} {t:%B %Y}"
+    return date_words(taken_at, "day")
 
 
 def month(taken_at: str | None) -> str:
     """The month a photo was taken in words ("July 2018"), or "No date"."""
-    if not taken_at:
-        return "No date"
-    try:
-        return f"{datetime.fromisoformat(taken_at):%B %Y}"
-    except ValueError:
-        return "No date"
+    return date_words(taken_at, "month")
