@@ -96,6 +96,22 @@ def test_drop_index_search_open(qtbot, window: MainWindow, photo_dir: Path) -> N
     assert window.search_page.box.text() == ""
 
 
+def test_search_results_are_shown_from_the_ui_thread(qtbot, window: MainWindow, photo_dir: Path, monkeypatch) -> None:
+    """The search runs in a worker; its results used to be put in the gallery from the worker's own thread (a
+    lambda connection has no receiver to queue to), which Qt does not allow ("Timers cannot be started from
+    another thread") and which can crash."""
+    import threading
+
+    index_by_drop(qtbot, window, photo_dir)
+    results = window.search_page.results
+    shown_in: list[threading.Thread] = []
+    real = results.set_rows
+    monkeypatch.setattr(results, "set_rows", lambda rows: (shown_in.append(threading.current_thread()), real(rows)))
+    with qtbot.waitSignal(window.search_finished, timeout=WAIT):
+        window.search_page.box.setText("a cat")
+    assert shown_in == [threading.main_thread()]
+
+
 def test_weights_change_the_query(qtbot, window: MainWindow) -> None:
     window.search_page.sliders["whole"].setValue(0)
     window.search_page.box.setText("x")

@@ -66,6 +66,8 @@ class MainWindow(QMainWindow):
     task_finished = Signal(str)  # "clusters", "projection"
     message_shown = Signal(str)
     offline_found = Signal(object)  # the folders found offline by a check off the UI thread
+    search_result = Signal(int, object)  # (query serial, results) from the search thread
+    search_error = Signal(int, str)
 
     def __init__(self, library: Library) -> None:
         super().__init__()
@@ -208,6 +210,8 @@ class MainWindow(QMainWindow):
         self.settings_page.saved.connect(self._settings_saved)
         self.warmed.connect(self._warmed)
         self.offline_found.connect(self._offline_checked)
+        self.search_result.connect(self._search_done)
+        self.search_error.connect(self._search_failed)
         QTimer.singleShot(WARM_AFTER_MS, self.warm_up)
         self.tabs.currentChanged.connect(self._tab_changed)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
@@ -819,8 +823,10 @@ class MainWindow(QMainWindow):
         self._search_serial += 1
         serial = self._search_serial
         task = Task(lambda: call(lambda: self.lib.search(query)), self)
-        task.worker.done.connect(lambda results: self._search_done(serial, results))
-        task.worker.failed.connect(lambda msg: self._search_failed(serial, msg))
+        # A lambda has no receiver, so it runs in the worker's thread: it only re-emits the window's own
+        # signals, which are queued to the UI thread (the results used to be shown from the worker's thread).
+        task.worker.done.connect(lambda results: self.search_result.emit(serial, results))
+        task.worker.failed.connect(lambda msg: self.search_error.emit(serial, msg))
         self._search_tasks = [t for t in getattr(self, "_search_tasks", []) if t.running()] + [task]
         task.start()
 
