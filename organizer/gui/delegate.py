@@ -15,6 +15,11 @@ from organizer.gui.viewer import COLOURS
 HEADER_HEIGHT = 34
 
 
+def tile_size(side: int) -> QSize:
+    """A photo's tile for thumbnails of ``side`` pixels: the thumbnail with room for its caption."""
+    return QSize(side + 20, side + 40)
+
+
 class TileDelegate(QStyledItemDelegate):
     """A photo tile as the style draws it; a date header as a line of bold text the whole width of the view
     (so the photos after it start a row of their own)."""
@@ -23,23 +28,26 @@ class TileDelegate(QStyledItemDelegate):
         super().__init__(view)
         self.view = view
         self.model = getattr(view, "model_", None)  # a PhotoListModel: its rows are read directly
-        side = view.iconSize().width()
-        self.tile = QSize(side + 20, side + 40)
+        self.tile = tile_size(view.iconSize().width())
 
     def set_side(self, side: int) -> None:
-        self.tile = QSize(side + 20, side + 40)
+        self.tile = tile_size(side)
+
+    def header(self, index: QModelIndex | QPersistentModelIndex) -> str | None:
+        """The date header a row shows (None for a photo), read from the gallery's rows directly: asked for
+        every row at each layout."""
+        return self.model.rows[index.row()].header if self.model is not None else index.data(HeaderRole)
 
     def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 - Qt's name
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
         # asked for every row at each layout (10k rows: 0.1 s of Python): a list lookup, the tile size cached
-        header = self.model.rows[index.row()].header if self.model is not None else index.data(HeaderRole)
-        if header is None:
+        if self.header(index) is None:
             return self.tile
         return QSize(max(self.tile.width(), self.view.viewport().width() - 2 * self.view.spacing() - 1), HEADER_HEIGHT)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        header = index.data(HeaderRole)
+        header = self.header(index)
         if header is None:
             super().paint(painter, option, index)
             return
@@ -58,7 +66,7 @@ class MatchDelegate(TileDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         super().paint(painter, option, index)
-        if index.data(HeaderRole) is not None:
+        if self.header(index) is not None:
             return
         parts = index.data(PartsRole) or []
         part = next((p for p in parts if p.type != "whole"), None)

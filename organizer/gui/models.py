@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QImage, QPixmap
 
 from organizer.gui.thumbnails import SIZE, Thumbnails
@@ -58,7 +58,7 @@ class PhotoListModel(QAbstractListModel):
     def set_rows(self, rows: list[Row]) -> None:
         self.beginResetModel()
         self.rows = rows
-        self._row_of = {r.photo_id: i for i, r in enumerate(rows)}
+        self._row_of = {r.photo_id: i for i, r in enumerate(rows) if r.header is None}
         self.endResetModel()
 
     def mark_offline(self, prefixes: tuple[str, ...]) -> int:
@@ -69,6 +69,10 @@ class PhotoListModel(QAbstractListModel):
             if r.header is None:
                 r.missing = r.stored_missing or (bool(prefixes) and r.path.startswith(prefixes))
         return sum(r.missing for r in self.rows if r.header is None)
+
+    def row_of(self, photo_id: int) -> int | None:
+        """The row showing the photo, if it is shown."""
+        return self._row_of.get(photo_id)
 
     def photo_ids(self) -> list[int]:
         return [r.photo_id for r in self.rows if r.header is None]
@@ -101,8 +105,6 @@ class PhotoListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return display(r.path) + ("\nMissing: not found at the last scan (an unplugged drive or a moved "
                                       "folder?). Kept with its analysis and labels." if r.missing else "")
-        if role == Qt.ItemDataRole.SizeHintRole:
-            return QSize(SIZE + 16, SIZE + 36)
         if role == PhotoIdRole:
             return r.photo_id
         if role == PathRole:
@@ -114,7 +116,7 @@ class PhotoListModel(QAbstractListModel):
         return None
 
     def _thumb_ready(self, photo_id: int, _image: QImage) -> None:
-        row = self._row_of.get(photo_id)
+        row = self.row_of(photo_id)
         if row is not None:
             idx = self.index(row)
             self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])

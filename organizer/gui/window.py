@@ -809,9 +809,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.tabs)
         g = self._viewer_from
         if g is not None:
-            rows = g.model_.rows
-            row = next((i for i, r in enumerate(rows) if r.photo_id == self.viewer.details.id and r.header is None),
-                       None)
+            row = g.model_.row_of(self.viewer.details.id)
             if row is not None:
                 g.setCurrentIndex(g.model_.index(row))
                 g.scrollTo(g.model_.index(row))

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from organizer.gui.delegate import TileDelegate
+from organizer.gui.delegate import TileDelegate, tile_size
 from organizer.gui.models import PhotoIdRole, PhotoListModel, Row
 from organizer.gui.thumbnails import SIZE, Thumbnails
 from organizer.wording import date_words, plural
@@ -58,12 +58,11 @@ class Gallery(QListView):
     def _set_grid(self, headed: bool) -> None:
         """Photos alone sit in a uniform grid (the cheapest layout); with date headers, which take a row of
         their own, each tile is laid out at its own size (the delegate's) instead."""
-        side = self.iconSize().width()
         if headed != self._headed:
             self._headed = headed
             self.setUniformItemSizes(not headed)
             self.setSpacing(0)
-        self.setGridSize(QSize() if headed else QSize(side + 20, side + 40))
+        self.setGridSize(QSize() if headed else tile_size(self.iconSize().width()))
 
     def set_icon_side(self, side: int) -> None:
         """Thumbnails shown at ``side`` pixels (the cached ones are scaled)."""
@@ -77,8 +76,9 @@ class Gallery(QListView):
     def set_rows(self, rows: list[Row]) -> None:
         self._set_grid(any(r.header is not None for r in rows))
         self.model_.set_rows(rows)
-        if self.photo_index(0).isValid():
-            self.setCurrentIndex(self.photo_index(0))
+        first = self.photo_index(0)
+        if first.isValid():
+            self.setCurrentIndex(first)
 
     def photo_index(self, n: int = 0) -> QModelIndex:
         """The model index of the ``n``-th photo (date headers not counted); invalid past the last."""
@@ -192,8 +192,7 @@ class LibraryPage(QWidget):
         if self.order() != "path":
             shown = with_days(shown)
         self.gallery.set_rows(shown)
-        missing = sum(r.missing for r in rows)
-        self.count.setText(plural(len(rows), "photo") + (f", {missing} missing" if missing else ""))
+        self._show_count(len(rows), sum(r.missing for r in rows))
         self.empty.setVisible(not rows)
         self._fill_timeline(shown)
 
@@ -205,8 +204,11 @@ class LibraryPage(QWidget):
         model = self.gallery.model_
         missing = model.mark_offline(prefixes)
         self.gallery.viewport().update()
-        self.count.setText(plural(len(model.photo_ids()), "photo") + (f", {missing} missing" if missing else ""))
+        self._show_count(len(model.photo_ids()), missing)
         return True
+
+    def _show_count(self, photos: int, missing: int) -> None:
+        self.count.setText(plural(photos, "photo") + (f", {missing} missing" if missing else ""))
 
     def _fill_timeline(self, rows: list[Row]) -> None:
         """Months (and undated photos) in gallery order, with counts: a click jumps to the first of them."""
