@@ -19,7 +19,8 @@ from pathlib import Path
 from common import cpu_line, models_dir, photos_12mp
 
 
-def run(folder: Path, models: Path, ocr: bool, engine: str = "auto", every: int = 0) -> tuple[float, float, dict]:
+def run(folder: Path, models: Path, ocr: bool, engine: str = "auto", every: int = 0,
+        backend: str = "auto") -> tuple[float, float, dict]:
     """Both passes into a new library. ``every``: the OCR gate runs (its prompts embedded, its scores worked
     out) but its verdict is replaced by "the photos with a sign" (one in ``every``), which random CLIP
     weights cannot give: the cost of a gate passing that share, measured, not projected."""
@@ -31,7 +32,7 @@ def run(folder: Path, models: Path, ocr: bool, engine: str = "auto", every: int 
     lib_dir = Path(tempfile.mkdtemp(prefix="bench-lib-"))
     real_wants = ocr_gate.OcrGate.wants
     try:
-        lib = Library(Settings.load({"library": str(lib_dir), "models": {"dir": str(models)},
+        lib = Library(Settings.load({"library": str(lib_dir), "models": {"dir": str(models), "backend": backend},
                                      "ocr": {"enabled": ocr, "gate": "clip" if every else "none", "engine": engine}}))
         if every:
             def wants(gate: ocr_gate.OcrGate, photo_id: int) -> bool:
@@ -48,10 +49,29 @@ def run(folder: Path, models: Path, ocr: bool, engine: str = "auto", every: int 
         s = [e for e in lib.index([str(folder)]) if isinstance(e, Summary)][0]
         el = time.perf_counter() - t
         lib.close()
-        return s.new / el, el, {**s.seconds, "ocr_run": s.ocr_run}
+        paths = {"clip": lib.models.clip.path, "detector": lib.models.detector.path}
+        return s.new / el, el, {**{k: round(v, 2) for k, v in s.seconds.items()}, "ocr_run": s.ocr_run, "faces_done": s.faces_done, **paths}
     finally:
         ocr_gate.OcrGate.wants = real_wants  # type: ignore[method-assign]
         shutil.rmtree(lib_dir, ignore_errors=True)
+
+
+def detector_paths(folder: Path, models: Path, n: int = 8) -> None:
+    """The detector alone on photos at the detection canvas (1333 px): torch beside ONNX Runtime, one photo at a
+    time, the two taking turns."""
+    from organizer.media.decode import load
+    from organizer.models import ort
+    from organizer.models.detector import Detector
+    from organizer.settings import Settings
+
+    s = Settings.load({})
+    images = [load(str(f), s.decode, max_side=s.detection.canvas).image for f in sorted(folder.glob("*.jpg"))[:n]]
+    on = {b: Detector(folder=models / "detector", device="cpu", backend=b) for b in ("torch", "onnx")}
+    t, o = ort.time_per_item(*[lambda b, d=d: [d.detect([im]) for im in b] for d in on.values()], batch=images,
+                             n=len(images))
+    auto = Detector(folder=models / "detector", device="cpu")
+    print(f"detector alone ({images[0].size[0]}x{images[0].size[1]}): torch {t * 1000:.1f} ms/photo, ONNX "
+          f"{o * 1000:.1f} ms/photo ({t / o:.2f}x); auto chose {auto.path}")
 
 
 def head_once(models: Path) -> float:
@@ -84,14 +104,18 @@ def main() -> None:
     print(f"set: {args.n} distinct 4000x3000 JPEGs, every 5th with a 23-word sign")
     print(f"zero-shot landmark head, built once per model and machine (a known model pays nothing): "
           f"{head_once(models):.1f} s")
+    detector_paths(folder, models)
     r_off, el_off, sec_off = run(folder, models, ocr=False)
-    print(f"faces: {'on' if 'faces' in sec_off else 'off'}")
+    print(f"faces: {'on (found in the parts pass, from its decode)' if sec_off['faces_done'] else 'off'}")
     print(f"both passes, OCR off:           {r_off:.2f} photos/s ({el_off:.1f} s; {sec_off})")
     r_on, el_on, sec_on = run(folder, models, ocr=True)
     print(f"both passes, OCR on every photo: {r_on:.2f} photos/s ({el_on:.1f} s; {sec_on})")
     r_gate, el_gate, sec_gate = run(folder, models, ocr=True, every=5)
     print(f"both passes, the gate passing 1 in 5 (the photos with a sign): {r_gate:.2f} photos/s ({el_gate:.1f} s; "
           f"{sec_gate})")
+    r_plain, el_plain, sec_plain = run(folder, models, ocr=True, every=5, backend="torch")
+    print(f"the same, everything on torch:  {r_plain:.2f} photos/s ({el_plain:.1f} s; {sec_plain}); ours "
+          f"{r_gate / r_plain:.2f}x")
     per_ocr = (el_on - el_off) / args.n
     for rate in (0.2, 0.35, 0.5):
         t = el_off / args.n + rate * per_ocr

@@ -45,7 +45,7 @@ def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
                    help="CLIP's precision: auto (bf16 where the hardware has it, else fp32), or int8 through ONNX "
                    "Runtime (opt-in: its own embedding space, so the library is re-embedded)")
     g.add_argument("--backend", choices=["auto", "torch", "onnx"], default=d,
-                   help="where CLIP runs on the CPU (auto: the faster, measured once per model and machine)")
+                   help="where CLIP and the detector run on the CPU (auto: the faster, measured once per model and machine)")
     g.add_argument("--settings", metavar="FILE", default=d, help="settings file (default: the user's settings.json)")
     g.add_argument("--json", action="store_true", default=d, help="print machine-readable JSON")
 

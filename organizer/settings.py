@@ -46,8 +46,8 @@ class ModelSettings(_Section):
         "auto", description="'auto' uses bf16 where the CPU or GPU runs it natively, else fp32; 'int8' (opt-in) "
         "runs CLIP quantised through ONNX Runtime, in an embedding space of its own.")
     backend: Literal["auto", "torch", "onnx"] = Field(
-        "auto", description="Where CLIP runs on the CPU: 'auto' measures torch against ONNX Runtime once per model "
-        "and machine and keeps the faster.")
+        "auto", description="Where CLIP and the object detector run on the CPU: 'auto' measures torch against "
+        "ONNX Runtime once per model and machine and keeps the faster.")
 
 
 class DecodeSettings(_Section):

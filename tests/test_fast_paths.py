@@ -134,3 +134,58 @@ def test_a_cold_search_imports_no_torch(make_settings, photo_dir: Path) -> None:
     assert json.loads(lines[-1]) == {"torch": False, "transformers": False}
     results = json.loads("\n".join(lines[:-1]))["results"]
     assert len(results) == 4
+
+
+@pytest.fixture(scope="module")
+def decisive_detector(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random detector whose heads are scaled up, so that its scores differ from box to box (the plain
+    random one scores every box alike, and which of equal boxes are kept is arbitrary on any path)."""
+    import torch
+
+    from organizer.models.detector import _load_folder, save_folder
+    from organizer.models.offline import make_tiny_detector
+
+    folder = make_tiny_detector(tmp_path_factory.mktemp("decisive"))
+    model, categories, name = _load_folder(folder)
+    torch.manual_seed(1)
+    heads = (model.roi_heads.box_head.fc6, model.roi_heads.box_head.fc7, model.roi_heads.box_predictor.cls_score,
+             model.roi_heads.box_predictor.bbox_pred, model.rpn.head.cls_logits)
+    with torch.no_grad():
+        for layer in heads:
+            layer.weight.normal_(0, 1.0)
+    save_folder(model, name, categories, folder)
+    return folder
+
+
+def test_the_onnx_detector_finds_what_torch_finds(decisive_detector: Path) -> None:
+    from organizer.models.detector import Detector
+
+    on_torch = Detector(folder=decisive_detector, device="cpu", score_threshold=0.0, backend="torch")
+    on_onnx = Detector(folder=decisive_detector, device="cpu", score_threshold=0.0, backend="onnx")
+    assert on_torch.path == "torch" and on_onnx.path == "onnx"
+    photo = sample_image("astronaut")
+    for size in ((640, 480), (1333, 1000), (750, 1000)):  # any size (one at a time: torch pads a batch to one size)
+        (a,), (b,) = on_torch.detect([photo.resize(size)]), on_onnx.detect([photo.resize(size)])
+        assert len(a) == len(b) > 20
+        assert len({round(d.score, 5) for d in a}) > 20  # scores that differ: which boxes are kept is decided
+        boxes_b = np.array([d.box for d in b])
+        for d in a:  # the same detections (scores within 1e-6 of each other may come in either order)
+            near = np.flatnonzero(np.abs(boxes_b - np.array(d.box)).max(axis=1) < 1e-4)
+            assert any(b[i].label == d.label and abs(b[i].score - d.score) < 1e-5 for i in near)
+
+
+def test_the_detectors_path_is_measured_once(decisive_detector: Path, monkeypatch, tmp_path: Path) -> None:
+    from organizer.models import ort
+    from organizer.models.detector import Detector
+
+    monkeypatch.setenv("ORGANIZER_CACHE", str(tmp_path / "cache"))
+    calls = []
+    real = ort.time_per_item
+    monkeypatch.setattr(ort, "time_per_item", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = Detector(folder=decisive_detector, device="cpu", score_threshold=0.5)
+    assert first.path in ("torch", "onnx") and len(calls) == 1
+    again = Detector(folder=decisive_detector, device="cpu", score_threshold=0.5)
+    assert again.path == first.path and len(calls) == 1  # remembered for this model and machine
+    other = Detector(folder=decisive_detector, device="cpu", score_threshold=0.3)
+    assert other.path in ("torch", "onnx") and len(calls) == 2  # a threshold of its own: its own export
+    assert len(list((tmp_path / "cache" / "onnx").glob("*/detector-*.onnx"))) == 2

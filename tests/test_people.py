@@ -271,3 +271,40 @@ def test_people_cli(people_lib, capsys) -> None:
     assert len(json.loads(capsys.readouterr().out)["results"]) == 4
     assert main(["people", "split", "Grandma", "face:x", *args]) == 2
     assert main(["people", "name", "9", "X", *args]) == 2
+
+
+def test_faces_come_from_the_parts_pass_decode_with_the_same_result(make_settings, face_photos: Path,
+                                                                     monkeypatch, tmp_path: Path) -> None:
+    """With the detector on, a new photo's faces are found from the photo the parts pass decoded (one decode
+    of the photo at the detection canvas, not two), and are the faces the faces pass alone finds."""
+    import organizer.pipeline.indexer as indexer
+
+    decodes: list[int | None] = []
+    real_load = indexer.load
+
+    def counting(path, dec, max_side=None, **kw):
+        decodes.append(max_side)
+        return real_load(path, dec, max_side=max_side, **kw)
+
+    monkeypatch.setattr(indexer, "load", counting)
+    together = Library(make_settings())
+    s = index(together, face_photos)
+    canvas = together.settings.detection.canvas
+    assert s.parts_done == 3 and s.faces_done == 3 and s.faces_found >= 2
+    assert decodes.count(canvas) == 3  # once per photo for parts and faces
+
+    decodes.clear()  # the faces pass on its own: faces switched on after the parts were found
+    alone = Library(make_settings(library=str(tmp_path / "alone"), faces={"enabled": False}))
+    index(alone, face_photos)
+    alone = Library(make_settings(library=str(tmp_path / "alone")))
+    s2 = index(alone)
+    assert s2.parts_done == 0 and s2.faces_done == 3
+    assert decodes.count(canvas) == 6  # parts, then faces: two decodes each
+
+    def faces(lib: Library) -> list[tuple[str, tuple[float, ...], float]]:
+        paths = lib.first_paths(r.id for r in lib.photo_rows())
+        return sorted((Path(paths[pid]).name, tuple(round(x, 5) for x in p.box), round(p.confidence, 5))
+                      for pid in paths for p in lib.store.parts_of(pid) if p.type == FACE)
+
+    assert faces(together) == faces(alone) and len(faces(together)) == s.faces_found
+    assert together.models.faces_key() == alone.models.faces_key()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -46,6 +47,27 @@ def local_folder(role: str, spec: str, models_dir: Path | None) -> Path | None:
     if models_dir is not None and (Path(models_dir) / role).is_dir():
         return Path(models_dir) / role
     return None
+
+
+def folder_digest(folder: Path, stamped: bool = False) -> str:
+    """A short digest of a model folder's files: names, sizes, JSON in full, the last 64 KiB of the rest
+    (weights: their last bytes differ between any two trainings). ``stamped``: modification times too, for
+    caches made from the weights, where a needless rebuild is cheap and a stale one is wrong (a model whose
+    heads alone were trained again can keep its last bytes)."""
+    h = hashlib.blake2b(digest_size=6)
+    for f in sorted(folder.iterdir()):
+        if f.is_file():
+            h.update(f.name.encode())
+            h.update(str(f.stat().st_size).encode())
+            if stamped:
+                h.update(str(f.stat().st_mtime_ns).encode())
+            if f.suffix == ".json":
+                h.update(f.read_bytes())
+            else:
+                with f.open("rb") as fh:
+                    fh.seek(max(0, f.stat().st_size - 65536))
+                    h.update(fh.read())
+    return h.hexdigest()
 
 
 class LazyModel(ABC):

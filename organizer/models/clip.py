@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from organizer.errors import ModelUnavailableError
-from organizer.models.base import LazyModel, best_device, bf16_native
+from organizer.models.base import LazyModel, best_device, bf16_native, folder_digest
 
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -275,15 +274,4 @@ def _model_key(spec: str, folder: Path | None) -> str:
     """Names the embedding space: a hub id as is, a local folder by its name and a digest of its files."""
     if folder is None:
         return spec
-    h = hashlib.blake2b(digest_size=6)
-    for f in sorted(folder.iterdir()):
-        if f.is_file():
-            h.update(f.name.encode())
-            h.update(str(f.stat().st_size).encode())
-            if f.suffix == ".json":
-                h.update(f.read_bytes())
-            else:  # weights: their last bytes differ between any two trainings
-                with f.open("rb") as fh:
-                    fh.seek(max(0, f.stat().st_size - 65536))
-                    h.update(fh.read())
-    return f"{folder.name}@{h.hexdigest()}"
+    return f"{folder.name}@{folder_digest(folder)}"

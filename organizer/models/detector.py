@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from organizer.errors import ModelUnavailableError
-from organizer.models.base import LazyModel, best_device
+from organizer.models.base import LazyModel, best_device, folder_digest
 from organizer.parts import super_category
 
 # Faster R-CNN ResNet50 FPN v2 (box mAP 46.7) costs about 4.5 s a photo on 2 CPU cores; the
@@ -41,18 +41,26 @@ class _Loaded:
     categories: list[str]
     device: str
     name: str
+    session: Any = None  # ort.DetectorSession when ONNX Runtime runs the detector, else None (torch)
+    path: str = "torch"  # the path chosen, named for status and benchmarks
 
 
 class Detector(LazyModel):
     role = "detector"
 
     def __init__(self, spec: str = "auto", folder: Path | None = None, device: str = "auto",
-                 score_threshold: float = 0.5) -> None:
+                 score_threshold: float = 0.5, backend: str = "auto") -> None:
         super().__init__()
         self.spec = spec
         self.folder = folder
         self.want_device = device
         self.score_threshold = score_threshold
+        self.backend = backend
+
+    @property
+    def path(self) -> str:
+        """Where the detector runs: "torch" or "onnx"."""
+        return str(self.loaded.path)
 
     @property
     def key(self) -> str:
@@ -95,25 +103,87 @@ class Detector(LazyModel):
             categories = list(weights.meta["categories"])
         _set_threshold(model, self.score_threshold)
         model.eval().to(device)
-        return _Loaded(model, categories, device, name)
+        loaded = _Loaded(model, categories, device, name)
+        self._choose_path(loaded)
+        return loaded
+
+    def _export_file(self, m: _Loaded) -> Path:
+        """Where the ONNX export lives in the user cache: named by the weights (a local folder by its files'
+        digest and times, torchvision's by its checkpoint's name, which carries a hash) and the score
+        threshold, which the export keeps."""
+        from organizer.models import ort
+
+        if self.folder is not None:
+            weights = f"{m.name}@{self.folder.name}@{folder_digest(self.folder, stamped=True)}"
+        else:
+            point = self.checkpoint()
+            weights = Path(point[0]).stem if point else m.name
+        return ort.model_folder(weights) / f"detector-{self.score_threshold:g}.onnx"
+
+    def _choose_path(self, m: _Loaded) -> None:
+        """ONNX Runtime where asked for (backend onnx) or measured faster than torch on this machine (auto, once
+        per model and machine, remembered in the user cache); torch else, and always on a GPU."""
+        from organizer.models import ort
+
+        if m.device != "cpu" or self.backend == "torch":
+            return
+        try:
+            session = ort.DetectorSession(ort.export_detector(m.model, self._export_file(m)))
+        except Exception as e:  # noqa: BLE001 - torch always works: fall back to it, say why in the log
+            if self.backend == "onnx":
+                raise ModelUnavailableError("detector", m.name, "ONNX Runtime", "could not export or load the "
+                                            f"detector as ONNX ({type(e).__name__}: {e})") from e
+            ort.log.warning("ONNX path for the detector unavailable, using torch: %s: %s", type(e).__name__, e)
+            return
+        if self.backend == "onnx" or self._measured(m, session) == "onnx":
+            m.session, m.path = session, "onnx"
+
+    def _measured(self, m: _Loaded, session: Any) -> str:
+        import onnxruntime
+        import torch
+
+        from organizer.models import ort
+        from organizer.models.cpu import machine_signature
+
+        key = (f"detector|{self._export_file(m).parent.name}|{self.score_threshold:g}|{machine_signature()}|"
+               f"torch {torch.__version__}|ort {onnxruntime.__version__}")
+        choice = ort.remembered(key)
+        if choice is None:
+            # photos arrive at the detection canvas (1333 px on the long side); a smooth scene, not noise
+            y, x = np.mgrid[0:1000, 0:1333].astype(np.float32)
+            image = np.stack([np.sin(x / 97) * np.cos(y / 61), np.cos(x / 41), np.sin((x + y) / 173)]) * 0.5 + 0.5
+            images = [np.ascontiguousarray(image, np.float32), np.ascontiguousarray(image[:, ::-1], np.float32)]
+            torch_s, onnx_s = ort.time_per_item(lambda b: self._run_torch(m, b), lambda b: [session.detect(i) for i in b],
+                                                batch=images, n=len(images))
+            choice = "onnx" if onnx_s < torch_s else "torch"
+            ort.remember(key, choice, {"torch_ms": torch_s * 1000, "onnx_ms": onnx_s * 1000})
+        return choice
+
+    @staticmethod
+    def _run_torch(m: _Loaded, images: list[Any]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(boxes, labels, scores) per image, from (3, h, w) float 0..1 arrays or tensors."""
+        import torch
+
+        tensors = [torch.as_tensor(im).to(m.device) for im in images]
+        with torch.inference_mode():
+            outputs = m.model(tensors)
+        return [(o["boxes"].float().cpu().numpy(), o["labels"].cpu().numpy(), o["scores"].float().cpu().numpy())
+                for o in outputs]
 
     def detect(self, images: list[Image.Image]) -> list[list[Detection]]:
         """Detections per image, best first, with boxes relative to each image's size."""
-        import torch
-        from torchvision.transforms.functional import pil_to_tensor
-
         m = self.loaded
         if not images:
             return []
-        tensors = [pil_to_tensor(im).to(m.device).float().div_(255.0) for im in images]
-        with torch.inference_mode():
-            outputs = m.model(tensors)
+        arrays = [np.ascontiguousarray(np.asarray(im.convert("RGB"), np.float32).transpose(2, 0, 1) / 255.0)
+                  for im in images]
+        if m.session is not None:
+            outputs = [m.session.detect(a) for a in arrays]
+        else:
+            outputs = self._run_torch(m, arrays)
         result = []
-        for im, out in zip(images, outputs, strict=True):
+        for im, (boxes, labels, scores) in zip(images, outputs, strict=True):
             w, h = im.size
-            boxes = out["boxes"].float().cpu().numpy()
-            scores = out["scores"].float().cpu().numpy()
-            labels = out["labels"].cpu().numpy()
             found = []
             for b, s, lab in zip(boxes, scores, labels, strict=True):
                 if s < self.score_threshold:

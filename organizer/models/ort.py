@@ -1,7 +1,8 @@
-"""CLIP's two towers through ONNX Runtime: exported once per model into the user's cache (keyed by the
-model's key, which names its files' digest for local folders), and used where measured faster than
-torch on the machine at hand. fp32 ONNX gives torch's embeddings (checked by the tests); int8 (dynamic
-quantisation) is opt-in and names its own embedding space, so its vectors never mix with fp32 ones."""
+"""Models through ONNX Runtime: CLIP's two towers and the object detector, exported once per model into the
+user's cache (keyed by the model's key, which names its files' digest for local folders), and used where
+measured faster than torch on the machine at hand. fp32 ONNX gives torch's embeddings and detections
+(checked by the tests); int8 (dynamic quantisation) is opt-in and names its own embedding space, so its
+vectors never mix with fp32 ones."""
 
 from __future__ import annotations
 
@@ -25,22 +26,28 @@ def model_folder(model_key: str) -> Path:
     return user_cache() / "onnx" / re.sub(r"[^A-Za-z0-9._@+-]+", "_", model_key)
 
 
+def session(path: Path, threads: int | None = None, spin: bool = False) -> Any:
+    """An ONNX Runtime session on the CPU, all graph optimisations on. ``spin``: idle threads spin (a lone
+    query answers sooner; in a pipeline they would take the read-ahead threads' cores)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = threads or os.cpu_count() or 1
+    opts.log_severity_level = 3
+    if not spin:
+        # between batches ONNX Runtime's threads sleep instead of spinning: the read-ahead threads decoding
+        # the next photos get the cores
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
 class Towers:
     """ONNX Runtime sessions for the image and the text tower (projected, not normalised, features)."""
 
     def __init__(self, image: Path, text: Path, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = threads or os.cpu_count() or 1
-        opts.log_severity_level = 3
-        # between batches ONNX Runtime's threads sleep instead of spinning: the read-ahead threads decoding
-        # the next photos get the cores
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        providers = ["CPUExecutionProvider"]
-        self.image_session = ort.InferenceSession(str(image), opts, providers=providers)
-        self.text_session = ort.InferenceSession(str(text), opts, providers=providers)
+        self.image_session = session(image, threads)
+        self.text_session = session(text, threads)
 
     def image(self, pixels: np.ndarray) -> np.ndarray:
         """(n, 3, s, s) float32, normalised as CLIP expects -> (n, dim) float32."""
@@ -158,18 +165,13 @@ class TextOnly:
     """CLIP's text tower through ONNX Runtime, tokenised by the `tokenizers` library alone."""
 
     def __init__(self, folder: Path, int8: bool = False) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         meta = json.loads((folder / TEXT_META).read_text())
         self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
         self.tokenizer.enable_truncation(max_length=int(meta["max_text"]))
         self.tokenizer.enable_padding(pad_id=int(meta["pad_id"]), pad_token=str(meta["pad_token"]))
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = os.cpu_count() or 1
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(folder / ("text-int8.onnx" if int8 else "text.onnx")), opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = session(folder / ("text-int8.onnx" if int8 else "text.onnx"), spin=True)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         enc = self.tokenizer.encode_batch(texts)
@@ -196,6 +198,41 @@ def text_only(model_key: str, int8: bool = False) -> TextOnly | None:
             log.warning("text tower alone unavailable: %s: %s", type(e).__name__, e)
             return None
     return _text_only[key]
+
+
+# ---- the object detector ----------------------------------------------------------------------
+
+class DetectorSession:
+    """A torchvision detector through ONNX Runtime: one image (3, h, w) float32 in 0..1 at a time, its
+    detections (boxes in the image's pixels, labels, scores) out, as the torch model gives them."""
+
+    def __init__(self, path: Path, threads: int | None = None) -> None:
+        self.session = session(path, threads)
+
+    def detect(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        boxes, labels, scores = self.session.run(None, {"image": image})
+        return np.asarray(boxes, np.float32), np.asarray(labels, np.int64), np.asarray(scores, np.float32)
+
+
+def export_detector(model: Any, target: Path) -> Path:
+    """A torchvision detection model (in eval mode, on the CPU, its score threshold set: the export keeps
+    it) as ONNX at ``target``, made once, any image size. Written to a temporary name and renamed."""
+    if target.is_file():
+        return target
+    import torch
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    t = time.perf_counter()
+    n = {0: "n"}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, ([torch.rand(3, 480, 640)],), str(tmp), input_names=["image"],
+                          output_names=["boxes", "labels", "scores"], opset_version=18, dynamo=False,
+                          dynamic_axes={"image": {1: "h", 2: "w"}, "boxes": n, "labels": n, "scores": n})
+    os.replace(tmp, target)
+    log.info("exported the detector to ONNX in %.1f s: %s", time.perf_counter() - t, target)
+    return target
 
 
 # ---- measure, then choose ----------------------------------------------------------------------

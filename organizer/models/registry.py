@@ -29,7 +29,7 @@ class ModelSet:
         m, d = self.settings.models, self.settings.detection
         folder = None if m.detector != "auto" and not _looks_like_path(m.detector) else (
             local_folder("detector", m.detector, self.models_dir))
-        return Detector(m.detector, folder, m.device, d.score_threshold)
+        return Detector(m.detector, folder, m.device, d.score_threshold, m.backend)
 
     @cached_property
     def ocr(self) -> OcrEngine:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import numpy as np
 from PIL import Image
 
-from organizer.errors import BadArgumentError
+from organizer.errors import BadArgumentError, ModelUnavailableError
 from organizer.fsutil import chunked
 from organizer.landmarks.head import head_steps, labels_key
 from organizer.landmarks.labeller import label_photos
@@ -325,6 +325,12 @@ class Indexer:
         gate = OcrGate(clip, self.store, self.settings.ocr.gate_margin) if ocr and self.settings.ocr.gate == "clip" else None
         dec, det = self.settings.decode, self.settings.detection
         canvas = max(det.canvas if det_on else 0, self.settings.ocr.canvas if ocr_on else 0, clip.image_size)
+        # faces from the same decoded photo where the faces pass would decode it at this size: one decode of a
+        # 12 MP photo saved (about 0.1 s of a core each); photos left over go through the faces pass
+        faces_key, faces_due = self._faces_here(canvas)
+        if faces_due and not self.models.face.is_loaded:
+            yield Progress("models", 0, 0, "faces")
+            self.models.face.load()
         meter = Meter("parts", len(todo))
         work = _reader(dec, canvas)
 
@@ -361,16 +367,25 @@ class Indexer:
             if texts:
                 for p, v in zip(texts, clip.embed_texts([p.text or "" for p in texts]), strict=True):
                     p.vector = v
-            done = []
-            for (pid, _), parts in zip(live, results, strict=True):
+            done, with_faces = [], []
+            for (pid, im), parts in zip(live, results, strict=True):
                 parts.sort(key=lambda p: p.type != PartType.TEXT.value)
                 if self.store.replace_parts(pid, parts, clip.key, key):
                     done.append(pid)
                     summary.parts_found += sum(p.type != PartType.TEXT.value for p in parts)
                     summary.text_found += sum(p.type == PartType.TEXT.value for p in parts)
+                    if faces_key is not None and pid in faces_due:
+                        people = [p.box for p in parts if p.type == PartType.PERSON.value]
+                        faces = self._faces(im, people)
+                        if self.store.replace_faces(pid, faces, faces_key):
+                            with_faces.append(pid)
+                            summary.faces_found += len(faces)
             summary.parts_done += len(done)
+            summary.faces_done += len(with_faces)
             if done:
                 yield Stored("parts", done)
+            if with_faces:
+                yield Stored("faces", with_faces)
             yield meter.step(len(chunk), chunk[-1][0][1])
         summary.seconds["parts"] = meter.elapsed
 
@@ -390,8 +405,7 @@ class Indexer:
         if not face.is_loaded:
             yield Progress("models", 0, 0, "faces")
             face.load()
-        f, dec = self.settings.faces, self.settings.decode
-        canvas = self.settings.detection.canvas
+        dec, canvas = self.settings.decode, self.settings.detection.canvas
         meter = Meter("faces", len(todo))
         work = _reader(dec, canvas)
         for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, ahead=8), 8):
@@ -404,11 +418,7 @@ class Indexer:
             for (pid, _), im in chunk:
                 if im is None:
                     continue
-                regions = [_pad(b, f.padding) for b in boxes.get(pid, [])]
-                found = [x for x in face.find(im, regions or None) if x.score >= f.min_score]
-                parts = [NewPart(FACE, x.descriptor if x.descriptor is not None else np.zeros(0, np.float32),
-                                 FACE_MODALITY, x.box, x.score, space=face.key, landmarks=x.landmarks,
-                                 quality=x.quality) for x in found]
+                parts = self._faces(im, boxes.get(pid, []))
                 if self.store.replace_faces(pid, parts, key):
                     done.append(pid)
                     summary.faces_found += len(parts)
@@ -417,6 +427,28 @@ class Indexer:
                 yield Stored("faces", done)
             yield meter.step(len(chunk), chunk[-1][0][1])
         summary.seconds["faces"] = meter.elapsed
+
+
+    def _faces_here(self, canvas: int) -> tuple[str | None, set[int]]:
+        """The faces key and the photos that need faces, where the parts pass can find them (photos decoded at
+        the size the faces pass uses); else (None, nothing)."""
+        if canvas != self.settings.detection.canvas:
+            return None, set()
+        try:
+            key = self.models.faces_key()
+        except ModelUnavailableError:
+            return None, set()  # the faces pass says why, after the parts are stored
+        if key is None:
+            return None, set()
+        return key, {pid for pid, _ in self.store.photos_needing_faces(key)}
+
+    def _faces(self, im: Image.Image, people: Sequence[tuple[float, float, float, float]]) -> list[NewPart]:
+        """The faces of one photo as parts: inside its person boxes (padded) or, with none, in the whole photo."""
+        f, face = self.settings.faces, self.models.face
+        regions = [_pad(b, f.padding) for b in people]
+        found = [x for x in face.find(im, regions or None) if x.score >= f.min_score]
+        return [NewPart(FACE, x.descriptor if x.descriptor is not None else np.zeros(0, np.float32), FACE_MODALITY,
+                        x.box, x.score, space=face.key, landmarks=x.landmarks, quality=x.quality) for x in found]
 
 
 def _reader(dec: Any, side: int) -> Any:
