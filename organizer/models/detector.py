@@ -175,8 +175,8 @@ class Detector(LazyModel):
         m = self.loaded
         if not images:
             return []
-        arrays = [np.ascontiguousarray(np.asarray(im.convert("RGB"), np.float32).transpose(2, 0, 1) / 255.0)
-                  for im in images]
+        arrays = [np.ascontiguousarray(np.asarray(im if im.mode == "RGB" else im.convert("RGB"), np.float32)
+                                       .transpose(2, 0, 1) / 255.0) for im in images]
         if m.session is not None:
             outputs = [m.session.detect(a) for a in arrays]
         else:

@@ -333,7 +333,10 @@ class Indexer:
         faces_key, faces_due = self._faces_here(canvas)
         if faces_due and not self.models.face.is_loaded:
             yield Progress("models", 0, 0, "faces")
-            self.models.face.load()
+            try:
+                self.models.face.load()
+            except ModelUnavailableError:
+                faces_key, faces_due = None, set()  # the faces pass says why, after the parts are stored
         meter = Meter("parts", len(todo))
         work = _reader(dec, canvas)
 
@@ -430,7 +433,6 @@ class Indexer:
                 yield Stored("faces", done)
             yield meter.step(len(chunk), chunk[-1][0][1])
         summary.seconds["faces"] = meter.elapsed
-
 
     def _faces_here(self, canvas: int) -> tuple[str | None, set[int]]:
         """The faces key and the photos that need faces, where the parts pass can find them (photos decoded at
