@@ -308,3 +308,20 @@ def test_faces_come_from_the_parts_pass_decode_with_the_same_result(make_setting
 
     assert faces(together) == faces(alone) and len(faces(together)) == s.faces_found
     assert together.models.faces_key() == alone.models.faces_key()
+
+
+def test_damaged_face_weights_leave_the_parts_stored(make_settings, face_photos: Path, tmp_path: Path) -> None:
+    """Face weights that cannot be read stop the run with the reason, after every photo's parts are stored
+    (the parts pass, which now finds faces too, does not fail on them)."""
+    from organizer.errors import ModelUnavailableError
+    from organizer.models.face import FILES
+
+    broken = tmp_path / "broken-face"
+    broken.mkdir()
+    for name in FILES:
+        (broken / name).write_bytes(b"not dlib's weights")
+    lib = Library(make_settings(models={"face": str(broken)}))
+    with pytest.raises(ModelUnavailableError):
+        index(lib, face_photos)
+    st = lib.status()
+    assert st.photos == 3 and st.parts_pass_done == 3 and st.faces_pass_done == 0
