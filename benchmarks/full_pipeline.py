@@ -64,12 +64,16 @@ def run(folder: Path, models: Path, ocr: bool, engine: str = "auto", every: int 
         for m in (lib.models.clip, lib.models.detector, faces, lib.models.ocr if ocr else None):
             if m is not None:
                 m.load()
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         s = [e for e in lib.index([str(folder)]) if isinstance(e, Summary)][0]
         el = time.perf_counter() - t
+        # CPU seconds of all the process's threads a photo: what the work costs, whatever else the machine is
+        # doing (wall-clock figures on a shared machine vary by tens of percent between repeats)
+        cpu_per_photo = (time.process_time() - cpu) / max(1, s.new)
         lib.close()
         paths = {"clip": lib.models.clip.path, "detector": lib.models.detector.path}
-        return s.new / el, el, {**{k: round(v, 2) for k, v in s.seconds.items()}, "ocr_run": s.ocr_run, "faces_done": s.faces_done, "parts_found": s.parts_found, **paths}
+        return s.new / el, el, {**{k: round(v, 2) for k, v in s.seconds.items()}, "ocr_run": s.ocr_run, "faces_done": s.faces_done, "parts_found": s.parts_found,
+                             "cpu_s_per_photo": round(cpu_per_photo, 3), **paths}
     finally:
         ocr_gate.OcrGate.wants = real_wants  # type: ignore[method-assign]
         Detector.detect = real_detect  # type: ignore[method-assign]
