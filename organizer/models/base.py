@@ -57,15 +57,16 @@ def folder_digest(folder: Path, stamped: bool = False) -> str:
     h = hashlib.blake2b(digest_size=6)
     for f in sorted(folder.iterdir()):
         if f.is_file():
+            st = f.stat()
             h.update(f.name.encode())
-            h.update(str(f.stat().st_size).encode())
+            h.update(str(st.st_size).encode())
             if stamped:
-                h.update(str(f.stat().st_mtime_ns).encode())
+                h.update(str(st.st_mtime_ns).encode())
             if f.suffix == ".json":
                 h.update(f.read_bytes())
             else:
                 with f.open("rb") as fh:
-                    fh.seek(max(0, f.stat().st_size - 65536))
+                    fh.seek(max(0, st.st_size - 65536))
                     h.update(fh.read())
     return h.hexdigest()
 

@@ -162,21 +162,13 @@ class ClipModel(LazyModel):
             m.towers, m.path = towers, path
 
     def _measured(self, m: _Loaded, towers: Any) -> str:
-        import onnxruntime
-        import torch
-
         from organizer.models import ort
-        from organizer.models.cpu import machine_signature
 
-        key = f"clip|{self.key}|{machine_signature()}|torch {torch.__version__}|ort {onnxruntime.__version__}"
-        choice = ort.remembered(key)
-        if choice is None:
-            px = np.random.default_rng(0).integers(0, 255, (8, m.image_size, m.image_size, 3), dtype=np.uint8)
-            torch_s, onnx_s = ort.time_per_item(lambda b: self._torch_pixels(m, b),
-                                                lambda b: towers.image(self._normalised(m, b)), batch=px, n=len(px))
-            choice = "onnx fp32" if onnx_s < torch_s else "torch fp32"
-            ort.remember(key, choice, {"torch_ms": torch_s * 1000, "onnx_ms": onnx_s * 1000})
-        return choice
+        def pixels() -> np.ndarray:
+            return np.random.default_rng(0).integers(0, 255, (8, m.image_size, m.image_size, 3), dtype=np.uint8)
+
+        return ort.faster(f"clip|{self.key}", lambda b: self._torch_pixels(m, b),
+                          lambda b: towers.image(self._normalised(m, b)), pixels, 8, names=("torch fp32", "onnx fp32"))
 
     def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
         """(n, s, s, 3) uint8 from :func:`prepare` -> (n, dim) float32, L2-normalised."""

@@ -127,37 +127,29 @@ class Detector(LazyModel):
 
         if m.device != "cpu" or self.backend == "torch":
             return
+        export = self._export_file(m)
         try:
-            session = ort.DetectorSession(ort.export_detector(m.model, self._export_file(m)))
+            session = ort.DetectorSession(ort.export_detector(m.model, export))
         except Exception as e:  # noqa: BLE001 - torch always works: fall back to it, say why in the log
             if self.backend == "onnx":
                 raise ModelUnavailableError("detector", m.name, "ONNX Runtime", "could not export or load the "
                                             f"detector as ONNX ({type(e).__name__}: {e})") from e
             ort.log.warning("ONNX path for the detector unavailable, using torch: %s: %s", type(e).__name__, e)
             return
-        if self.backend == "onnx" or self._measured(m, session) == "onnx":
+        if self.backend == "onnx" or self._measured(m, session, export) == "onnx":
             m.session, m.path = session, "onnx"
 
-    def _measured(self, m: _Loaded, session: Any) -> str:
-        import onnxruntime
-        import torch
-
+    def _measured(self, m: _Loaded, session: Any, export: Path) -> str:
         from organizer.models import ort
-        from organizer.models.cpu import machine_signature
 
-        key = (f"detector|{self._export_file(m).parent.name}|{self.score_threshold:g}|{machine_signature()}|"
-               f"torch {torch.__version__}|ort {onnxruntime.__version__}")
-        choice = ort.remembered(key)
-        if choice is None:
+        def photos() -> list[np.ndarray]:
             # photos arrive at the detection canvas (1333 px on the long side); a smooth scene, not noise
             y, x = np.mgrid[0:1000, 0:1333].astype(np.float32)
             image = np.stack([np.sin(x / 97) * np.cos(y / 61), np.cos(x / 41), np.sin((x + y) / 173)]) * 0.5 + 0.5
-            images = [np.ascontiguousarray(image, np.float32), np.ascontiguousarray(image[:, ::-1], np.float32)]
-            torch_s, onnx_s = ort.time_per_item(lambda b: self._run_torch(m, b), lambda b: [session.detect(i) for i in b],
-                                                batch=images, n=len(images))
-            choice = "onnx" if onnx_s < torch_s else "torch"
-            ort.remember(key, choice, {"torch_ms": torch_s * 1000, "onnx_ms": onnx_s * 1000})
-        return choice
+            return [np.ascontiguousarray(image, np.float32), np.ascontiguousarray(image[:, ::-1], np.float32)]
+
+        return ort.faster(f"detector|{export.parent.name}|{self.score_threshold:g}", lambda b: self._run_torch(m, b),
+                          lambda b: [session.detect(i) for i in b], photos, 2)
 
     @staticmethod
     def _run_torch(m: _Loaded, images: list[Any]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:

@@ -266,6 +266,25 @@ def remember(key: str, choice: str, figures: dict[str, float]) -> None:
     os.replace(tmp, path)
 
 
+def faster(what: str, torch_run: Any, onnx_run: Any, make_batch: Any, n: int,
+           names: tuple[str, str] = ("torch", "onnx")) -> str:
+    """The faster path for ``what`` (a model and what its result depends on) on this machine, torch's or ONNX
+    Runtime's name in ``names``: measured once on ``make_batch()`` (``n`` items), the two taking turns, and
+    remembered in the user cache for this machine and these versions of torch and ONNX Runtime."""
+    import onnxruntime
+    import torch
+
+    from organizer.models.cpu import machine_signature
+
+    key = f"{what}|{machine_signature()}|torch {torch.__version__}|ort {onnxruntime.__version__}"
+    choice = remembered(key)
+    if choice is None:
+        torch_s, onnx_s = time_per_item(torch_run, onnx_run, batch=make_batch(), n=n)
+        choice = names[1] if onnx_s < torch_s else names[0]
+        remember(key, choice, {"torch_ms": torch_s * 1000, "onnx_ms": onnx_s * 1000})
+    return choice
+
+
 def time_per_item(*runs: Any, batch: Any, n: int, rounds: int = 3) -> list[float]:
     """Seconds per item of each ``run(batch)``, after a warm-up call of each: the runs take turns, ``rounds``
     times, and each keeps its best, so that a moment of load elsewhere on the machine (another program, a
