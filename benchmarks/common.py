@@ -133,7 +133,10 @@ def cpu_line() -> str:
                 break
     except OSError:
         pass
-    from organizer.models.cpu import vector_features
+    from organizer.models.cpu import kernels_seen, vector_features
 
-    return (f"{name}, {os.cpu_count()} cores, vector features: {vector_features()}; torch {torch.__version__} "
+    hidden = " (AVX-512 hidden from every library by benchmarks/avx2_only/run)" if "hide_avx512" in os.environ.get(
+        "LD_PRELOAD", "") else ""
+    return (f"{name}, {os.cpu_count()} cores, vector features: {vector_features()}{hidden}; libraries see: "
+            f"{kernels_seen()}; torch {torch.__version__} "
             f"(kernels: {torch.backends.cpu.get_cpu_capability()})")

@@ -93,6 +93,46 @@ def test_a_moment_of_load_does_not_decide_the_measured_choice() -> None:
     assert fast < slow
 
 
+def _signature_and_kernels(*wrapper: str, flags: str | None = None) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    code = ("import os; from organizer.models.cpu import kernels_seen, machine_signature; import torch; "
+            "print(kernels_seen()); print(machine_signature()); print(torch.backends.cpu.get_cpu_capability()); "
+            "print(os.environ.get('ORGANIZER_CPU_FLAGS', ''))")
+    env = {k: v for k, v in os.environ.items() if k != "ORGANIZER_CPU_FLAGS"}
+    if flags is not None:
+        env["ORGANIZER_CPU_FLAGS"] = flags
+    out = subprocess.run([*wrapper, sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parent.parent, env=env)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split("\n")[:4]
+
+
+def test_hidden_avx512_takes_the_avx2_paths_and_is_its_own_machine() -> None:
+    """benchmarks/avx2_only/run shows a process an AVX2-only CPU (CPUID faulting): every library takes its AVX2
+    kernels, and a path chosen by timing where AVX-512 was visible is not reused there (it once was: the flags
+    alone named both machines alike)."""
+    import shutil
+
+    from organizer.models.cpu import kernels_seen
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists() or "cpuid_fault" not in cpuinfo.read_text() or not shutil.which("gcc"):
+        pytest.skip("needs Linux's CPUID faulting and gcc")
+    if kernels_seen() != "avx512f":
+        pytest.skip("this CPU has no AVX-512 to hide")
+    run = Path(__file__).resolve().parent.parent / "benchmarks" / "avx2_only" / "run"
+    kernels, signature, torch_kernels, flags = _signature_and_kernels(str(run))
+    assert (kernels, torch_kernels) == ("avx2", "AVX2") and "avx512f" not in flags.split()
+    # The same flags told by $ORGANIZER_CPU_FLAGS alone (the older emulation) leave AVX-512 in the kernels: a
+    # different machine for the choices.
+    told_kernels, told_signature, told_torch, _ = _signature_and_kernels(flags=flags)
+    assert (told_kernels, told_torch) == ("avx512f", "AVX512")
+    assert told_signature != signature
+
+
 @pytest.mark.parametrize("backend", ["torch", "onnx"])
 def test_search_works_on_either_path(make_settings, photo_dir: Path, backend: str) -> None:
     from organizer.search.engine import SearchQuery
