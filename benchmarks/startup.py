@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -30,9 +31,12 @@ def library(models: Path) -> Path:
     from organizer.store.db import FileRef, NewPart, NewPhoto, PhotoInfo
 
     folder = DATA / f"lib-{N // 1000}k"
-    if (folder / ".complete").exists():
+    settings = Settings.load({"library": str(folder), "models": {"dir": str(models)}})
+    done = folder / ".complete"
+    if done.exists() and done.read_text() == Library(settings, read_only=True).models.clip.key:
         return folder
-    lib = Library(Settings.load({"library": str(folder), "models": {"dir": str(models)}}))
+    shutil.rmtree(folder, ignore_errors=True)  # built for another CLIP: its vectors would not be searched
+    lib = Library(settings)
     key = lib.models.clip.key
     rng = np.random.default_rng(0)
 
@@ -51,7 +55,7 @@ def library(models: Path) -> Path:
                                           NewPart("vehicle", parts[2 * j + 1], "image", (0.5, 0.5, 0.9, 0.9))],
                                     key, "bench")
     lib.close()
-    (folder / ".complete").write_text("ok")
+    done.write_text(key)
     return folder
 
 

@@ -31,6 +31,7 @@ def session(path: Path, threads: int | None = None, spin: bool = False) -> Any:
     query answers sooner; in a pipeline they would take the read-ahead threads' cores)."""
     import onnxruntime as ort
 
+    mapped(path)
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.intra_op_num_threads = threads or os.cpu_count() or 1
@@ -40,6 +41,40 @@ def session(path: Path, threads: int | None = None, spin: bool = False) -> Any:
         # the next photos get the cores
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+# Exports above this size keep their weights in a file of their own beside the model ("NAME.onnx.data"):
+# ONNX Runtime maps that file instead of parsing and copying the weights out of the model, so a session opens
+# in about a third of the time (CLIP B/32's text tower, 254 MB: 0.22 s against 0.55-0.60 s), which a cold
+# search waits for.
+MAPPED_FROM = 32 * 1024 * 1024
+
+
+def save_mapped(model: Any, target: Path) -> None:
+    """Write the ONNX ``model`` (a ModelProto) as ``target``, its weights in ``target.data``. The weights go
+    first and the model file is renamed into place last, so a killed write leaves the previous file in use."""
+    import onnx
+
+    data = target.with_name(target.name + ".data")
+    tmp = target.with_name(target.name + ".tmp")
+    data.unlink(missing_ok=True)  # onnx appends to a data file that is there; this one no model file names
+    onnx.save_model(model, str(tmp), save_as_external_data=True, all_tensors_to_one_file=True, location=data.name,
+                    size_threshold=1024)
+    os.replace(tmp, target)
+
+
+def mapped(path: Path) -> None:
+    """An export from before its weights were kept apart (or a big one written whole) is rewritten once, in
+    place, with its weights beside it."""
+    try:
+        if path.stat().st_size < MAPPED_FROM:
+            return
+        import onnx
+
+        save_mapped(onnx.load(str(path)), path)
+        log.info("ONNX weights moved beside the model, to be mapped: %s", path)
+    except Exception as e:  # noqa: BLE001 - a cache that cannot be rewritten (read-only, full disk) still loads
+        log.warning("could not keep the weights of %s apart: %s: %s", path, type(e).__name__, e)
 
 
 class Towers:
@@ -122,12 +157,14 @@ def _export_text(model: Any, target: Path) -> None:
 
 
 def _export(module: Any, args: tuple[Any, ...], target: Path, names: list[str], axes: dict[str, dict[int, str]]) -> None:
+    import onnx
     import torch
 
-    tmp = target.with_name(target.name + ".tmp")
+    tmp = target.with_name(target.name + ".whole")
     torch.onnx.export(module, args, str(tmp), input_names=names, output_names=["embeds"], dynamic_axes=axes,
                       opset_version=18, dynamo=False)
-    os.replace(tmp, target)
+    save_mapped(onnx.load(str(tmp)), target)
+    tmp.unlink()
 
 
 # ---- the text tower alone: a query without torch or transformers --------------------------------
