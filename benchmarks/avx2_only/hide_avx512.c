@@ -7,13 +7,14 @@
  * an AVX2-only CPU lacks (AVX-512 and its extensions, AVX-VNNI, AMX, GFNI/VAES/VPCLMULQDQ) and
  * resumes after the instruction. The setting is inherited by every thread the process starts.
  *
- * Build: gcc -O2 -shared -fPIC -o hide_avx512.so hide_avx512.c
+ * Build: gcc -O2 -shared -fPIC -o hide_avx512.so hide_avx512.c -ldl
  * Use:   LD_PRELOAD=$PWD/hide_avx512.so program...   (benchmarks/avx2_only/run does both)
  * HIDE_AVX512_VERBOSE=1 prints how many CPUID instructions were answered when the process exits.
  */
 #define _GNU_SOURCE
 #include <asm/prctl.h>
 #include <cpuid.h>
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,9 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-static struct sigaction previous;
+static struct sigaction previous; /* the program's own SIGSEGV handler, kept behind ours */
 static volatile unsigned long answered;
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 
 static int cpuid_faults(int on) { return (int)syscall(SYS_arch_prctl, ARCH_SET_CPUID, on ? 0 : 1); }
 
@@ -66,8 +68,28 @@ static void on_segv(int sig, siginfo_t *info, void *context) {
             return;
         }
     }
-    /* Not ours: hand the fault to whoever had it before (by default, the process dies as it would). */
-    sigaction(sig, &previous, NULL);
+    /* Not ours: the program's handler gets it (Python's faulthandler, say); with none, the process dies as
+     * it would have, the fault repeating once our handler is out of the way. */
+    if ((previous.sa_flags & SA_SIGINFO) && previous.sa_sigaction) {
+        previous.sa_sigaction(sig, info, context);
+    } else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
+        previous.sa_handler(sig);
+    } else {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        real_sigaction(sig, &dfl, NULL);
+    }
+}
+
+/* A program that installs its own SIGSEGV handler after start-up (Python's faulthandler, pytest) would
+ * take the trap away from on_segv, and its next CPUID would kill it: its handler is kept behind ours. */
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+    if (!real_sigaction) real_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
+    if (sig != SIGSEGV) return real_sigaction(sig, act, old);
+    if (old) *old = previous;
+    if (act) previous = *act;
+    return 0;
 }
 
 static void report(void) {
@@ -80,7 +102,8 @@ __attribute__((constructor)) static void start(void) {
     sa.sa_sigaction = on_segv;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGSEGV, &sa, &previous) != 0 || cpuid_faults(1) != 0) {
+    real_sigaction = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
+    if (!real_sigaction || real_sigaction(SIGSEGV, &sa, &previous) != 0 || cpuid_faults(1) != 0) {
         fprintf(stderr, "hide_avx512: this CPU or kernel has no CPUID faulting (flag cpuid_fault); "
                         "AVX-512 cannot be hidden here\n");
         _exit(3);
