@@ -186,6 +186,33 @@ def test_exported_weights_are_mapped_and_older_exports_rewritten(tiny_models: Pa
     assert _cos(before, after).min() >= 0.9999
 
 
+def test_a_full_disk_while_rewriting_an_export_leaves_it_whole_and_working(tiny_models: Path, monkeypatch,
+                                                                            tmp_path: Path) -> None:
+    import onnx
+
+    from organizer.models import ort
+
+    monkeypatch.setenv("ORGANIZER_CACHE", str(tmp_path / "cache"))
+    texts = ["a cat", "a red car in front of a hotel"]
+    before = ClipModel("clip", tiny_models / "clip", "cpu", "fp32", backend="onnx").embed_texts(texts)
+    folder = ort.model_folder(ClipModel("clip", tiny_models / "clip", "cpu", "fp32").key)
+    text = folder / "text.onnx"
+    monkeypatch.setattr(ort, "MAPPED_FROM", text.stat().st_size + 1)
+    onnx.save_model(onnx.load(str(text)), str(text))  # written whole, as by an earlier version
+    (folder / "text.onnx.data").unlink()
+    real = onnx.save_model
+
+    def disk_fills(model: object, path: str, **kw: object) -> None:
+        real(model, path, **kw)  # the weights written, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(onnx, "save_model", disk_fills)
+    ort._text_only.clear()
+    after = ClipModel("clip", tiny_models / "clip", "cpu", "fp32", backend="auto").embed_texts(texts)
+    assert _cos(before, after).min() >= 0.9999  # the whole export still answers
+    assert not (folder / "text.onnx.data").exists() and not (folder / "text.onnx.tmp").exists()
+
+
 def test_a_cold_search_imports_no_torch(make_settings, photo_dir: Path) -> None:
     import json
     import subprocess

@@ -58,8 +58,13 @@ def save_mapped(model: Any, target: Path) -> None:
     data = target.with_name(target.name + ".data")
     tmp = target.with_name(target.name + ".tmp")
     data.unlink(missing_ok=True)  # onnx appends to a data file that is there; this one no model file names
-    onnx.save_model(model, str(tmp), save_as_external_data=True, all_tensors_to_one_file=True, location=data.name,
-                    size_threshold=1024)
+    try:
+        onnx.save_model(model, str(tmp), save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=data.name, size_threshold=1024)
+    except BaseException:
+        for leftover in (tmp, data):  # a full disk leaves no half-written weights behind
+            leftover.unlink(missing_ok=True)
+        raise
     os.replace(tmp, target)
 
 
