@@ -1,0 +1,100 @@
+"""RapidOCR's text detector in int8 (static quantisation, QDQ, per channel) against its fp32 model: speed
+and word recall with the real weights. Exploratory: the app does not use the int8 detector yet.
+
+Calibration: 16 photos of `full_pipeline`'s set (a sign on every fifth), at the 960 px canvas. Evaluation:
+`ocr`'s set (10 signs of 12 words, text 40-200 px high on a 4000 px photo), which calibration never saw; both
+sets are made from scikit-image's sample photos, so this is one synthetic measure, not a survey of real
+street photos.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+from common import DATA, cpu_line, photos_12mp
+from ocr import text_set
+from PIL import Image
+
+
+def _det_input(path: Path, canvas: int = 960) -> np.ndarray:
+    """As RapidOCR's detector takes a photo: longest side at the canvas, sides a multiple of 32, (x - 0.5) / 0.5."""
+    im = Image.open(path)
+    im.draft("RGB", (canvas, canvas))
+    im = im.convert("RGB")
+    im.thumbnail((canvas, canvas))
+    w, h = (max(32, round(s / 32) * 32) for s in im.size)
+    x = (np.asarray(im.resize((w, h)), np.float32) / 255.0 - 0.5) / 0.5
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+
+
+def quantised_detector() -> Path:
+    import onnx
+    import rapidocr
+    from onnx import version_converter
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    out = DATA / "ocr-det-int8.onnx"
+    if out.exists():
+        return out
+    src = Path(os.path.dirname(rapidocr.__file__)) / "models" / "PP-OCRv6_det_small.onnx"
+    model = onnx.load(str(src))
+    name = model.graph.input[0].name
+    up, pre = DATA / "ocr-det-17.onnx", DATA / "ocr-det-pre.onnx"
+    onnx.save(version_converter.convert_version(model, 17), str(up))  # per-channel QDQ needs opset 13+
+    quant_pre_process(str(up), str(pre), skip_symbolic_shape=True)
+    calibration = sorted(photos_12mp(40, with_text_every=5).glob("*.jpg"))[:16]
+
+    class Photos(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.left = iter(calibration)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            path = next(self.left, None)
+            return None if path is None else {name: _det_input(path)}
+
+    t = time.perf_counter()
+    quantize_static(str(pre), str(out), Photos(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    print(f"quantised in {time.perf_counter() - t:.1f} s on {len(calibration)} photos: "
+          f"{src.stat().st_size / 1e6:.1f} MB -> {out.stat().st_size / 1e6:.1f} MB")
+    return out
+
+
+def main() -> None:
+    from rapidocr import RapidOCR
+
+    from organizer.media.decode import decode
+
+    print(cpu_line())
+    int8 = quantised_detector()
+    folder, truth = text_set()
+    images = {n: np.asarray(decode((folder / n).read_bytes(), 10**9, max_side=960).image) for n in truth}
+    total = sum(len(t) for t in truth.values())
+    params = {"Global.log_level": "error", "Det.limit_type": "max", "Det.limit_side_len": 960,
+              "Global.max_side_len": 2000}
+    engines = {"fp32": RapidOCR(params=params), "int8": RapidOCR(params={**params, "Det.model_path": str(int8)})}
+    for eng in engines.values():
+        eng(next(iter(images.values())))  # load and warm up
+    seen: dict[str, dict[str, list[float]]] = {k: {"det": [], "wall": [], "cpu": [], "hits": []} for k in engines}
+    for name, rgb in images.items():
+        for k, eng in engines.items():  # the two take turns, photo by photo
+            c, w = time.process_time(), time.perf_counter()
+            out = eng(rgb)
+            seen[k]["wall"].append(time.perf_counter() - w)
+            seen[k]["cpu"].append(time.process_time() - c)
+            seen[k]["det"].append(out.elapse_list[0] if out.elapse_list else 0.0)
+            words = set(re.findall(r"\w+", " ".join(out.txts or ()).lower()))
+            seen[k]["hits"].append(len(truth[name] & words))
+    for k, s in seen.items():
+        print(f"{k}: text detection {np.median(s['det']) * 1000:.0f} ms (median), a whole read {np.median(s['wall']):.2f} s "
+              f"wall, {np.median(s['cpu']):.2f} s of CPU; recall {int(sum(s['hits']))}/{total} "
+              f"(words per sign, smallest text first: {[int(h) for h in s['hits']]})")
+
+
+if __name__ == "__main__":
+    main()
