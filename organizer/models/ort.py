@@ -131,15 +131,15 @@ def export(model: Any, image_size: int, folder: Path, int8: bool = False) -> tup
         if not dst.is_file():
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            tmp = dst.with_name(dst.name + ".tmp")
+            whole = dst.with_name(dst.name + ".whole")
             root = logging.getLogger()
             level = root.level
             root.setLevel(logging.ERROR)  # its advice to pre-process is for static quantisation, not this
             try:
-                quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8)
+                quantize_dynamic(str(src), str(whole), weight_type=QuantType.QInt8)
             finally:
                 root.setLevel(level)
-            os.replace(tmp, dst)
+            _place(whole, dst)
     return q_image, q_text
 
 
@@ -162,14 +162,20 @@ def _export_text(model: Any, target: Path) -> None:
 
 
 def _export(module: Any, args: tuple[Any, ...], target: Path, names: list[str], axes: dict[str, dict[int, str]]) -> None:
-    import onnx
     import torch
 
-    tmp = target.with_name(target.name + ".whole")
-    torch.onnx.export(module, args, str(tmp), input_names=names, output_names=["embeds"], dynamic_axes=axes,
+    whole = target.with_name(target.name + ".whole")
+    torch.onnx.export(module, args, str(whole), input_names=names, output_names=["embeds"], dynamic_axes=axes,
                       opset_version=18, dynamo=False)
-    save_mapped(onnx.load(str(tmp)), target)
-    tmp.unlink()
+    _place(whole, target)
+
+
+def _place(whole: Path, target: Path) -> None:
+    """A model just written whole (by torch's export or the quantiser) put at ``target`` with its weights apart."""
+    import onnx
+
+    save_mapped(onnx.load(str(whole)), target)
+    whole.unlink()
 
 
 # ---- the text tower alone: a query without torch or transformers --------------------------------
