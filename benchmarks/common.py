@@ -118,7 +118,7 @@ def clip_vocabulary(folder: Path) -> bool:
     import subprocess
     import zipfile
 
-    from organizer.models.offline import bytes_to_unicode
+    from organizer.models.offline import bytes_to_unicode, write_tokenizer_config
 
     wheels = folder / "wheel"
     try:
@@ -133,9 +133,7 @@ def clip_vocabulary(folder: Path) -> bool:
     tokens = chars + [c + "</w>" for c in chars] + ["".join(m.split()) for m in merges]
     tokens += ["<|startoftext|>", "<|endoftext|>"]
     (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n")
-    (folder / "tokenizer_config.json").write_text(json.dumps({
-        "tokenizer_class": "CLIPTokenizer", "model_max_length": 77, "bos_token": "<|startoftext|>",
-        "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"}))
+    write_tokenizer_config(folder)
     (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(tokens)}))  # last: marks it done
     return True
 
@@ -170,19 +168,11 @@ def timed(fn: Callable[[], object], repeat: int = 1) -> float:
 
 
 def cpu_line() -> str:
-    import platform
-
     import torch
 
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    from organizer.models.cpu import kernels_seen, vector_features
+    from organizer.models.cpu import cpu_name, kernels_seen, vector_features
+
+    name = cpu_name()
 
     hidden = " (AVX-512 hidden from every library by benchmarks/avx2_only/run)" if "hide_avx512" in os.environ.get(
         "LD_PRELOAD", "") else ""

@@ -40,11 +40,16 @@ def write_tokenizer(folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
     (folder / "merges.txt").write_text("#version: 0.2\n")
+    write_tokenizer_config(folder)
+    return len(vocab)
+
+
+def write_tokenizer_config(folder: Path) -> None:
+    """transformers' tokenizer settings for a CLIP vocabulary in ``folder`` (vocab.json and merges.txt)."""
     (folder / "tokenizer_config.json").write_text(json.dumps({
         "tokenizer_class": "CLIPTokenizer", "model_max_length": 77, "bos_token": "<|startoftext|>",
         "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>",
     }))
-    return len(vocab)
 
 
 def make_tiny_clip(folder: Path, seed: int = 0) -> Path:
