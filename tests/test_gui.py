@@ -889,3 +889,45 @@ def test_the_world_map_has_no_sliver_across_the_antimeridian(qapp) -> None:
     assert on_land(170.0, 62.0) and on_land(-175.0, 67.0)  # Koryak and Chukotka, both sides of 180
     assert on_land(0.0, -87.0) and not on_land(0.0, -60.0)  # Antarctica reaches the pole; the Southern Ocean
     assert on_land(178.5, -17.5)  # Fiji
+
+
+def test_a_search_that_ends_after_the_window_is_gone_does_nothing(qtbot, make_settings, monkeypatch) -> None:
+    """A search still running when the window is closed and deleted used to deliver its results to the deleted
+    window from the worker's thread ("Signal source has been deleted", which failed a test at random)."""
+    import threading
+
+    from PySide6.QtWidgets import QApplication
+    from shiboken6 import isValid
+
+    lib = Library(make_settings(ocr={"enabled": False}))
+    w = MainWindow(lib)
+    w.ask_on_close = lambda: True
+    w.show()
+    release, started = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+    real_hook = threading.excepthook
+    monkeypatch.setattr(threading, "excepthook", lambda a: (errors.append(a.exc_value), real_hook(a)))
+
+    def slow_search(query):  # noqa: ANN001, ARG001
+        started.set()
+        release.wait(20)
+        return []
+
+    monkeypatch.setattr(lib, "search", slow_search)
+    w.run_search(object())
+    assert started.wait(10)
+    task = w._search_tasks[-1]
+    thread = task.thread
+    delivered: list[object] = []
+    task.worker.done.connect(lambda r: delivered.append(r))  # the worker's own signal: it does finish
+    monkeypatch.setattr("organizer.gui.window.QUIT_WAIT_MS", 50)
+    w.close()
+    w.deleteLater()
+    QApplication.sendPostedEvents(None, 0)  # the deferred delete happens now
+    qtbot.wait(50)
+    assert not isValid(w)
+    release.set()
+    assert thread.wait(10_000)
+    qtbot.wait(100)  # anything queued to the window would arrive now
+    assert delivered == [[]] and not errors
+    lib.close()

@@ -62,11 +62,25 @@ def test_super_categories_fold_coco_names() -> None:
     assert super_category("motorbike") is PartType.VEHICLE
 
 
-def test_detector_categories_come_from_the_weights_metadata(tiny_models: Path) -> None:
+def test_detector_categories_come_from_the_weights_metadata(tiny_models: Path, tmp_path: Path) -> None:
+    """The detector names its classes from its folder's config.json, and refuses a folder that names none."""
     import json
+    import shutil
 
-    cfg = json.loads((tiny_models / "detector" / "config.json").read_text())
-    assert cfg["categories"][1] == "person" and len(cfg["categories"]) == 91
+    from organizer.errors import ModelUnavailableError
+    from organizer.models.detector import Detector
+
+    folder = tmp_path / "detector"
+    shutil.copytree(tiny_models / "detector", folder)
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["categories"][1] = "wanderer"  # the folder's own name for class 1, not torchvision's
+    (folder / "config.json").write_text(json.dumps(cfg))
+    det = Detector(folder=folder, device="cpu", backend="torch")
+    assert det.loaded.categories[1] == "wanderer" and len(det.loaded.categories) == 91
+    cfg["categories"] = []
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelUnavailableError, match="categories"):
+        Detector(folder=folder, device="cpu", backend="torch").load()
 
 
 def w(x0: float, y0: float, x1: float, y1: float, text: str, conf: float = 0.9) -> Word:

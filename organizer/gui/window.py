@@ -821,10 +821,11 @@ class MainWindow(QMainWindow):
         self._search_serial += 1
         serial = self._search_serial
         task = Task(lambda: call(lambda: self.lib.search(query)), self)
-        # A lambda has no receiver, so it runs in the worker's thread: it only re-emits the window's own
-        # signals, which are queued to the UI thread (the results used to be shown from the worker's thread).
-        task.worker.done.connect(lambda results: self.search_result.emit(serial, results))
-        task.worker.failed.connect(lambda msg: self.search_error.emit(serial, msg))
+        # The Task's own signals come in the UI thread and die with the window (the worker's, connected to a
+        # lambda, ran it in the worker's thread, even after the window was deleted: "Signal source has been
+        # deleted").
+        task.done.connect(lambda results: self.search_result.emit(serial, results))
+        task.failed.connect(lambda msg: self.search_error.emit(serial, msg))
         self._search_tasks = [t for t in getattr(self, "_search_tasks", []) if t.running()] + [task]
         task.start()
 

@@ -65,6 +65,10 @@ class Task(QObject):
     """A worker on its own QThread; keep a reference while it runs."""
 
     finished = Signal()
+    # The worker's done and failed, re-emitted from the Task's own (UI) thread: what a lambda connected here
+    # runs there, and never after the Task (a child of the window) is gone with its window.
+    done = Signal(object)
+    failed = Signal(str)
 
     def __init__(self, make: Callable[[], Iterator[Any]], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +79,14 @@ class Task(QObject):
         for sig in (self.worker.done, self.worker.failed, self.worker.cancelled):
             sig.connect(self.thread.quit)
         self.thread.finished.connect(self.finished)
+        self.worker.done.connect(self._done)  # bound methods of a QObject: queued to its thread
+        self.worker.failed.connect(self._failed)
+
+    def _done(self, result: Any) -> None:
+        self.done.emit(result)
+
+    def _failed(self, message: str) -> None:
+        self.failed.emit(message)
 
     def start(self) -> None:
         self.thread.start()
