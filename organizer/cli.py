@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from organizer import __version__
-from organizer.errors import BadArgumentError, OrganizerError
+from organizer.errors import BadArgumentError, LibraryError, OrganizerError
 from organizer.media.scan import display
 from organizer.wording import index_summary, phase_name, plural, skip_line
 
@@ -107,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(rs, suppress=True)
     rs.add_argument("backup", nargs="?", metavar="BACKUP", help="a file from the library's backups/ (or --list)")
     rs.add_argument("--list", action="store_true", help="list the backups, newest first")
+    rs.add_argument("--yes", action="store_true", help="do not ask (a backup of another library)")
 
     cl = sub.add_parser("clusters", help="groups of similar photos (DBSCAN), stored and reused")
     _common(cl, suppress=True)
@@ -285,6 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2 if isinstance(e, BadArgumentError) else 1
     except KeyboardInterrupt:
         _say("\norganizer: interrupted; everything stored so far is kept.")
+        _exit_if_held(130)
         return 130
     except BrokenPipeError:
         # the reader went away (`organizer search ... | head -1`): stop quietly
@@ -301,6 +303,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"organizer: unexpected error ({type(e).__name__}: {e}); everything stored so far is kept. "
              "Details are in the library's logs/organizer.log.")
         return 1
+
+
+def _exit_if_held(code: int) -> None:
+    """After Ctrl-C, with the library closed: end the process now where a worker thread is still inside a step
+    that cannot be cut short (a read of a file on a hung drive), which Python would otherwise wait for at exit.
+    Everything committed is in the database; nothing else is pending."""
+    import threading
+
+    held = [t for t in threading.enumerate() if t is not threading.current_thread() and t.is_alive() and not t.daemon]
+    if held:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
 
 
 def gui_main(argv: Sequence[str] | None = None) -> int:
@@ -348,7 +364,9 @@ def _run(args: argparse.Namespace) -> int:
         _check_export(Path(args.export))
     from organizer.library import Library
 
-    lib = Library(settings)
+    # only what indexes or trains makes a library; the others refuse a folder holding none (a mistyped --library)
+    makes = args.command in ("index", "finetune") or getattr(args, "landmarks_command", None) in ("train", "eval")
+    lib = Library(settings, create=makes)
     try:
         commands = {"index": _index, "search": _search, "status": _status, "forget": _forget, "prune": _prune,
                     "relocate": _relocate,
@@ -453,6 +471,9 @@ def _status(lib: Any, args: argparse.Namespace) -> int:
                                                    if sk else ""))
     for f in st.skipped_files[:20]:
         print("  " + skip_line(f.path, f.reason, f.detail))
+    for folder, n in st.offline:
+        print(f"Offline: {display(folder)} is not there now ({plural(n, 'photo')}; an unplugged drive or a moved "
+              "folder? `organizer relocate OLD NEW` if it moved)")
     if st.missing_paths:
         print(f"Missing files: {st.missing_paths} (kept; `organizer prune --missing` forgets them)")
         for p in st.missing_files[:20]:
@@ -463,6 +484,10 @@ def _status(lib: Any, args: argparse.Namespace) -> int:
     print(f"Models: clip {m['clip']}; detector {m['detector'] or 'off'}; ocr {m['ocr'] or 'off'}; "
           f"face {m['face'] or 'off'}")
     print(f"Backups: {st.backups}" + (f" (newest: {display(st.newest_backup)})" if st.newest_backup else ""))
+    if st.backup_failed:
+        print(f"  WARNING: {display(st.backup_failed)} (`organizer backup` tries again)")
+    if st.read_only:
+        print("Read-only: the library can be read but not changed (read-only disk or folder, or a full disk).")
     return 0
 
 
@@ -492,7 +517,14 @@ def _relocate(lib: Any, args: argparse.Namespace) -> int:
 
 def _confirm(args: argparse.Namespace, photos: int, what: str) -> None:
     """Ask before more than a few photos go; without a terminal (or with --json) --yes must say so."""
-    if photos <= CONFIRM_OVER or args.yes:
+    if photos <= CONFIRM_OVER:
+        return
+    _ask(args, what, "Nothing was forgotten.")
+
+
+def _ask(args: argparse.Namespace, what: str, refused: str) -> None:
+    """Go on only when the user says yes (or gave --yes); without a terminal (or with --json) --yes must."""
+    if args.yes:
         return
     if args.json or not sys.stdin.isatty():
         raise BadArgumentError(f"{what} Add --yes to do it without a question.")
@@ -501,7 +533,7 @@ def _confirm(args: argparse.Namespace, photos: int, what: str) -> None:
     except EOFError:
         answer = ""
     if answer.strip().lower() not in ("y", "yes"):
-        raise BadArgumentError("Nothing was forgotten.")
+        raise BadArgumentError(refused)
 
 
 def _prune(lib: Any, args: argparse.Namespace) -> int:
@@ -566,7 +598,13 @@ def _restore(settings: Any, args: argparse.Namespace) -> int:
     chosen = Path(args.backup) if args.backup else None
     if chosen is not None and not chosen.is_file() and (folder / "backups" / chosen).is_file():
         chosen = folder / "backups" / chosen
-    used, kept = restore(folder, chosen)
+    try:
+        used, kept = restore(folder, chosen)
+    except LibraryError as e:
+        if e.kind != "other-library":
+            raise
+        _ask(args, f"{e}", "Nothing was restored.")
+        used, kept = restore(folder, chosen, other_library=True)
     if args.json:
         print(json.dumps({"schema": "organizer.restore/1", "restored": str(used), "replaced": str(kept) if kept else None}))
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
 import logging.handlers
 import os
@@ -23,7 +24,7 @@ from organizer.pipeline.indexer import Indexer
 from organizer.progress import Event, Notice, Progress
 from organizer.search.engine import PhotoMatch, Searcher, SearchQuery
 from organizer.settings import Settings
-from organizer.store import backup
+from organizer.store import backup, sessions
 from organizer.store.db import DB_NAME, Store
 from organizer.store.records import CheckReport, LibraryStatus, PhotoDetails, PhotoRow
 
@@ -32,20 +33,26 @@ LOG_FILE = "organizer.log"  # in the library's logs/: decoder warnings and other
 
 
 class Library:
-    def __init__(self, settings: Settings, read_only: bool = False) -> None:
+    def __init__(self, settings: Settings, read_only: bool = False, create: bool = True) -> None:
+        """Open the library of ``settings``; ``create`` False refuses a folder that holds none (commands that
+        only read). While it is open, ``restore`` is refused (see :func:`restore`)."""
         self.settings = settings
-        self.store = Store(settings.library, read_only=read_only)
+        self.store = Store(settings.library, read_only=read_only, create=create)
         self.models = ModelSet(settings)
-        if not read_only:
+        self._session = sessions.enter(self.store.folder) if not self.store.read_only else None
+        if not self.store.read_only:
             _log_to(self.store.folder / "logs" / LOG_FILE)
 
     def close(self) -> None:
         try:
             if not self.store.read_only:
                 self.store.maybe_backup()
-        except Exception:  # noqa: BLE001 - closing never fails; the next close tries again
+        except Exception:  # noqa: BLE001 - closing never fails; status and the window say the backup failed
             logging.getLogger("organizer").exception("backup at close failed")
         self.store.close()
+        if self._session is not None:
+            self._session.leave()
+            self._session = None
 
     def index(self, roots: Sequence[str | os.PathLike[str]], parts: bool = True) -> Iterator[Event]:
         """Index ``roots``; with none, finish what an interrupted run left. Only one process indexes a
@@ -131,7 +138,7 @@ class Library:
             later.append("library folder")
         if new.models != self.settings.models:
             later.append("models")
-        for section in ("decode", "embed", "detection", "ocr", "faces", "search", "clusters", "projection",
+        for section in ("scan", "decode", "embed", "detection", "ocr", "faces", "search", "clusters", "projection",
                         "landmarks"):
             setattr(self.settings, section, getattr(new, section).model_copy(deep=True))
         return later
@@ -177,10 +184,12 @@ class Library:
         return len(owners - kept)
 
     def forget(self, folders: Sequence[str]) -> tuple[int, int]:
-        """Remove the photos under folders (or single files) from the library: (paths, photos) removed."""
+        """Remove the photos under folders (or single files) from the library, after a backup: (paths, photos)
+        removed."""
         paths = self.paths_to_forget(folders)
         if not paths:
             raise BadArgumentError("Nothing in the library is under " + ", ".join(normalise(f) for f in folders))
+        self.store.backup("before-forget")  # their labels and people stay in a backup
         photos, _members = self.store.remove_paths(paths)
         return len(paths), photos
 
@@ -230,6 +239,7 @@ class Library:
         paths = self.store.missing_paths(cutoff)
         if dry_run or not paths:
             return len(paths), self.photos_under(paths) if paths else 0
+        self.store.backup("before-prune")
         photos, _ = self.store.remove_paths(paths)
         return len(paths), photos
 
@@ -370,7 +380,19 @@ class Library:
                     "face": None if faces_off else self.models.face.key},
             faces_pass_done=self.store.count_faces_done(faces_key) if faces_key else 0, faces_off=faces_off,
             skipped_files=self.store.skipped_list(50), missing_files=self.store.missing_paths()[:50],
-            pending_roots=self.pending_roots(), backups=len(found), newest_backup=str(found[0]) if found else None)
+            pending_roots=self.pending_roots(), backups=len(found), newest_backup=str(found[0]) if found else None,
+            backup_failed=backup_failure_words(self.store.backup_failure()), read_only=self.store.read_only,
+            offline=self.offline_folders())
+
+    def backup_failed(self) -> str | None:
+        """When the last backup failed and why, in words (None: it did not, or one worked since)."""
+        return backup_failure_words(self.store.backup_failure())
+
+
+def backup_failure_words(f: backup.Failure | None) -> str | None:
+    if f is None:
+        return None
+    return f"the {f.reason} backup of {f.when.replace('T', ' ')} failed: {f.message}"
 
 
 def backups_of(library: Path) -> list[Path]:
@@ -378,24 +400,42 @@ def backups_of(library: Path) -> list[Path]:
     return backup.backups(library)
 
 
-def restore(library: Path, chosen: Path | None = None) -> tuple[Path, Path | None]:
+def restore(library: Path, chosen: Path | None = None, other_library: bool = False) -> tuple[Path, Path | None]:
     """Put a backup in place of the library's database (default: the newest), keeping the replaced one.
-    Waits for a run that is indexing the library; needs no working database (that is what it mends)."""
+    Refused while any organizer has the library open (the window, an index run): it would go on writing to the
+    replaced database. Needs no working database (that is what it mends)."""
+    from organizer.errors import LibraryError
+
+    library = Path(os.path.abspath(library))
     lock = FileLock(str(library / WRITE_LOCK))
     try:
         lock.acquire(timeout=5)
     except Timeout as e:
-        from organizer.errors import LibraryError
-
         raise LibraryError("Another organizer is indexing this library; stop it before restoring.",
                            kind="busy") from e
+    except OSError as e:
+        raise LibraryError(f"Cannot restore into {library}: {e.strerror or e}.",
+                           kind="read-only" if e.errno == errno.EROFS else "folder") from e
     try:
-        return backup.restore(library / DB_NAME, library, chosen)
+        users = sessions.others(library)
+        if users:
+            raise LibraryError("The library is open in another organizer (process " + ", ".join(map(str, users))
+                               + "); close it (the window, or a command still running), then restore.",
+                               kind="busy")
+        return backup.restore(library / DB_NAME, library, chosen, other_library)
     finally:
         lock.release()
 
 
 _handler: list[logging.Handler] = []
+
+
+class _QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """The log is for details: where it cannot be written (a full disk) the detail is lost, but logging's own
+    traceback ("--- Logging error ---", a hundred lines) never reaches the user's terminal."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        pass
 
 
 def _warning_to_log(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -409,8 +449,7 @@ def _log_to(path: Path) -> None:
     in the library most recently opened, which rotates at 1 MB."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8",
-                                                       delay=True)
+        handler = _QuietFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8", delay=True)
     except OSError:
         return
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))

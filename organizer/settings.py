@@ -17,7 +17,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from organizer.errors import BadArgumentError
-from organizer.media.limits import MAX_FILE_BYTES, MAX_PIXELS
+from organizer.media.limits import MAX_FILE_BYTES, MAX_PIXELS, READ_STALL_SECONDS
 from organizer.parts import PART_TYPES
 
 APP_NAME = "organizer"
@@ -50,9 +50,20 @@ class ModelSettings(_Section):
         "ONNX Runtime once per model and machine and keeps the faster.")
 
 
+class ScanSettings(_Section):
+    follow_links: Literal["safe", "all", "none"] = Field(
+        "safe", title="Follow symbolic links",
+        description="'safe' follows links to files and folders, except a link to a folder that holds the folder "
+        "being scanned (a link to / or to the home folder would walk the whole disk); 'all' follows every link; "
+        "'none' follows none. Links into /proc, /sys and /dev are never followed.")
+
+
 class DecodeSettings(_Section):
     max_pixels: int = Field(MAX_PIXELS, ge=1, description="Larger images are skipped as decompression bombs.")
     max_file_bytes: int = Field(MAX_FILE_BYTES, ge=1, description="Larger files are skipped.")
+    read_stall_seconds: float = Field(
+        READ_STALL_SECONDS, gt=0.0, le=3600.0, description="A file whose reading makes no progress for this long "
+        "(a hung network share) is skipped as unreadable and the run goes on; it is tried again at the next scan.")
 
 
 class EmbedSettings(_Section):
@@ -185,6 +196,7 @@ def user_settings_file() -> Path:
 class Settings(_Section):
     library: Path = Field(default_factory=default_library, title="Library folder")
     models: ModelSettings = Field(default_factory=ModelSettings)
+    scan: ScanSettings = Field(default_factory=ScanSettings)
     decode: DecodeSettings = Field(default_factory=DecodeSettings)
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
     detection: DetectionSettings = Field(default_factory=DetectionSettings)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from organizer.cli import main
+from organizer.store.db import Store
 
 
 def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -20,6 +21,7 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def lib_args(tmp_path: Path, tiny_models: Path) -> list[str]:
     settings = tmp_path / "s.json"
     settings.write_text(json.dumps({"ocr": {"enabled": False}, "detection": {"score_threshold": 0.0, "max_parts": 2}}))
+    Store(tmp_path / "lib").close()  # an empty library: only `index` makes one
     return ["--library", str(tmp_path / "lib"), "--models", str(tiny_models), "--settings", str(settings)]
 
 
@@ -82,6 +84,7 @@ def test_unparseable_arguments_exit_2(capsys) -> None:
 
 
 def test_missing_clip_folder_names_the_model_and_the_fix(capsys, tmp_path: Path) -> None:
+    Store(tmp_path / "lib").close()
     code, _, err = cli(capsys, "search", "x", "--library", str(tmp_path / "lib"), "--clip-model",
                        str(tmp_path / "no-clip"))
     assert code == 1 and "clip" in err and "no-clip" in err and "--clip-model" in err and "Traceback" not in err
@@ -89,6 +92,7 @@ def test_missing_clip_folder_names_the_model_and_the_fix(capsys, tmp_path: Path)
 
 def test_unreachable_hub_model_is_one_message(tmp_path: Path) -> None:
     """A hub id with no cache and no network: one message, no traceback, in a real process."""
+    Store(tmp_path / "lib").close()
     proc = subprocess.run(
         [sys.executable, "-m", "organizer", "search", "x", "--library", str(tmp_path / "lib"),
          "--clip-model", "openai/clip-vit-base-patch32"],

@@ -72,7 +72,7 @@ def test_unreadable_file_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     def deny(*_a: object, **_k: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("builtins.open", deny)
+    monkeypatch.setattr("os.open", deny)
     with pytest.raises(SkipError) as e:
         read_file(str(p), 10**6)
     assert e.value.reason is SkipReason.UNREADABLE

@@ -197,10 +197,10 @@ def test_a_file_that_vanishes_mid_run_is_retried_when_back(make_settings, photo_
     real = dec.read_file
     gone = str(photo_dir / "coffee.jpg")
 
-    def read_file(path: str, max_bytes: int) -> bytes:
+    def read_file(path: str, max_bytes: int, *a: float) -> bytes:
         if path == gone:
             raise SkipError(SkipReason.UNREADABLE, "the file disappeared while indexing")
-        return real(path, max_bytes)
+        return real(path, max_bytes, *a)
 
     lib = Library(make_settings())
     monkeypatch.setattr(dec, "read_file", read_file)
@@ -412,7 +412,7 @@ def test_writes_on_a_read_only_library_are_one_line(capsys, args: list[str], tmp
 
     folder = many_photos(tmp_path / "photos", 3)
     assert cli(capsys, "index", str(folder), "--no-parts", *args)[0] == 0
-    monkeypatch.setattr(library, "Store", lambda folder, read_only=False: Store(folder, read_only=True))  # mode=ro
+    monkeypatch.setattr(library, "Store", lambda folder, read_only=False, create=True: Store(folder, read_only=True))
     for cmd in (["forget", str(folder / "p0.png")], ["label", "add", "X", str(folder / "p1.png")],
                 ["clusters"], ["project"], ["index", str(folder)]):
         code, _, err = cli(capsys, *cmd, *args)

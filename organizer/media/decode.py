@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
+import threading
+import time
 import warnings
 from collections.abc import Container
 from dataclasses import dataclass
@@ -17,7 +21,8 @@ from typing import Protocol
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from organizer.media.exif import PhotoMeta, read_meta
-from organizer.media.limits import MAX_FILE_BYTES, MAX_PIXELS
+from organizer.media.limits import MAX_FILE_BYTES, MAX_PIXELS, READ_STALL_SECONDS
+from organizer.media.scan import is_system, kind_of
 
 try:  # HEIC/HEIF through pillow-heif; without it such files are skipped as "not an image".
     import pillow_heif
@@ -54,18 +59,83 @@ class Decoded:
     meta: PhotoMeta
 
 
-def read_file(path: str, max_bytes: int) -> bytes:
+CHUNK = 4 * 1024 * 1024  # a read's progress is watched chunk by chunk
+
+
+def read_file(path: str, max_bytes: int, stall: float = READ_STALL_SECONDS) -> bytes:
+    """The bytes of a regular file, at most ``max_bytes``. Never blocks for good: a named pipe, a device or a
+    file of the kernel's (/proc) is refused without a read, and a read that makes no progress for ``stall``
+    seconds (a hung network share) is given up, its thread left behind (a daemon: it never holds up exit)."""
+    if is_system(os.path.abspath(path)):
+        raise SkipError(SkipReason.NOT_IMAGE, "a file of the kernel's (/proc, /sys, /dev), not a photo: never read")
+    progress = [0]
+    outcome: list[bytes | BaseException] = []
+
+    def read() -> None:
+        try:
+            outcome.append(_read(path, max_bytes, progress))
+        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+            outcome.append(e)
+
+    reader = threading.Thread(target=read, name="organizer-read", daemon=True)
+    reader.start()
+    seen, since = -1, time.monotonic()
+    while True:
+        reader.join(min(stall, 0.5))
+        if not reader.is_alive():
+            break
+        if progress[0] != seen:
+            seen, since = progress[0], time.monotonic()
+        elif time.monotonic() - since >= stall:
+            raise SkipError(SkipReason.UNREADABLE, f"reading it made no progress for {stall:g} s (a hung drive "
+                            "or network share?); tried again at the next scan")
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _read(path: str, max_bytes: int, progress: list[int]) -> bytes:
     try:
-        with open(path, "rb") as f:
-            data = f.read(max_bytes + 1)
+        # O_NONBLOCK: opening a named pipe returns at once instead of waiting for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except PermissionError as e:
         raise SkipError(SkipReason.UNREADABLE, f"permission denied ({e.strerror})") from e
     except FileNotFoundError as e:
         raise SkipError(SkipReason.UNREADABLE, "the file disappeared while indexing") from e
     except OSError as e:
         raise SkipError(SkipReason.UNREADABLE, e.strerror or str(e)) from e
-    except (ValueError, MemoryError) as e:  # an embedded NUL in the name; a file too big for memory
+    except ValueError as e:  # an embedded NUL in the name
         raise SkipError(SkipReason.UNREADABLE, f"{type(e).__name__}: {e}") from e
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise SkipError(SkipReason.NOT_IMAGE, "a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise SkipError(SkipReason.NOT_IMAGE, f"{kind_of(st.st_mode)}, not a file: never read")
+        if is_system(path, st):  # reached through a link: /proc/kmsg is a "regular file" whose read blocks
+            raise SkipError(SkipReason.NOT_IMAGE, "a file of the kernel's (/proc, /sys, /dev), not a photo: never read")
+        if st.st_size > max_bytes:
+            raise SkipError(SkipReason.TOO_LARGE, f"over {max_bytes // 1_000_000} MB")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        chunks, total = [], 0
+        while total <= max_bytes:
+            chunk = os.read(fd, min(CHUNK, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            progress[0] = total
+        data = b"".join(chunks)
+    except SkipError:
+        raise
+    except OSError as e:
+        raise SkipError(SkipReason.UNREADABLE, e.strerror or str(e)) from e
+    except MemoryError as e:  # a file too big for memory
+        raise SkipError(SkipReason.UNREADABLE, f"{type(e).__name__}: {e}") from e
+    finally:
+        os.close(fd)
     if not data:
         raise SkipError(SkipReason.EMPTY, "zero bytes")
     if len(data) > max_bytes:
@@ -81,12 +151,14 @@ def content_hash(data: bytes) -> str:
 class Limits(Protocol):
     max_pixels: int
     max_file_bytes: int
+    read_stall_seconds: float
 
 
 @dataclass(frozen=True, slots=True)
 class DefaultLimits:
     max_pixels: int = MAX_PIXELS
     max_file_bytes: int = MAX_FILE_BYTES
+    read_stall_seconds: float = READ_STALL_SECONDS
 
 
 @dataclass(slots=True)
@@ -107,7 +179,7 @@ def load(path: str, limits: Limits | None = None, *, min_side: int | None = None
     window): read the file, hash its bytes, and decode it upright unless its hash is ``known``, with the
     decode settings' limits (``limits``; the settings' defaults when None). Every failure is a SkipError."""
     lim = limits or DefaultLimits()
-    data = read_file(path, lim.max_file_bytes)
+    data = read_file(path, lim.max_file_bytes, lim.read_stall_seconds)
     h = content_hash(data)
     if h in known:
         return Loaded(h, len(data), None)

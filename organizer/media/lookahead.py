@@ -20,6 +20,7 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int, ahead: i
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="organizer-io", initializer=_background)
     pending: deque[tuple[T, Future[R]]] = deque()
     it = iter(items)
+    finished = False
     try:
         for item in it:
             pending.append((item, pool.submit(fn, item)))
@@ -29,10 +30,13 @@ def bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int, ahead: i
         while pending:
             head, fut = pending.popleft()
             yield head, fut.result()
+        finished = True
     finally:
         for _, fut in pending:
             fut.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        # stopped early (cancel, Ctrl-C): the items in flight end on their own; waiting here for one stuck in a
+        # read of a hung drive would hold the cancel up to the read's bound
+        pool.shutdown(wait=finished, cancel_futures=True)
 
 
 def _background() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -28,12 +28,14 @@ from organizer.progress import Event, Meter, Notice, Progress, Skipped, Stored, 
 from organizer.settings import Settings
 from organizer.store.db import TRANSIENT_REASONS as TRANSIENT
 from organizer.store.db import FileRef, NewPart, NewPhoto, PhotoInfo, Store
+from organizer.wording import plural
 
 T = TypeVar("T")
 PENDING = "pending_roots"  # meta key: roots whose scan has not finished (`index` with no paths resumes them)
 # Photos through the parts pass together: their objects' crops go through CLIP in one batch, and CLIP's image
 # tower costs 56 ms a crop at batch 12 but 43 ms from batch 24 on (ONNX fp32, 2 cores)
 PARTS_GROUP = 8
+ROUNDS = 3  # a pass that found files changed under it runs again for their new photos, at most this often
 
 
 @dataclass(slots=True)
@@ -119,7 +121,8 @@ class Indexer:
         seen: set[str] = set()
         problems: list[ScanProblem] = []
         per_root = dict.fromkeys(existing, 0)
-        for e in walk(existing, exclude=[str(self.store.folder)], on_problem=problems.append):
+        for e in walk(existing, exclude=[str(self.store.folder)], on_problem=problems.append,
+                      links=self.settings.scan.follow_links):
             seen.add(e.path)
             summary.scanned += 1
             for r in per_root:
@@ -146,7 +149,11 @@ class Indexer:
                              "from it; they stay, shown as missing until it can be read again.")
             elif r not in existing:
                 yield Notice(f"Could not list {display(r)}: " + next(p.detail for p in problems if p.path == r))
+        for p in problems:
+            if p.what == "link":
+                yield Notice(f"Not followed: {display(p.path)}, {display(p.detail)}.")
         file_problems = [p for p in problems if p.what == "file"]
+        summary.scanned += len(file_problems)  # looked at, and skipped below with the reason
         summary.seconds["scan"] = meter.elapsed
         yield Progress("scan", summary.scanned, summary.scanned, None, summary.scanned / max(meter.elapsed, 1e-9), 0)
         back = [p for p, k in known.items() if k.missing and p in seen]
@@ -155,11 +162,11 @@ class Indexer:
         if entries:
             yield from self._store_new(entries, summary)
         if file_problems:
-            self.store.record_skips([(FileRef(p.path, 0, 0), SkipReason.UNREADABLE.value, p.detail)
+            self.store.record_skips([(FileRef(p.path, 0, 0), p.reason or SkipReason.UNREADABLE.value, p.detail)
                                      for p in file_problems])
             for p in file_problems:
                 summary.skipped += 1
-                yield Skipped(p.path, SkipReason.UNREADABLE.value, p.detail)
+                yield Skipped(p.path, p.reason or SkipReason.UNREADABLE.value, p.detail)
         looked = [p for p in known if p not in seen and not any(_under(p, b) for b in blind)]
         unstatted = {fp.path for fp in file_problems}
         looked = [p for p in looked if p not in unstatted]
@@ -249,17 +256,23 @@ class Indexer:
         size = clip.image_size
         dec = self.settings.decode
         meter = Meter("whole", len(todo))
+        expect = self.store.photo_hashes(pid for pid, _, _ in todo)
 
-        def work(item: tuple[int, int, str]) -> np.ndarray | None:
+        def work(item: tuple[int, int, str]) -> np.ndarray | _Changed | None:
             try:
-                return prepare(load(item[2], dec, min_side=size).image, size, "crop")
+                r = load(item[2], dec, min_side=size)
             except Exception:  # noqa: BLE001 - recorded as failed for this model, retried when seen again
                 return None
+            if r.hash != expect.get(item[0], r.hash):
+                return _Changed.of(item[2])
+            return prepare(r.image, size, "crop")
 
         rows: list[tuple[int, np.ndarray]] = []
+        changed: list[FileEntry] = []
         for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, self.settings.embed.batch_size * 2),
                              self.settings.embed.batch_size):
-            ok = [(item, px) for item, px in chunk if px is not None]
+            changed += [px.entry for _, px in chunk if isinstance(px, _Changed) and px.entry is not None]
+            ok = [(item, px) for item, px in chunk if isinstance(px, np.ndarray)]
             failed = [item[0] for item, px in chunk if px is None]
             if failed:
                 self.store.mark_failed(failed, whole=clip.key)
@@ -271,6 +284,7 @@ class Indexer:
                 summary.reembedded += len(rows)
                 yield Stored("whole", [item[0] for item, _ in ok])
             yield meter.step(len(chunk), chunk[-1][0][2])
+        yield from self._changed_files(changed, summary)
 
     # ---- places, from the GPS (no decoding) ---------------------------------------------------
 
@@ -313,11 +327,30 @@ class Indexer:
     # ---- second pass: parts -------------------------------------------------------------------
 
     def parts_pass(self, summary: Summary) -> Iterator[Event]:
+        """Objects and text of each photo (and its faces, where the same decode serves). A file that is no
+        longer the photo it was indexed as (replaced under the same name) is indexed again as what it is now,
+        and that photo gets its parts in a second round."""
+        for _ in range(ROUNDS):
+            changed = yield from self._parts_round(summary)
+            if not changed:
+                return
+            yield from self._changed_files(changed, summary)
+
+    def _changed_files(self, changed: list[FileEntry], summary: Summary) -> Iterator[Event]:
+        """Files a later pass found changed since they were indexed: identified again by their content now (a
+        new photo, or a photo the library has), as a scan would have."""
+        if not changed:
+            return
+        yield Notice(f"{plural(len(changed), 'file')} changed since {'it was' if len(changed) == 1 else 'they were'} "
+                     "indexed (replaced under the same name?); indexed again as what they hold now.")
+        yield from self._store_new(changed, summary)
+
+    def _parts_round(self, summary: Summary) -> Generator[Event, None, list[FileEntry]]:
         det_on, ocr_on = self.settings.detection.enabled, self.settings.ocr.enabled
         key = self.models.parts_key()
         todo = self.store.photos_needing_parts(key)
         if not todo:
-            return
+            return []
         clip = self.models.clip
         detector = self.models.detector if det_on else None
         ocr = self.models.ocr if ocr_on else None
@@ -338,11 +371,13 @@ class Indexer:
             except ModelUnavailableError:
                 faces_key, faces_due = None, set()  # the faces pass says why, after the parts are stored
         meter = Meter("parts", len(todo))
-        work = _reader(dec, canvas)
+        work = _reader(dec, canvas, self.store.photo_hashes(pid for pid, _ in todo))
+        changed: list[FileEntry] = []
 
         group = PARTS_GROUP
         for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, ahead=group * 2), group):
-            live = [(pid, im) for (pid, _), im in chunk if im is not None]
+            changed += _changed(chunk)
+            live = [(pid, im) for (pid, _), im in chunk if isinstance(im, Image.Image)]
             failed = [pid for (pid, _), im in chunk if im is None]
             if failed:
                 self.store.mark_failed(failed, parts=key)
@@ -393,36 +428,49 @@ class Indexer:
             if with_faces:
                 yield Stored("faces", with_faces)
             yield meter.step(len(chunk), chunk[-1][0][1])
-        summary.seconds["parts"] = meter.elapsed
+        summary.seconds["parts"] = summary.seconds.get("parts", 0.0) + meter.elapsed
+        return changed
 
 
     # ---- third pass: faces, inside the person boxes the parts pass found -------------------------
 
     def faces_pass(self, summary: Summary) -> Iterator[Event]:
         """Find and describe faces: inside the detector's person boxes (padded) and, only where the photo has
-        none, in the whole photo. Its own pass and key, so that switching faces on costs no detection or OCR."""
+        none, in the whole photo. Its own pass and key, so that switching faces on costs no detection or OCR.
+        A file changed since it was indexed is indexed again, and its new photo gets its parts and faces."""
+        for _ in range(ROUNDS):
+            changed = yield from self._faces_round(summary)
+            if not changed:
+                return
+            yield from self._changed_files(changed, summary)
+            yield from self.parts_pass(summary)
+
+    def _faces_round(self, summary: Summary) -> Generator[Event, None, list[FileEntry]]:
         key = self.models.faces_key()
         if key is None:
-            return
+            return []
         todo = self.store.photos_needing_faces(key)
         if not todo:
-            return
+            return []
         face = self.models.face
         if not face.is_loaded:
             yield Progress("models", 0, 0, "faces")
             face.load()
         dec, canvas = self.settings.decode, self.settings.detection.canvas
         meter = Meter("faces", len(todo))
-        work = _reader(dec, canvas)
+        work = _reader(dec, canvas, self.store.photo_hashes(pid for pid, _ in todo))
+        changed: list[FileEntry] = []
         for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, ahead=8), 8):
+            changed += _changed(chunk)
+            chunk = [(item, im if isinstance(im, Image.Image) or im is None else _CHANGED) for item, im in chunk]
             failed = [pid for (pid, _), im in chunk if im is None]
             if failed:
                 self.store.mark_failed(failed, faces=key)
                 summary.failed += self._newly_failed(failed)
-            boxes = self.store.person_boxes([pid for (pid, _), im in chunk if im is not None])
+            boxes = self.store.person_boxes([pid for (pid, _), im in chunk if isinstance(im, Image.Image)])
             done = []
             for (pid, _), im in chunk:
-                if im is None:
+                if not isinstance(im, Image.Image):
                     continue
                 parts = self._faces(im, boxes.get(pid, []))
                 if self.store.replace_faces(pid, parts, key):
@@ -432,7 +480,8 @@ class Indexer:
             if done:
                 yield Stored("faces", done)
             yield meter.step(len(chunk), chunk[-1][0][1])
-        summary.seconds["faces"] = meter.elapsed
+        summary.seconds["faces"] = summary.seconds.get("faces", 0.0) + meter.elapsed
+        return changed
 
     def _faces_here(self, canvas: int) -> tuple[str | None, set[int]]:
         """The faces key and the photos that need faces, where the parts pass can find them (photos decoded at
@@ -456,15 +505,42 @@ class Indexer:
                         x.box, x.score, space=face.key, landmarks=x.landmarks, quality=x.quality) for x in found]
 
 
-def _reader(dec: Any, side: int) -> Any:
-    """Read (photo id, path) as an upright image of at most ``side`` pixels; None where it cannot be read (a
-    pass records that as failed for its key, retried when the file is seen again)."""
+@dataclass(frozen=True, slots=True)
+class _Changed:
+    """A file a later pass read is no longer the photo it was indexed as: its bytes changed (a picture saved
+    over it under the same name). ``entry``: the file as it is now (None: gone since)."""
 
-    def work(item: tuple[int, str]) -> Image.Image | None:
+    entry: FileEntry | None
+
+    @staticmethod
+    def of(path: str) -> _Changed:
         try:
-            return load(item[1], dec, max_side=side).image
+            st = os.stat(path)
+        except OSError:
+            return _Changed(None)
+        return _Changed(FileEntry(path, st.st_size, st.st_mtime_ns))
+
+
+_CHANGED = _Changed(None)
+
+
+def _changed(chunk: Sequence[tuple[Any, Any]]) -> list[FileEntry]:
+    return [r.entry for _, r in chunk if isinstance(r, _Changed) and r.entry is not None]
+
+
+def _reader(dec: Any, side: int, expect: dict[int, str]) -> Any:
+    """Read (photo id, path) as an upright image of at most ``side`` pixels; None where it cannot be read (a
+    pass records that as failed for its key, retried when the file is seen again); a :class:`_Changed` where
+    the file's bytes are no longer the photo's (``expect``: photo id -> hash)."""
+
+    def work(item: tuple[int, str]) -> Image.Image | _Changed | None:
+        try:
+            r = load(item[1], dec, max_side=side)
         except Exception:  # noqa: BLE001 - one odd file never ends a run
             return None
+        if r.hash != expect.get(item[0], r.hash):
+            return _Changed.of(item[1])
+        return r.image
 
     return work
 

@@ -7,10 +7,13 @@ advice from; nothing above the store sees SQLAlchemy's exceptions.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -44,6 +47,7 @@ from organizer.errors import LibraryError
 from organizer.media.scan import display
 from organizer.parts import iou
 from organizer.store import backup
+from organizer.store.backup import Failure
 from organizer.store.migrations import current_version, migrate
 from organizer.store.paths import to_db
 from organizer.store.records import (
@@ -92,23 +96,52 @@ def chunked(items: Iterable[T], n: int = CHUNK) -> Iterator[list[T]]:
 
 
 class Store:
-    def __init__(self, library: str | os.PathLike[str], read_only: bool = False) -> None:
-        self.folder = Path(library)
+    def __init__(self, library: str | os.PathLike[str], read_only: bool = False, create: bool = True) -> None:
+        """Open the library database in ``library``. ``create`` False: a folder holding no library is refused
+        (a mistyped --library for a command that only reads). A library that cannot be written (read-only
+        media, a full disk) is opened read-only where ``read_only`` was not asked for: reading works, and a
+        write fails saying why."""
+        self.folder = Path(os.path.abspath(os.fspath(library)))  # relative: from where it was given
         self.path = self.folder / DB_NAME
-        self.read_only = read_only
         self._checked = False
+        if not create and not self.path.is_file():
+            raise LibraryError(f"There is no library at {self.folder} (no {DB_NAME} in it). "
+                               "Check the folder's name; `organizer index FOLDER` creates a library.",
+                               kind="missing")
+        if not read_only:
+            try:
+                self._connect(read_only=False)
+                return
+            except LibraryError as e:
+                if e.kind not in ("read-only", "full", "folder") or not self.path.is_file():
+                    raise
+                if not os.access(self.path, os.R_OK):
+                    raise
+        elif not self.path.is_file():
+            raise LibraryError(f"There is no library at {self.folder}.", kind="folder")
+        self._connect(read_only=True)
+
+    def _connect(self, read_only: bool) -> None:
+        self.read_only = read_only
         if not read_only:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
             except OSError as e:
+                if e.errno == errno.EROFS:
+                    raise LibraryError(f"The library folder {self.folder} is on a read-only disk.",
+                                       kind="read-only") from e
                 raise LibraryError(f"Cannot create the library folder {self.folder}: {e.strerror or e}",
-                                   kind="folder") from e
-        elif not self.path.is_file():
-            raise LibraryError(f"There is no library at {self.folder}.", kind="folder")
+                                   kind="full" if e.errno == errno.ENOSPC else "folder") from e
+            if not os.access(self.folder, os.W_OK):
+                raise LibraryError(f"The library ({self.folder}) is read-only; nothing could be written.",
+                                   kind="read-only")
         url = f"sqlite:///{self.path}"
         connect_args: dict[str, Any] = {"timeout": 30, "check_same_thread": False}
         if read_only:  # a library on read-only media: SQLite opens it with mode=ro
-            url = "sqlite:///file:" + quote(str(self.path)) + "?mode=ro&uri=true"
+            # where the folder cannot be written, the -wal and -shm files of WAL mode cannot be made either, and
+            # nothing else can change the database: SQLite reads it as immutable
+            flags = "mode=ro" if os.access(self.folder, os.W_OK) else "mode=ro&immutable=1"
+            url = "sqlite:///file:" + quote(str(self.path)) + f"?{flags}&uri=true"
         # Connections are pooled and may serve any thread (the window reads while a worker writes; WAL).
         self.engine: Engine = create_engine(url, connect_args=connect_args)
         event.listen(self.engine, "connect", _pragmas_ro if read_only else _pragmas)
@@ -148,6 +181,8 @@ class Store:
                     raise LibraryError(f"The library at {self.folder} is read-only and needs an upgrade "
                                        f"(schema {version} to {SCHEMA_VERSION}); open it once where it can be "
                                        "written.", kind="read-only")
+            if not self.read_only and self.get_meta(backup.ID_KEY) is None:  # which library a backup is of
+                self.set_meta(backup.ID_KEY, uuid.uuid4().hex)
         except LibraryError:
             self.engine.dispose()
             raise
@@ -216,11 +251,8 @@ class Store:
             return {}
 
     def _write_marker(self, photos: int) -> None:
-        target = self.folder / MARKER
-        tmp = target.with_name(MARKER + ".tmp")
-        tmp.write_text(json.dumps({"schema": SCHEMA_VERSION, "photos": photos,
-                                   "closed_at": datetime.now().isoformat(timespec="seconds")}), encoding="utf-8")
-        os.replace(tmp, target)
+        fsutil.write_atomic(self.folder / MARKER, json.dumps({
+            "schema": SCHEMA_VERSION, "photos": photos, "closed_at": datetime.now().isoformat(timespec="seconds")}))
 
     # ---- sessions and errors ------------------------------------------------------------------
 
@@ -271,10 +303,12 @@ class Store:
         msg = str(orig).lower()
         code = getattr(orig, "sqlite_errorname", "") or ""
         last = backup.newest(self.folder) if self.folder.is_dir() else None
-        if "full" in msg or code == "SQLITE_FULL" or (isinstance(orig, OSError) and orig.errno == 28):
+        if ("full" in msg or code == "SQLITE_FULL" or (isinstance(orig, OSError) and orig.errno == errno.ENOSPC)
+                or ("disk i/o" in msg or code.startswith("SQLITE_IOERR")) and _disk_full(self.folder)):
             return LibraryError(f"The disk holding the library ({self.folder}) is full; nothing more could be "
                                 "written. Everything stored before is kept.", kind="full")
-        if "readonly" in msg or "read-only" in msg or code.startswith("SQLITE_READONLY"):
+        if ("readonly" in msg or "read-only" in msg or code.startswith("SQLITE_READONLY")
+                or isinstance(orig, OSError) and orig.errno == errno.EROFS):
             return LibraryError(f"The library ({self.folder}) is read-only; nothing could be written.",
                                 kind="read-only")
         if "locked" in msg or "busy" in msg:
@@ -295,10 +329,20 @@ class Store:
     # ---- backups and checks -------------------------------------------------------------------
 
     def backup(self, reason: str) -> Path:
+        """A backup now; a failure is remembered (``backup_failure``) until a backup succeeds, so that a safety
+        net that stopped working is said, not only logged."""
         try:
-            return backup.make(self.path, self.folder, reason)
-        except (sqlite3.Error, OSError) as e:
-            raise self.translate(e, "back up") from e
+            made = backup.make(self.path, self.folder, reason)
+        except (sqlite3.Error, OSError, ValueError) as e:
+            err = self.translate(e, "back up")
+            backup.note_failure(self.folder, reason, str(err))
+            raise err from e
+        backup.note_failure(self.folder, None)
+        return made
+
+    def backup_failure(self) -> Failure | None:
+        """The last backup's failure, when no backup has succeeded since."""
+        return backup.last_failure(self.folder)
 
     def maybe_backup(self, max_age: timedelta = timedelta(days=1)) -> Path | None:
         """Back up when the user's curation (labels) changed since the newest backup, at most once per ``max_age``."""
@@ -394,6 +438,14 @@ class Store:
         with self.read() as s:
             for chunk in chunked(hashes):
                 out.update({h: pid for h, pid in s.execute(select(Photo.hash, Photo.id).where(Photo.hash.in_(chunk)))})
+        return out
+
+    def photo_hashes(self, photo_ids: Iterable[int]) -> dict[int, str]:
+        """photo id -> the hash of the bytes it was indexed from (what a later pass checks its file against)."""
+        out: dict[int, str] = {}
+        with self.read() as s:
+            for chunk in chunked(photo_ids):
+                out.update((pid, h) for pid, h in s.execute(select(Photo.id, Photo.hash).where(Photo.id.in_(chunk))))
         return out
 
     def all_hashes(self) -> set[str]:
@@ -1055,6 +1107,15 @@ def _lock(path: Path, waiting_for: str) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def _disk_full(folder: Path) -> bool:
+    """Whether the disk holding ``folder`` has (next to) no space left: SQLite reports some writes that fail
+    for want of space as a plain "disk I/O error"."""
+    try:
+        return shutil.disk_usage(folder).free < 256 * 1024
+    except OSError:
+        return False
 
 
 def _rowcount(result: Any) -> int:

@@ -197,3 +197,6 @@ class LibraryStatus(LibraryStats):
     newest_backup: str | None = None
     faces_pass_done: int = 0
     faces_off: str | None = None  # why faces are off (None: on)
+    backup_failed: str | None = None  # when the last backup failed and why (None: it did not, or one worked since)
+    read_only: bool = False  # the library could only be opened for reading (read-only media, a full disk)
+    offline: list[tuple[str, int]] = field(default_factory=list)  # folders not there now, with their photos
