@@ -20,6 +20,7 @@ from organizer.wording import index_summary, phase_name, plural, skip_line
 JSON_STATUS = "organizer.status/1"
 JSON_INDEX = "organizer.index/1"
 CONFIRM_OVER = 5  # forgetting more photos than this asks first
+MAX_DAYS = 36_500  # --older-than: a hundred years covers every photo
 
 
 class _Parser(argparse.ArgumentParser):
@@ -247,7 +248,8 @@ def _settings(args: argparse.Namespace) -> Any:
         path = Path(args.settings)
         if not str(args.settings).strip() or not path.is_file():
             raise BadArgumentError(f"--settings {args.settings}: " + (
-                "is a folder, not a settings file" if path.is_dir() else "no such file"))
+                "is a folder, not a settings file" if path.is_dir() else
+                "is not a regular file (a device or a pipe), not a settings file" if path.exists() else "no such file"))
 
     over: dict[str, Any] = {"library": args.library, "models": {
         "dir": args.models, "clip": args.clip_model, "detector": args.detector_model, "ocr": args.ocr_model,
@@ -418,9 +420,12 @@ def _index(lib: Any, args: argparse.Namespace) -> int:
 
 def _search(lib: Any, args: argparse.Namespace) -> int:
     from organizer.search.engine import SearchQuery, parse_weights, to_json
+    from organizer.settings import SearchSettings, check_value
 
     if args.top is not None and args.top < 1:
         raise BadArgumentError("--top must be at least 1")
+    if args.threshold is not None:  # within the setting's own bounds: nan, inf or 50 would match nothing, silently
+        check_value(SearchSettings, "threshold", args.threshold, "--threshold")
     q = SearchQuery(text=args.text, image=args.image, weights=dict(parse_weights(args.weights)),
                     threshold=args.threshold, top_k=args.top, landmark=args.landmark,
                     persons=list(args.person))
@@ -435,7 +440,7 @@ def _search(lib: Any, args: argparse.Namespace) -> int:
     for i, r in enumerate(results, 1):
         info = r.info
         print(f"{i:3}. {r.score:6.3f}  {display(r.path)}" + (f"  [{info.landmark}]" if info and info.landmark else "")
-              + ("  (missing: file not found)" if info and info.missing else ""))
+              + ("  (missing: file not found)" if r.missing else ""))
         for p in r.parts:
             if p.type == "whole":
                 continue
@@ -537,8 +542,8 @@ def _ask(args: argparse.Namespace, what: str, refused: str) -> None:
 
 
 def _prune(lib: Any, args: argparse.Namespace) -> int:
-    if args.older_than is not None and not (args.older_than >= 0 and args.older_than != float("inf")):
-        raise BadArgumentError("--older-than must be a number of days, 0 or more")
+    if args.older_than is not None and not (0 <= args.older_than <= MAX_DAYS):
+        raise BadArgumentError(f"--older-than must be a number of days from 0 to {MAX_DAYS:,}")
     paths, photos = lib.prune_missing(args.older_than, dry_run=True)
     if not args.dry_run and paths:
         _confirm(args, photos, f"Forget {paths} missing files: {photos} photos leave the library, with their "
@@ -836,6 +841,8 @@ def _face_ids(items: Sequence[str]) -> list[int]:
         value = item.split(":", 1)[1] if item.lower().startswith(("face:", "part:")) else item
         if not value.isdigit():
             raise BadArgumentError(f"'{item}' is not a face: give face:ID (as `organizer people --faces` lists them)")
+        if len(value) > 19 or int(value) > 2**63 - 1:  # no id is that large (SQLite's are 64-bit)
+            raise BadArgumentError(f"No face {value} in the library (`organizer people --faces` lists them)")
         out.append(int(value))
     return out
 

@@ -213,6 +213,8 @@ class Library:
     def relocate(self, old: str, new: str) -> int:
         """A folder now lives elsewhere: its photos point at their files under ``new`` (those found there),
         keeping their analysis and labels. Returns the files found."""
+        if not str(old).strip() or not str(new).strip():
+            raise BadArgumentError("An empty path names no folder; give where the folder was and where it is now")
         old, new = normalise(old), resolve(new)
         if not os.path.isdir(new):
             raise BadArgumentError(f"{new} is not a folder")
@@ -284,6 +286,11 @@ class Library:
         """Gallery rows of every photo, of one landmark's, or of some: by date taken ("date": oldest first;
         "newest": newest first; undated last) or by path."""
         return self.store.photo_list(order, landmark=landmark, photo_ids=photo_ids)
+
+    def change_stamp(self) -> tuple[int, int, int]:
+        """Changes whenever photos are added or removed, by this process or another: (photos, highest photo id,
+        removals)."""
+        return self.store.change_stamp()
 
     def photo_count(self) -> int:
         return self.store.counts()[0]

@@ -207,18 +207,33 @@ class Settings(_Section):
     projection: ProjectionSettings = Field(default_factory=ProjectionSettings)
     landmarks: LandmarkSettings = Field(default_factory=LandmarkSettings)
 
+    @field_validator("library", mode="before")
+    @classmethod
+    def _named(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v.strip():
+            raise ValueError("empty: give the library folder (an empty name would mean the current folder)")
+        return v
+
     @classmethod
     def load(cls, overrides: dict[str, Any] | None = None, user_file: Path | None = None) -> Settings:
         """Defaults, then the user's file, then the environment, then ``overrides`` (nested dicts)."""
         path = user_file or user_settings_file()
+        env = os.environ.get("ORGANIZER_SETTINGS")
+        if user_file is None and env and not path.exists() and not path.parent.is_dir():
+            # a file not made yet is where the window saves; a folder that is not there is a mistyped name
+            raise BadArgumentError(f"ORGANIZER_SETTINGS names {path}, in a folder that does not exist")
         data = read_file(path)
-        if os.environ.get("ORGANIZER_LIBRARY"):
+        try:  # the file alone first: a bad value there is the file's, a bad flag is not
+            cls.model_validate(data)
+        except ValidationError as e:
+            raise BadArgumentError(describe(e, path)) from e
+        if "ORGANIZER_LIBRARY" in os.environ:
             data["library"] = os.environ["ORGANIZER_LIBRARY"]
         _merge(data, overrides or {})
         try:
             settings = cls.model_validate(data)
         except ValidationError as e:
-            raise BadArgumentError(describe(e, path)) from e
+            raise BadArgumentError(describe(e, None, "given on the command line or in the environment")) from e
         settings._file = path
         return settings
 
@@ -270,7 +285,7 @@ def read_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def describe(e: ValidationError, path: Path | None = None) -> str:
+def describe(e: ValidationError, path: Path | None = None, where: str | None = None) -> str:
     """One line per bad key: where it is, what is allowed; no links."""
     lines = []
     for err in e.errors(include_url=False):
@@ -282,8 +297,19 @@ def describe(e: ValidationError, path: Path | None = None) -> str:
         shown = "" if isinstance(given, dict | list) or err["type"] in ("extra_forbidden", "missing") else (
             f" (got {given!r})")
         lines.append(f"  {key}: {msg}{shown}")
-    where = f" in {path}" if path is not None else ""
-    return f"Invalid settings{where}:\n" + "\n".join(lines)
+    place = f" in {path}" if path is not None else (f" {where}" if where else "")
+    return f"Invalid settings{place}:\n" + "\n".join(lines)
+
+
+def check_value(section: type[BaseModel], name: str, value: Any, flag: str) -> Any:
+    """``value`` for the setting ``name`` of ``section`` as a flag gives it for one call, checked against the
+    setting's own bounds (one place for them); a BadArgumentError naming the flag when it is out of them."""
+    try:
+        section.model_validate({name: value})
+    except ValidationError as e:
+        err = e.errors(include_url=False)[0]
+        raise BadArgumentError(f"{flag}: {err['msg'].lower()} (got {value!r})") from e
+    return value
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:

@@ -91,7 +91,8 @@ def remedy(e: OrganizerError, shell: str) -> str:
 
 
 def with_remedy(e: OrganizerError, shell: str) -> str:
-    return f"{display(str(e))} {remedy(e, shell)}".strip()
+    text = "\n".join(display(line) for line in str(e).split("\n"))  # a message may hold several lines
+    return f"{text} {remedy(e, shell)}".strip()
 
 
 def date_words(taken_at: str | None, part: str = "time", none: str = "No date") -> str:

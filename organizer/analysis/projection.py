@@ -142,13 +142,17 @@ def export(result: ProjectionResult, path: Path, store: Store, cluster_names: di
                      "z": float(pts.xyz[i, 2]), "cluster": int(pts.labels[i]),
                      "cluster_name": cluster_names.get(int(pts.labels[i]), ""), "sampled": bool(pts.sampled[i])})
     suffix = path.suffix.lower()
-    if suffix == ".json":
-        path.write_text(json.dumps({"schema": "organizer.projection/1", "mode": result.mode, "points": rows}, indent=1))
-    elif suffix == ".csv":
-        with path.open("w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["part_id"])
-            w.writeheader()
-            w.writerows(rows)
-    else:
+    if suffix not in (".json", ".csv"):
         raise BadArgumentError(f"--export writes .csv or .json files, not '{path.suffix}'")
+    try:
+        if suffix == ".json":
+            path.write_text(json.dumps({"schema": "organizer.projection/1", "mode": result.mode, "points": rows},
+                                       indent=1), encoding="utf-8")
+        else:
+            with path.open("w", newline="", encoding="utf-8") as f:
+                w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["part_id"])
+                w.writeheader()
+                w.writerows(rows)
+    except OSError as e:  # a full disk, /proc, a folder that vanished
+        raise BadArgumentError(f"Cannot write {path}: {e.strerror or e}") from e
     return len(rows)

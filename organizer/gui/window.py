@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from organizer.errors import OrganizerError
 from organizer.gui.models import Row
 from organizer.gui.pages.clusters_page import ClustersPage
 from organizer.gui.pages.gallery import LibraryPage
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 WARM_AFTER_MS = 1500  # the window is drawn and usable first; then the search model loads behind it
 OFFLINE_CHECK_AFTER_MS = 300  # the first check of the library's folders, once the window is drawn
 QUIT_WAIT_MS = 300  # at quit, how long a cancelled step may take before the window goes anyway
+OUTSIDE_CHECK_MS = 3000  # how often the window looks for photos another organizer (the CLI) added or removed
 
 
 def _eta(seconds: float | None) -> str:
@@ -219,6 +221,15 @@ class MainWindow(QMainWindow):
         self._show_library()
         QTimer.singleShot(OFFLINE_CHECK_AFTER_MS, self._check_offline)  # not competing with the first drawing
         QTimer.singleShot(0, self.resume_pending)
+        self._stamp = self.lib.change_stamp()
+        self._outside_timer = QTimer(self)
+        self._outside_timer.setInterval(OUTSIDE_CHECK_MS)
+        self._outside_timer.timeout.connect(self._check_outside)
+        self._outside_timer.start()
+        failed = self.lib.backup_failed()
+        if failed:  # a safety net that stopped working is said, not only logged
+            self.show_message(f"Backups are failing: {failed}. Free some space or check the library folder; "
+                              "the next backup is tried when the window closes.")
 
     # ---- menus and keys ----------------------------------------------------------------------
 
@@ -468,8 +479,20 @@ class MainWindow(QMainWindow):
         """The library page from the store at once, with the folders last found offline; whether folders are
         there is checked off the UI thread (an unplugged network drive can take many seconds to answer), and
         the page is shown again when that changes what is offline."""
+        self._stamp = self.lib.change_stamp()
         self._show_library()
         self._check_offline()
+
+    def _check_outside(self) -> None:
+        """Photos another organizer added or removed (`organizer index` or `forget` in a terminal) appear here
+        within a few seconds; one cheap query while nothing of the window's own is running."""
+        if self._closed or self._closing or (self.task is not None and self.task.running()):
+            return
+        try:
+            if self.lib.change_stamp() != self._stamp:
+                self.refresh_library()
+        except OrganizerError:
+            pass  # the library is busy or gone for a moment: the next tick looks again
 
     def _check_offline(self) -> None:
         if self._closed or self._closing:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -40,13 +41,20 @@ def resolve(path: str | os.PathLike[str]) -> str:
     return os.path.normpath(os.path.realpath(os.path.abspath(os.fspath(path))))
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def display(path: str) -> str:
-    """A path (or any text holding one) as a person sees it: bytes that are not UTF-8 shown as U+FFFD."""
+    """A path (or one line of text holding one) as a person sees it: bytes that are not UTF-8 shown as U+FFFD,
+    and control characters escaped (``\\n``, ``\\x1b``), so that a file name holding a newline or a terminal's
+    escape sequence prints as one line and recolours nothing."""
     try:
         path.encode("utf-8")
-        return path
     except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", "replace")
+        path = os.fsencode(path).decode("utf-8", "replace")
+    if _CONTROL.search(path):
+        path = _CONTROL.sub(lambda m: repr(m.group())[1:-1], path)
+    return path
 
 
 # Pseudo file systems: their "files" are the kernel's (a read of /proc/kmsg blocks for good, /dev/zero never

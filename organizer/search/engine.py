@@ -48,6 +48,12 @@ class PhotoMatch:
     def hash(self) -> str:
         return self.info.hash if self.info is not None else ""
 
+    @property
+    def missing(self) -> bool:
+        """Whether none of its files is there: not found at the last scan, or not there now (its folder is
+        offline: an unplugged drive, a moved folder), checked when asked."""
+        return bool(self.info and self.info.missing) or not any(os.path.exists(p) for p in self.paths or [self.path])
+
 
 @dataclass(slots=True)
 class SearchQuery:
@@ -179,8 +185,10 @@ class Searcher:
         return self._describe(rank(self.index, scores, raw, top_k, -np.inf))
 
     def embed_image_file(self, path: str) -> np.ndarray:
-        if not os.path.isfile(path):
+        if not os.path.exists(path):
             raise BadArgumentError(f"Query image not found: {path}")
+        if os.path.isdir(path):
+            raise BadArgumentError(f"Cannot use {path} as a query: it is a folder, not a photo")
         try:
             image = load(path, self.settings.decode, min_side=self.clip.image_size).image
         except SkipError as e:
@@ -227,7 +235,7 @@ def to_json(q: SearchQuery, results: list[PhotoMatch], model: str, settings: Set
                 "width": r.info.width if r.info else None, "height": r.info.height if r.info else None,
                 "taken_at": r.info.taken_at if r.info else None, "landmark": r.info.landmark if r.info else None,
                 "landmark_probability": r.info.landmark_p if r.info else None,
-                "missing": bool(r.info and r.info.missing),
+                "missing": r.missing,
                 "parts": [{"part_id": p.part_id, "type": p.type, "label": p.label,
                            "box": [round(x, 4) for x in p.box], "score": round(p.score, 4),
                            "similarity": round(p.similarity, 4), "text": p.text} for p in r.parts],

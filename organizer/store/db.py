@@ -400,6 +400,13 @@ class Store:
         with self.tx() as s:
             s.merge(Meta(key=key, value=value))
 
+    def change_stamp(self) -> tuple[int, int, int]:
+        """(photos, highest photo id, removals): another value once photos were added or removed, by anyone."""
+        with self.read() as s:
+            n, top = s.execute(select(func.count(Photo.id), func.coalesce(func.max(Photo.id), 0))).one()
+            row = s.get(Meta, "removals")
+        return int(n), int(top), int(row.value) if row else 0
+
     def generation(self) -> int:
         """Grows whenever something is removed, so an in-memory index knows to reload."""
         return int(self.get_meta("removals", "0") or 0)

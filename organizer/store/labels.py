@@ -29,6 +29,8 @@ class LabelStore:
         self.store = store
 
     def _get(self, s, name: str) -> Label:  # noqa: ANN001
+        if not name.strip():
+            raise BadArgumentError("A label needs a name (it was empty)")
         row = s.execute(select(Label).where(func.lower(Label.name) == name.strip().lower())).scalar_one_or_none()
         if row is None:
             raise BadArgumentError(f"No label named '{name}' (`organizer label list` shows them)")
@@ -70,6 +72,8 @@ class LabelStore:
         with self.store.tx() as s:
             self.store.note_curation(s)
             row = self._get(s, old)
+            if not new.strip():
+                raise BadArgumentError("A label needs a name: the new name is empty")
             clash = s.execute(select(Label).where(func.lower(Label.name) == new.strip().lower())).scalar_one_or_none()
             if clash is not None and clash.id != row.id:
                 raise BadArgumentError(f"A label named '{new}' exists; merge them instead")
@@ -206,11 +210,13 @@ class LabelStore:
             for item in items:
                 kind, _, value = item.partition(":")
                 if kind == "part" and value.isdigit():
-                    if s.get(Part, int(value)) is None:
+                    if not row_id(value) or s.get(Part, int(value)) is None:
                         raise BadArgumentError(f"No part {value} in the library")
                     out.append(int(value))
                     continue
                 if kind == "photo" and value.isdigit():
+                    if not row_id(value):
+                        raise BadArgumentError(f"No photo {value} in the library")
                     photo_id = int(value)
                 else:
                     from organizer.media.scan import normalise
@@ -225,6 +231,11 @@ class LabelStore:
                     raise BadArgumentError(f"No photo {photo_id} in the library")
                 out.append(int(whole))
         return out
+
+
+def row_id(digits: str) -> bool:
+    """Whether a number typed as an id can be one (SQLite's ids are 64-bit; a larger number names nothing)."""
+    return len(digits) <= 19 and 0 < int(digits) <= 2**63 - 1
 
 
 def _chunks(items: Iterable[int], n: int = 500) -> Iterable[builtins.list[int]]:

@@ -74,13 +74,18 @@ def read_pairs(source: Path) -> list[Pair]:
     source = Path(source)
     if source.is_file() and source.suffix.lower() == ".csv":
         pairs = []
-        with source.open(encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                path = row.get("path") or row.get("image") or row.get("file") or ""
-                caption = (row.get("caption") or row.get("text") or "").strip()
-                if path and caption:
-                    p = Path(path) if Path(path).is_absolute() else source.parent / path
-                    pairs.append(Pair(str(p), caption, caption))
+        try:
+            with source.open(encoding="utf-8", newline="") as f:
+                for row in csv.DictReader(f):
+                    path = row.get("path") or row.get("image") or row.get("file") or ""
+                    caption = (row.get("caption") or row.get("text") or "").strip()
+                    if path and caption:
+                        p = Path(path) if Path(path).is_absolute() else source.parent / path
+                        pairs.append(Pair(str(p), caption, caption))
+        except UnicodeDecodeError as e:
+            raise BadArgumentError(f"{source} is not UTF-8 text (byte {e.start}); save it as UTF-8") from e
+        except (OSError, csv.Error) as e:
+            raise BadArgumentError(f"Cannot read {source}: {getattr(e, 'strerror', None) or e}") from e
         if not pairs:
             raise BadArgumentError(f"{source}: expected columns path and caption")
         return pairs
@@ -124,6 +129,13 @@ def finetune(target: Path, background: Path, clip: ClipModel, out: Path,
 
     _check_config(cfg)
     t_pairs, b_pairs = read_pairs(target), read_pairs(background)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".organizer-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise BadArgumentError(f"--out {out}: cannot write there ({e.strerror or e})") from e
     base = clip.loaded
     device = base.device
     size = clip.image_size
