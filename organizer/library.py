@@ -57,6 +57,11 @@ class Library:
     def index(self, roots: Sequence[str | os.PathLike[str]], parts: bool = True) -> Iterator[Event]:
         """Index ``roots``; with none, finish what an interrupted run left. Only one process indexes a
         library at a time: another one waits here (and says so) until the first is done."""
+        if self.store.read_only:
+            from organizer.errors import LibraryError
+
+            raise LibraryError(f"The library ({self.store.folder}) is read-only: it can be searched, but nothing can "
+                               "be indexed into it.", kind="read-only")
         lock = FileLock(str(self.store.folder / WRITE_LOCK))
         try:
             lock.acquire(timeout=0)
@@ -421,8 +426,10 @@ def restore(library: Path, chosen: Path | None = None, other_library: bool = Fal
         raise LibraryError("Another organizer is indexing this library; stop it before restoring.",
                            kind="busy") from e
     except OSError as e:
-        raise LibraryError(f"Cannot restore into {library}: {e.strerror or e}.",
-                           kind="read-only" if e.errno == errno.EROFS else "folder") from e
+        if e.errno == errno.EROFS:
+            raise LibraryError(f"The library ({library}) is read-only: nothing can be restored into it.",
+                               kind="read-only") from e
+        raise LibraryError(f"Cannot restore into {library}: {e.strerror or e}.", kind="folder") from e
     try:
         users = sessions.others(library)
         if users:

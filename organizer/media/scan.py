@@ -176,7 +176,11 @@ def walk(roots: Iterable[str | os.PathLike[str]], exclude: Iterable[str] = (),
                             continue
                         target = resolve(item.path)
                         if is_system(target, st, devices):
-                            problem(path, "link", f"a link into {target}, a system folder: not followed")
+                            if stat.S_ISDIR(st.st_mode):
+                                problem(path, "link", f"a link into {target}, a system folder: not followed")
+                            else:
+                                problem(path, "file", f"a link to {target}, a file of the kernel's: never read",
+                                        NOT_PHOTOS)
                             continue
                         if stat.S_ISDIR(st.st_mode) and links == "safe" and holds_a_root(target):
                             problem(path, "link", f"a link to {target}, which holds the folder being scanned: "

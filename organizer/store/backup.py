@@ -49,7 +49,8 @@ def last_failure(library: Path) -> Failure | None:
 def library_id(db: Path) -> str | None:
     """The id of the library a database file belongs to (None: unknown, or unreadable)."""
     try:
-        conn = sqlite3.connect(db.absolute().as_uri() + "?mode=ro", uri=True)
+        # not mode=ro: a read-only connection to a database in WAL mode leaves its -wal and -shm files behind
+        conn = sqlite3.connect(db)
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (ID_KEY,)).fetchone()
         finally:
@@ -96,7 +97,7 @@ def restore(db_path: Path, library: Path, backup: Path | None = None,
     if not chosen.is_file():
         raise LibraryError(f"No backup at {chosen}.")
     try:
-        check = sqlite3.connect(chosen.absolute().as_uri() + "?mode=ro", uri=True)
+        check = sqlite3.connect(chosen)  # not mode=ro: see library_id
         try:
             ok = check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
         finally:
