@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -182,14 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     pe = sub.add_parser("people", help="faces grouped by person: list (the default), name, merge, split, suggest")
     _common(pe, suppress=True)
     pe.add_argument("--faces", action="store_true", help="list every face id (face:ID) of each person")
+    pe.add_argument("--all", action="store_true", help="also every face like no other yet, one group each")
     psub = pe.add_subparsers(dest="people_command", metavar="ACTION", parser_class=_Parser)
     x = psub.add_parser("list", help="people and unnamed groups with their photo counts (the default)")
     x.add_argument("--faces", action="store_true", help="list every face id (face:ID) of each person")
+    x.add_argument("--all", action="store_true", help="also every face like no other yet, one group each")
     _common(x, suppress=True)
-    x = psub.add_parser("name", help="name an unnamed group (its number) or rename a person; an existing "
-                        "name merges them")
+    x = psub.add_parser("name", help="name an unnamed group (its number, as listed) or rename a person")
     x.add_argument("group", metavar="GROUP_OR_NAME")
     x.add_argument("name")
+    x.add_argument("--merge", action="store_true", help="the name is someone's already: merge them")
     _common(x, suppress=True)
     x = psub.add_parser("merge", help="merge two people (names or group numbers; one needs a name)")
     x.add_argument("source")
@@ -219,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     ft.add_argument("--loss", choices=["contrastive", "triplet"], default="contrastive")
     ft.add_argument("--margin", type=float, default=0.2, help="triplet margin in cosine distance")
     ft.add_argument("--checkpoint-every", type=int, default=50)
+
+    un = sub.add_parser("undo", help="undo the last change to labels or people (naming, merging, splitting, ...)")
+    _common(un, suppress=True)
 
     st2 = sub.add_parser("self-test", help="check this installation: index and search sample photos with the "
                          "offline test models, open the window offscreen")
@@ -373,7 +379,8 @@ def _run(args: argparse.Namespace) -> int:
         commands = {"index": _index, "search": _search, "status": _status, "forget": _forget, "prune": _prune,
                     "relocate": _relocate,
                     "check": _check, "backup": _backup, "clusters": _clusters, "project": _project,
-                    "landmarks": _landmarks, "label": _label, "people": _people, "finetune": _finetune}
+                    "landmarks": _landmarks, "label": _label, "people": _people, "finetune": _finetune,
+                    "undo": _undo}
         return commands[args.command](lib, args)
     finally:
         lib.close()
@@ -797,7 +804,8 @@ def _label(lib: Any, args: argparse.Namespace) -> int:
     labels = lib.labels
     action = args.label_command
     if action == "add":
-        new = labels.add(args.name, labels.resolve(args.items))
+        parts = labels.resolve(args.items)
+        new = lib.curate(f"label {args.name}", parts, lambda: lib.label_parts(args.name, parts))
         print(f"{args.name}: {new} added.")
     elif action == "list":
         infos = labels.list()
@@ -810,19 +818,23 @@ def _label(lib: Any, args: argparse.Namespace) -> int:
         for i in infos if not args.json else []:
             print(f"{i.photos:6} photos  {i.name}" + (f"  ({i.rejected} rejected suggestions)" if i.rejected else ""))
     elif action == "rename":
-        labels.rename(args.old, args.new)
+        lib.curate(f"rename {args.old}", _members(labels, args.old), lambda: labels.rename(args.old, args.new))
         print(f"Renamed {args.old} to {args.new}.")
     elif action == "merge":
-        labels.merge(args.source, args.target)
+        lib.curate(f"merge {args.source} into {args.target}", _members(labels, args.source, args.target),
+                   lambda: labels.merge(args.source, args.target))
         print(f"Merged {args.source} into {args.target}.")
     elif action == "remove":
-        labels.remove(args.name, labels.resolve(args.items) if args.items else None)
+        parts = labels.resolve(args.items) if args.items else None
+        lib.curate(f"remove {args.name}", parts if parts is not None else _members(labels, args.name),
+                   lambda: labels.remove(args.name, parts))
         print(f"Removed {'from ' if args.items else ''}{args.name}.")
     else:  # suggest
-        if args.confirm:
-            labels.add(args.name, labels.resolve(args.confirm), positive=True)
-        if args.reject:
-            labels.add(args.name, labels.resolve(args.reject), positive=False)
+        for items, positive in ((args.confirm, True), (args.reject, False)):
+            if items:
+                parts = labels.resolve(items)
+                lib.curate(f"{'confirm' if positive else 'reject'} for {args.name}", parts,
+                           lambda p=parts, ok=positive: labels.add(args.name, p, positive=ok))
         results = lib.searcher.suggest(args.name, args.top)
         if args.json:
             print(json.dumps({"schema": "organizer.label-suggestions/1", "label": args.name, "suggestions": [
@@ -831,7 +843,28 @@ def _label(lib: Any, args: argparse.Namespace) -> int:
             return 0
         for r in results:
             print(f"{r.score:6.3f}  photo:{r.photo_id}  {r.path}")
-        print(f"Teach it: organizer label suggest {args.name!r} --confirm photo:ID... --reject photo:ID...")
+        print(f"Teach it: organizer label suggest {shlex.quote(args.name)} --confirm photo:ID... --reject photo:ID...")
+    return 0
+
+
+def _members(labels: Any, *names: str) -> list[int]:
+    """Every part in these labels (what renaming, merging or removing them may change)."""
+    out: list[int] = []
+    for name in names:
+        pos, neg = labels.members(name)
+        out += pos + neg
+    return out
+
+
+def _undo(lib: Any, args: argparse.Namespace) -> int:
+    what = lib.undo_last()
+    if args.json:
+        print(json.dumps({"schema": "organizer.undo/1", "undone": what}))
+    elif what is None:
+        print("Nothing to undo: no change to labels or people is recorded.")
+    else:
+        nxt = lib.undo_what()
+        print(f"Undone: {what}." + (f" (`organizer undo` again undoes: {nxt}.)" if nxt else ""))
     return 0
 
 
@@ -854,7 +887,8 @@ def _people(lib: Any, args: argparse.Namespace) -> int:
     if action == "list":
         from organizer.people.people import to_json
 
-        o = people.overview()
+        show_all = getattr(args, "all", False)
+        o = people.overview(singles=show_all)
         photo_of = lib.part_photos([p.cover for p in o.people if p.cover])
         firsts = lib.first_paths(set(photo_of.values()))
         paths = {f: firsts.get(pid, "") for f, pid in photo_of.items()}
@@ -864,34 +898,52 @@ def _people(lib: Any, args: argparse.Namespace) -> int:
         if off:
             print(f"Faces are off: {off}.")
         if not o.people:
-            print("No people yet." + ("" if off else " Faces are grouped once two or more look alike; "
-                                      "`organizer index` finds them."))
+            print("No people yet." + ("" if off or o.ungrouped else " Faces are grouped once two or more look "
+                                      "alike; `organizer index` finds them."))
         for p in o.people:
             sugg = f", {len(p.suggested)} suggested" if p.suggested else ""
-            who = p.name if p.name else f"{p.number:>3}. (unnamed)"
-            print(f"{len(p.photos):6} photos  {who}  ({plural(len(p.faces), 'face')}{sugg})")
+            who = p.name if p.name else f"{p.number:>5}  (unnamed)"
+            print(f"{len(p.photos):6} photos  {who}  ({plural(len(p.faces), 'face')}{sugg})  "
+                  f"e.g. {display(paths.get(p.cover or -1, '') or '-')}")
             if args.faces:
                 print("        " + " ".join(f"face:{f}" for f in p.faces + p.suggested))
-        if o.ungrouped or o.unidentified:
-            print(f"Not shown: {plural(o.ungrouped, 'face')} like no other yet, "
-                  f"{plural(o.unidentified, 'face')} too small to recognise.")
+        if o.ungrouped and not show_all:
+            print(f"Not shown: {plural(o.ungrouped, 'face')} like no other yet (`organizer people --all` lists "
+                  "them, each with a number to name it by).")
+        if o.unidentified:
+            print(f"{plural(o.unidentified, 'face')} too small to recognise: "
+                  + " ".join(f"face:{f}" for f in o.small[:10]) + (" ..." if len(o.small) > 10 else "")
+                  + " (name one with `organizer label add NAME part:ID`).")
         if any(p.name is None for p in o.people):
-            print("Name a group: organizer people name NUMBER NAME")
+            print("Name a group by its number: organizer people name NUMBER NAME (numbers stay as listed)")
     elif action == "name":
-        n = people.name(args.group, args.name)
-        print(f"{args.name}: {plural(n, 'face')}. Search for them: organizer search --person {args.name!r}")
+        touched = people.touched(args.group, args.name)
+        done = lib.curate(f"name {args.group} {args.name}", touched,
+                          lambda: people.name(args.group, args.name, merge=args.merge))
+        print(f"{done.name}: {plural(done.faces, 'face')}" + (" (merged)" if done.merged else "")
+              + f". Search for them: organizer search --person {shlex.quote(done.name)}")
+        if done.left_out:
+            print(f"Left out: {' '.join(f'face:{f}' for f in done.left_out)}, each in a photo where {done.name} "
+                  "already is (one person shows once in a photo).")
     elif action == "merge":
-        kept = people.merge(args.source, args.target)
-        print(f"Merged into {kept}.")
+        kept = lib.curate(f"merge {args.source} and {args.target}", people.touched(args.source, args.target),
+                          lambda: people.merge(args.source, args.target))
+        print(f"Merged into {kept}: {plural(len(lib.labels.members(kept)[0]), 'face')}.")
     elif action == "split":
-        n = len(_face_ids(args.faces))
-        people.split(args.name, _face_ids(args.faces))
-        print(f"{plural(n, 'face')} moved out of {args.name}.")
+        faces = _face_ids(args.faces)
+        lib.curate(f"split {args.name}", faces, lambda: people.split(args.name, faces))
+        print(f"{plural(len(faces), 'face')} moved out of {args.name}.")
     else:  # suggest
         if args.confirm:
-            people.confirm(args.name, _face_ids(args.confirm))
+            faces = _face_ids(args.confirm)
+            before = lib.curate(f"confirm for {args.name}", faces, lambda: people.confirm(args.name, faces))
+            for f, was in before.items():
+                print(f"face:{f} confirmed as {args.name}" + (f" (it was {was}'s)" if was and was != args.name else "")
+                      + ".")
         if args.reject:
-            people.reject(args.name, _face_ids(args.reject))
+            faces = _face_ids(args.reject)
+            lib.curate(f"reject for {args.name}", faces, lambda: people.reject(args.name, faces))
+            print(f"{plural(len(faces), 'face')} rejected for {args.name}: never suggested again.")
         faces = people.suggestions(args.name)[: args.top]
         photo_of = lib.part_photos(faces)
         paths = lib.first_paths(photo_of.values())
@@ -901,11 +953,11 @@ def _people(lib: Any, args: argparse.Namespace) -> int:
                 indent=2))
             return 0
         if not faces:
-            print(f"No suggestions for {args.name}.")
+            print(f"No more suggestions for {args.name}.")
         for f in faces:
             print(f"face:{f}  {display(paths.get(photo_of[f], ''))}")
         if faces:
-            print(f"Answer: organizer people suggest {args.name!r} --confirm face:ID... --reject face:ID...")
+            print(f"Answer: organizer people suggest {shlex.quote(args.name)} --confirm face:ID... --reject face:ID...")
     return 0
 
 

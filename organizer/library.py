@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import json
 import logging
 import logging.handlers
 import os
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from filelock import FileLock, Timeout
 
@@ -28,6 +29,9 @@ from organizer.store import backup, sessions
 from organizer.store.db import DB_NAME, Store
 from organizer.store.records import CheckReport, LibraryStatus, PhotoDetails, PhotoRow
 
+UNDO_KEY = "undo_journal"  # meta key: the newest labels and people actions, with what they changed
+UNDO_KEEP = 20
+T = TypeVar("T")
 WRITE_LOCK = "index.lock"  # held by a process while it indexes: a second indexer waits for it
 LOG_FILE = "organizer.log"  # in the library's logs/: decoder warnings and other details
 
@@ -346,6 +350,42 @@ class Library:
         faces = [p for p in known if rows[p].type == FACE]
         others = [p for p in known if rows[p].type != FACE]
         return (self.labels.assign(name, faces) if faces else 0) + (self.labels.add(name, others) if others else 0)
+
+    # ---- undo for what people curate (labels and people) --------------------------------------
+
+    def curate(self, what: str, parts: Sequence[int], action: Callable[[], T]) -> T:
+        """Run a labels or people ``action`` that may change the memberships of ``parts`` (and make or drop
+        labels), undoably: what those parts belonged to is kept in the library (the newest
+        :data:`UNDO_KEEP` actions), and :meth:`undo` puts it back, from the window or `organizer undo`."""
+        rows, names = self.labels.snapshot(list(parts))
+        result = action()
+        journal = self._undo_journal()
+        journal.append({"what": what, "parts": sorted(set(parts)), "rows": rows, "names": sorted(names)})
+        self.store.set_meta(UNDO_KEY, json.dumps(journal[-UNDO_KEEP:]))
+        return result
+
+    def undo_last(self) -> str | None:
+        """Undo the newest labels or people action; returns what it was (None: nothing to undo)."""
+        journal = self._undo_journal()
+        if not journal:
+            return None
+        last = journal.pop()
+        self.labels.restore(([(n, int(p), bool(ok)) for n, p, ok in last["rows"]], set(last["names"])),
+                            [int(p) for p in last["parts"]])
+        self.store.set_meta(UNDO_KEY, json.dumps(journal))
+        return str(last["what"])
+
+    def undo_what(self) -> str | None:
+        """What :meth:`undo_last` would undo (None: nothing)."""
+        journal = self._undo_journal()
+        return str(journal[-1]["what"]) if journal else None
+
+    def _undo_journal(self) -> list[dict[str, Any]]:
+        try:
+            data = json.loads(self.store.get_meta(UNDO_KEY, "[]") or "[]")
+        except ValueError:
+            return []
+        return data if isinstance(data, list) else []
 
     def cluster_names(self, mode: str = "whole") -> dict[int, str]:
         from organizer.analysis.clusters import Clusterer

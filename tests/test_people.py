@@ -157,13 +157,18 @@ def people_lib(make_settings) -> tuple[Library, dict[str, list[int]]]:
     return lib, faces
 
 
+def group(lib: Library, who: str, faces: dict[str, list[int]]) -> str:
+    """The number `organizer people` lists for the unnamed group of ``who``'s faces."""
+    return str(next(p.number for p in lib.people.overview().people if p.name is None and faces[who][0] in p.faces))
+
+
 def test_faces_group_by_person_and_a_name_sticks(people_lib) -> None:
     lib, faces = people_lib
     o = lib.people.overview()
     groups = [sorted(p.faces) for p in o.people]
     assert groups == [sorted(faces["A"]), sorted(faces["B"])]  # largest first; the stranger alone is not shown
-    assert [p.number for p in o.people] == [1, 2] and o.ungrouped == 1 and o.faces == 9
-    assert lib.people.name("1", "Grandma") == 5
+    assert [p.number for p in o.people] == [min(faces["A"]), min(faces["B"])] and o.ungrouped == 1 and o.faces == 9
+    assert lib.people.name(group(lib, "A", faces), "Grandma").faces == 5
     o = lib.people.overview()
     assert [(p.name, len(p.photos)) for p in o.people] == [("Grandma", 5), (None, 3)]
     assert lib.labels.list()[0].name == "Grandma"  # a person is a label
@@ -174,7 +179,7 @@ def test_faces_group_by_person_and_a_name_sticks(people_lib) -> None:
 def test_new_faces_are_suggested_confirmed_rejected_and_split(people_lib) -> None:
     lib, faces = people_lib
     people = lib.people
-    people.name("1", "Grandma")
+    people.name(group(lib, "A", faces), "Grandma")
     grandma = faces["A"]
     people.split("Grandma", [grandma[0]])  # a wrong face out: back to unnamed, never suggested to her again
     o = people.overview()
@@ -193,10 +198,13 @@ def test_new_faces_are_suggested_confirmed_rejected_and_split(people_lib) -> Non
 def test_merging_and_renaming_people(people_lib) -> None:
     lib, faces = people_lib
     people = lib.people
-    people.name("2", "Bob")  # B's group
-    with pytest.raises(BadArgumentError, match="Name one of the two"):
-        people.merge("1", "1")
-    assert people.merge("1", "Bob") == "Bob"  # a group merged into a person
+    a = group(lib, "A", faces)
+    people.name(group(lib, "B", faces), "Bob")  # B's group
+    with pytest.raises(BadArgumentError, match="twice"):
+        people.merge(a, a)
+    with pytest.raises(BadArgumentError, match="same person"):
+        people.merge("Bob", "bob")
+    assert people.merge(a, "Bob") == "Bob"  # a group merged into a person
     assert [p.name for p in people.overview().people] == ["Bob"]
     assert len(people.overview().people[0].faces) == 8
     people.name("Bob", "Robert")
@@ -209,7 +217,7 @@ def test_merging_and_renaming_people(people_lib) -> None:
 
 def test_names_survive_when_the_faces_are_found_again(people_lib) -> None:
     lib, faces = people_lib
-    lib.people.name("1", "Grandma")
+    lib.people.name(group(lib, "A", faces), "Grandma")
     photo = lib.part_photos([faces["A"][0]])[faces["A"][0]]
     old = next(p for p in lib.store.parts_of(photo) if p.type == FACE)
     vec = lib.store.vectors(lib.models.face.key).matrix[0].astype(np.float32)
@@ -222,8 +230,9 @@ def test_names_survive_when_the_faces_are_found_again(people_lib) -> None:
 
 def test_search_by_person_alone_with_words_and_together(people_lib) -> None:
     lib, faces = people_lib
-    lib.people.name("1", "Grandma")
-    lib.people.name("1", "Bob")  # B is group 1 once A is named
+    b = group(lib, "B", faces)
+    lib.people.name(group(lib, "A", faces), "Grandma")
+    lib.people.name(b, "Bob")  # B keeps its number once A is named
     photo = lambda f: lib.part_photos([f])[f]  # noqa: E731
     hers = {photo(f) for f in faces["A"]}
     his = {photo(f) for f in faces["B"]}
@@ -247,8 +256,9 @@ def test_people_cli(people_lib, capsys) -> None:
     args = ["--library", str(lib.settings.library), "--models", str(lib.settings.models.dir)]
     assert main(["people", *args]) == 0
     out = capsys.readouterr().out
-    assert "1. (unnamed)  (5 faces)" in out and "2. (unnamed)  (3 faces)" in out
-    assert main(["people", "name", "1", "Grandma", *args]) == 0
+    a, b = min(faces["A"]), min(faces["B"])
+    assert f"{a}  (unnamed)  (5 faces)" in out and f"{b}  (unnamed)  (3 faces)" in out
+    assert main(["people", "name", str(a), "Grandma", *args]) == 0
     assert main(["people", "--json", "--faces", *args]) == 0
     capsys.readouterr()
     assert main(["people", "--json", *args]) == 0
@@ -264,7 +274,7 @@ def test_people_cli(people_lib, capsys) -> None:
     sugg = json.loads(capsys.readouterr().out)
     assert [s["face_id"] for s in sugg["suggestions"]] == [faces["A"][1]]
     assert main(["people", "suggest", "Grandma", "--confirm", f"face:{faces['A'][1]}", *args]) == 0
-    assert "No suggestions for Grandma" in capsys.readouterr().out
+    assert "No more suggestions for Grandma" in capsys.readouterr().out
     assert main(["search", "--person", "Grandma", "--json", *args]) == 0
     capsys.readouterr()
     assert main(["search", "--person", "Grandma", "--json", *args]) == 0
@@ -325,3 +335,144 @@ def test_damaged_face_weights_leave_the_parts_stored(make_settings, face_photos:
         index(lib, face_photos)
     st = lib.status()
     assert st.photos == 3 and st.parts_pass_done == 3 and st.faces_pass_done == 0
+
+
+# ---- People a user can trust: stable numbers, no silent merge, undo, every face nameable ---------------
+
+def _cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_listed_group_number_keeps_naming_the_same_faces(people_lib, capsys) -> None:
+    """`people` listed 1 A, 2 B; naming 1 renumbered B as 1, and `people name 2 ...` then named the wrong
+    people. Numbers are now the group's first face id: naming one group changes no other's number."""
+    lib, faces = people_lib
+    lib.close()
+    args = ["--library", str(lib.settings.library), "--models", str(lib.settings.models.dir)]
+    code, out, _ = _cli(capsys, "people", *args)
+    listed = {line.split()[2]: line for line in out.splitlines() if "(unnamed)" in line}
+    a, b = str(min(faces["A"])), str(min(faces["B"]))
+    assert set(listed) == {a, b} and "e.g. /p/" in listed[a]  # a photo per group
+    assert _cli(capsys, "people", "name", a, "Kit", *args)[0] == 0
+    assert _cli(capsys, "people", "name", b, "Barack Obama", *args)[0] == 0  # as listed before
+    check = Library(lib.settings)
+    named = {p.name: sorted(p.faces) for p in check.people.overview().people if p.name}
+    assert named["Barack Obama"] == sorted(faces["B"]) and sorted(named["Kit"]) == sorted(faces["A"])
+    code, _, err = _cli(capsys, "people", "name", a, "Again", *args)  # that group is gone now: refused
+    assert code == 2 and "No unnamed group" in err
+    check.close()
+
+
+def test_a_name_in_use_needs_merge_and_everything_is_undoable(people_lib, capsys) -> None:
+    lib, faces = people_lib
+    lib.close()
+    args = ["--library", str(lib.settings.library), "--models", str(lib.settings.models.dir)]
+    a, b = str(min(faces["A"])), str(min(faces["B"]))
+    assert _cli(capsys, "people", "name", a, "Kit Harington", *args)[0] == 0
+    code, _, err = _cli(capsys, "people", "name", b, "kit harington", *args)
+    assert code == 2 and "already a person" in err and "--merge" in err
+    code, out, _ = _cli(capsys, "people", "name", b, "Kit Harington", "--merge", *args)
+    # the merged count, less B's face in photo 7 where Kit already is
+    assert code == 0 and "Kit Harington: 7 faces (merged)" in out and "Left out" in out
+    code, out, _ = _cli(capsys, "undo", *args)
+    assert code == 0 and "Undone: name" in out
+    check = Library(lib.settings)
+    o = check.people.overview()
+    assert [(p.name, sorted(p.faces)) for p in o.people if p.name] == [("Kit Harington", sorted(faces["A"]))]
+    assert any(p.name is None and sorted(p.faces) == sorted(faces["B"]) for p in o.people)
+    check.close()
+    assert _cli(capsys, "people", "split", "Kit Harington", f"face:{faces['A'][0]}", *args)[0] == 0
+    assert _cli(capsys, "undo", *args)[0] == 0
+    assert _cli(capsys, "people", "merge", "Kit Harington", "Kit Harington", *args)[0] == 2
+    code, _, err = _cli(capsys, "people", "split", "Kit Harington", f"face:{faces['B'][0]}", *args)
+    assert code == 2 and "is not Kit Harington's" in err  # not theirs: nothing "moved out"
+    assert _cli(capsys, "undo", *args)[0] == 0  # the naming itself
+    assert _cli(capsys, "undo", *args)[1].startswith("Nothing to undo")
+    check = Library(lib.settings)
+    assert check.people.names() == [] and check.labels.names() == []
+    check.close()
+
+
+def test_a_face_seen_once_and_small_faces_can_be_named(people_lib, capsys) -> None:
+    lib, faces = people_lib
+    lib.close()
+    args = ["--library", str(lib.settings.library), "--models", str(lib.settings.models.dir)]
+    code, out, _ = _cli(capsys, "people", *args)
+    assert "like no other yet (`organizer people --all`" in out
+    code, out, _ = _cli(capsys, "people", "--all", *args)
+    stranger = str(faces["C"][0])
+    assert f"{stranger}  (unnamed)  (1 face)" in out
+    assert _cli(capsys, "people", "name", stranger, "Ms Stranger", *args)[0] == 0
+    check = Library(lib.settings)
+    assert check.people.names() == ["Ms Stranger"]
+    check.close()
+
+
+def test_labelling_a_face_moves_it_and_confirming_says_from_whom(people_lib, capsys) -> None:
+    lib, faces = people_lib
+    lib.close()
+    args = ["--library", str(lib.settings.library), "--models", str(lib.settings.models.dir)]
+    a, b = str(min(faces["A"])), str(min(faces["B"]))
+    assert _cli(capsys, "people", "name", a, "Anna", *args)[0] == 0
+    assert _cli(capsys, "people", "name", b, "Bert", *args)[0] == 0
+    face = faces["A"][1]
+    assert _cli(capsys, "label", "add", "Bert", f"part:{face}", *args)[0] == 0
+    check = Library(lib.settings)
+    assert check.people.face_names([face]) == {face: "Bert"}  # out of Anna's, not under two names
+    check.close()
+    code, out, _ = _cli(capsys, "people", "suggest", "Anna", "--confirm", f"face:{face}", *args)
+    assert code == 0 and f"face:{face} confirmed as Anna (it was Bert's)." in out
+    assert _cli(capsys, "people", "name", "Anna", "Ann O'Neil", *args)[0] == 0
+    code, out, _ = _cli(capsys, "people", "name", "Ann O'Neil", "Ann O'Neill", *args)
+    assert "organizer search --person 'Ann O'\"'\"'Neill'" in out  # a command a shell takes as printed
+
+
+def test_a_first_name_or_surname_alone_finds_the_person(people_lib) -> None:
+    lib, faces = people_lib
+    lib.people.name(group(lib, "B", faces), "Barack Obama")
+    lib.people.name(group(lib, "A", faces), "Joe Biden")
+    photo = lambda f: lib.part_photos([f])[f]  # noqa: E731
+    his = {photo(f) for f in faces["B"]}
+    assert {r.photo_id for r in lib.search(SearchQuery(persons=["Obama"], top_k=20))} == his
+    assert {r.photo_id for r in lib.search(SearchQuery(text="obama", top_k=20, threshold=-10))} <= his
+
+
+def test_exact_words_come_first_ranked_by_score_within() -> None:
+    """Hand-made vectors: photos the query names by a whole word (their place, file name, a word on them) come
+    before photos more similar to the query that only share a prefix; their vector score orders them."""
+    from organizer.search.ranking import rank, row_scores
+
+    def unit(*xs: float) -> np.ndarray:
+        v = np.array(xs + (0.0,) * (4 - len(xs)), np.float32)
+        return v / np.linalg.norm(v)
+
+    idx = VectorIndex(None, "test", dtype="fp32")  # type: ignore[arg-type]
+    vecs = [unit(1, 0.1), unit(1, 0.3), unit(0.3, 1), unit(0.1, 1)]  # photos 1, 2 close to the query; 3, 4 far
+    idx.add_arrays(np.array([10, 20, 30, 40]), np.array([1, 2, 3, 4]), ["whole"] * 4, ["image"] * 4, np.stack(vecs))
+    raw = idx.similarities(unit(1))
+    cal = {"image>image": (0.0, 1.0)}
+    scores = row_scores(idx, raw, "image", {}, cal)
+    # "arezzo": photos 3 and 4 are in Arezzo (exact); photo 1 only has "arezzo2022" (a prefix hit)
+    ranked = rank(idx, scores, raw, 4, -1.0, keyword={1: 0.25, 3: 0.5, 4: 0.5}, exact={3, 4})
+    assert [r.photo_id for r in ranked] == [3, 4, 1, 2]
+    assert all(0.0 <= r.score <= 1.0 for r in ranked)  # scores stay in the threshold's range
+    top1 = rank(idx, scores, raw, 1, -1.0, keyword={1: 0.25, 4: 0.5}, exact={4})
+    assert [r.photo_id for r in top1] == [4]
+
+
+def test_a_file_named_by_the_query_comes_first(make_settings, tmp_path: Path) -> None:
+    """`IMG_2003` found IMG_2003.jpg fifth, behind files matching only "IMG"."""
+    from tests.conftest import noise_image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(1, 9):
+        noise_image(i, (40 + i, 40)).save(folder / f"IMG_{2000 + i}.png")
+    lib = Library(make_settings())
+    for _ in lib.index([str(folder)], parts=False):
+        pass
+    for name in ("IMG_2003", "img 2007", "IMG_2005.png"):
+        res = lib.search(SearchQuery(text=name, top_k=8, threshold=-10))
+        assert Path(res[0].path).stem.lower() == name.lower().replace(" ", "_").removesuffix(".png"), name

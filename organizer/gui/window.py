@@ -582,7 +582,8 @@ class MainWindow(QMainWindow):
     def _ask_label_name(self) -> str | None:
         from PySide6.QtWidgets import QInputDialog
 
-        names = sorted(self.lib.labels.names())
+        # empty at first, never a name chosen for the user: Enter on a pre-filled first name mislabelled photos
+        names = ["", *sorted(self.lib.labels.names(), key=str.lower)]
         name, ok = QInputDialog.getItem(self, "Label as", "Name (a person, a place, a pet):", names, 0, True)
         return name.strip() if ok and name.strip() else None
 
@@ -780,11 +781,37 @@ class MainWindow(QMainWindow):
         self.people_page.suggestions.set_rows([Row.of(r) for r in rows])
         self.people_page.show_suggestions(bool(ids))
 
-    def _person_renamed(self, ref: str, name: str) -> None:
+    def _curate(self, what: str, parts: list[int], action: Callable[[], Any]) -> Any:
+        """A labels or people action, undoable from Edit > Undo (and `organizer undo`); None when it failed
+        (said in the window)."""
         try:
-            self.lib.people.name(ref, name)
+            result = self.lib.curate(what, parts, action)
         except Exception as e:  # noqa: BLE001 - shown, not raised
             self.show_message(str(e))
+            return None
+        self.push_undo(what, lambda: self.lib.undo_last() and None)
+        return result
+
+    def _person_renamed(self, ref: str, name: str) -> None:
+        from organizer.people.people import NameInUseError
+
+        people = self.lib.people
+        touched = people.touched(ref, name)
+        try:
+            done = self.lib.curate(f"name {name}", touched, lambda: people.name(ref, name))
+        except NameInUseError as e:
+            if not self.ask_yes(f"{e.name} is already a person ({plural(e.faces, 'face')}). Merge these faces "
+                                f"into {e.name}? Edit > Undo takes it back."):
+                self.show_people()
+                return
+            done = self._curate(f"merge into {e.name}", touched, lambda: people.name(ref, name, merge=True))
+        except Exception as e:  # noqa: BLE001 - shown, not raised
+            self.show_message(str(e))
+            done = None
+        else:
+            self.push_undo(f"name {name}", lambda: self.lib.undo_last() and None)
+        if done is not None:
+            name = done.name
         self.show_people()
         for i in range(self.people_page.list.count()):
             if self.people_page.list.item(i).data(Qt.ItemDataRole.UserRole) == name:
@@ -799,7 +826,8 @@ class MainWindow(QMainWindow):
         where = self.lib.part_photos(person.faces + person.suggested)
         faces = [f for f, pid in where.items() if pid in set(photo_ids)]
         if faces:
-            (self.lib.people.confirm if yes else self.lib.people.reject)(person.name, faces)
+            act = self.lib.people.confirm if yes else self.lib.people.reject
+            self._curate(f"{'confirm' if yes else 'not'} {person.name}", faces, lambda: act(person.name, faces))
         self.show_people()
         self._person_chosen(ref)
 

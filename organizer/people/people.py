@@ -13,7 +13,8 @@ descriptors each time, so it is always in step with the library:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +32,9 @@ SCHEMA = "organizer.people/1"
 @dataclass(slots=True)
 class Person:
     name: str | None  # None: an unnamed group
-    number: int | None  # an unnamed group's number (`organizer people name N NAME`)
+    # an unnamed group's number (`organizer people name N NAME`): the id of its first face, so it keeps meaning
+    # the same faces when other groups are named, merged or split
+    number: int | None
     faces: list[int]  # face part ids: a named person's confirmed faces, or the group's
     suggested: list[int] = field(default_factory=list)  # faces close to a named person's, unconfirmed
     photos: list[int] = field(default_factory=list)  # photos showing them (confirmed and suggested)
@@ -44,10 +47,11 @@ class Person:
 
 @dataclass(slots=True)
 class Overview:
-    people: list[Person]  # named (by name), then unnamed groups (largest first)
+    people: list[Person]  # named (by name), then unnamed groups (largest first; with ``singles``, one-face ones too)
     faces: int  # faces with a descriptor
-    ungrouped: int  # faces in no person and no group large enough
+    ungrouped: int  # faces in no person and no group large enough (each can still be named by its number)
     unidentified: int  # faces too small to describe (boxes only)
+    small: list[int] = field(default_factory=list)  # those faces (part ids), named with `label add NAME part:ID`
 
 
 @dataclass(slots=True)
@@ -58,7 +62,8 @@ class _State:
     named: dict[int, str]  # face part -> person (confirmed)
     rejected: dict[int, set[str]]  # face part -> people it is not
     suggested: dict[int, str]  # face part -> person it looks like
-    groups: list[np.ndarray]  # row indices of each unnamed group (numbered from 1 in this order)
+    groups: list[np.ndarray]  # row indices of each unnamed group of at least min_faces faces, largest first
+    singles: list[np.ndarray]  # row indices of the faces in no such group, each a group of its own to name
     extra_photos: dict[str, set[int]]  # a person's photos through non-face members (a whole photo)
 
 
@@ -118,6 +123,8 @@ class People:
         rest = np.array([r for r in free if int(part_ids[r]) not in suggested], np.int64)
         found = [rest[g] for g in groups(matrix[rest], f.distance, f.grouping, f.min_faces)] \
             if grouped and len(rest) else []
+        in_group = {int(r) for g in found for r in g}
+        singles = [np.array([r], np.int64) for r in rest if int(r) not in in_group] if grouped else []
         extra: dict[str, set[int]] = {}
         if people:
             faces_of = {int(p) for p in part_ids}
@@ -126,9 +133,19 @@ class People:
                 others = [p for p in pos if p not in faces_of]
                 if others:
                     extra[name] = {r.photo_id for r in self.store.parts(others).values() if r.type != FACE}
-        return _State(part_ids, photo_ids, matrix, named, rejected, suggested, found, extra)
+        return _State(part_ids, photo_ids, matrix, named, rejected, suggested, found, singles, extra)
 
-    def overview(self) -> Overview:
+    @staticmethod
+    def _numbered(st: _State, singles: bool = True) -> dict[int, list[int]]:
+        """Every unnamed group (and, with ``singles``, every face in none) by its number: its first face's id."""
+        out: dict[int, list[int]] = {}
+        for g in [*st.groups, *(st.singles if singles else [])]:
+            faces = sorted(int(st.part_ids[r]) for r in g)
+            out[faces[0]] = faces
+        return out
+
+    def overview(self, singles: bool = False) -> Overview:
+        """Named people, then unnamed groups; ``singles``: also every face like no other yet, one group each."""
         st = self._state(grouped=True)
         row_of = {int(p): i for i, p in enumerate(st.part_ids)}
         quality = {p: q for p, (_, q) in self.store.face_infos(st.part_ids.tolist()).items()}
@@ -141,15 +158,15 @@ class People:
             if name in by_name:
                 by_name[name].photos = sorted(extra)
         people = [by_name[n] for n in sorted(by_name, key=str.lower)]
-        for i, g in enumerate(st.groups, 1):
-            people.append(Person(None, i, sorted(int(st.part_ids[r]) for r in g)))
+        for number, faces in self._numbered(st, singles).items():
+            people.append(Person(None, number, faces))
         for p in people:
             faces = p.faces + p.suggested
             p.photos = sorted(set(p.photos) | {int(st.photo_ids[row_of[f]]) for f in faces if f in row_of})
             p.cover = max(p.faces or faces, key=lambda f: (quality.get(f, 0.0), -f), default=None)
         grouped = len(st.named) + len(st.suggested) + sum(len(g) for g in st.groups)
-        total = self.store.count_parts(FACE)
-        return Overview(people, len(st.part_ids), len(st.part_ids) - grouped, total - len(st.part_ids))
+        small = sorted(set(self.store.part_ids_of_type(FACE)) - {int(p) for p in st.part_ids})
+        return Overview(people, len(st.part_ids), len(st.part_ids) - grouped, len(small), small)
 
     def face_names(self, faces: Sequence[int]) -> dict[int, str]:
         """Who each face shows: a person's name, or "NAME?" where it is only suggested."""
@@ -161,16 +178,24 @@ class People:
         return sorted({name for name, _, ok in self.labels.memberships(FACE) if ok}, key=str.lower)
 
     def named_in(self, text: str) -> tuple[list[str], str]:
-        """The people ``text`` names, and the words left ("Grandma at the beach" -> [Grandma], "at the beach")."""
-        return find_names(text, self.names())
+        """The people ``text`` names, and the words left ("Grandma at the beach" -> [Grandma], "at the beach").
+        A first name or a surname alone names the one person who has it ("Obama" -> Barack Obama)."""
+        names = self.names()
+        found, rest = find_names(text, names)
+        words = _name_words(n for n in names if n not in found)
+        for word, who in words.items():
+            more, left = find_names(rest, [word])
+            if more:
+                found.append(who)
+                rest = left
+        return found, rest
 
     def photos_of(self, names: Sequence[str]) -> set[int]:
         """The photos showing every one of ``names`` (their confirmed and suggested faces)."""
         st = self._state()
-        known = {n.lower(): n for n in set(st.named.values())}
         out: set[int] | None = None
         for name in names:
-            who = known.get(name.strip().lower())
+            who = person_called(name, set(st.named.values()))
             if who is None:
                 raise BadArgumentError(f"No person named '{name}' (`organizer people` lists them)")
             mine = {int(ph) for p, ph in zip(st.part_ids, st.photo_ids, strict=True)
@@ -192,49 +217,103 @@ class People:
     # ---- naming -------------------------------------------------------------------------------
 
     def _person(self, name: str) -> str:
-        known = {n.lower(): n for n in self.names()}
-        who = known.get(name.strip().lower())
+        who = person_called(name, self.names())
         if who is None:
             raise BadArgumentError(f"No person named '{name}' (`organizer people` lists them)")
         return who
 
     def _group(self, ref: str, st: _State) -> list[int]:
-        if not ref.strip().isdigit():
+        """The faces of the unnamed group numbered ``ref`` (its first face's id, as `organizer people` lists it):
+        the same faces as when listed, whatever was named since; refused when that group is gone."""
+        digits = ref.strip()
+        if not digits.isdigit():
             raise BadArgumentError(f"'{ref}' is neither a person nor an unnamed group's number")
-        n = int(ref)
-        if not 1 <= n <= len(st.groups):
-            raise BadArgumentError(f"No unnamed group {n} (`organizer people` lists {len(st.groups)})")
-        return [int(st.part_ids[r]) for r in st.groups[n - 1]]
+        found = self._numbered(st).get(int(digits)) if len(digits) <= 19 else None
+        if found is None:
+            raise BadArgumentError(f"No unnamed group {digits} now: its faces were named or regrouped since it was "
+                                   "listed; `organizer people` lists the groups as they are")
+        return found
 
-    def name(self, ref: str, name: str) -> int:
-        """Name an unnamed group (by number) or rename a person; a name already in use merges them.
-        Returns how many faces now carry ``name``."""
+    def touched(self, *refs: str) -> list[int]:
+        """The faces (and other members) an action on these people or groups may change: what undo keeps."""
+        st = self._state(grouped=True)
+        names = self.names()
+        parts: set[int] = set()
+        for ref in refs:
+            who = person_called(ref, names)
+            if who is not None:
+                pos, neg = self.labels.members(who)
+                parts |= set(pos) | set(neg)
+            elif ref.strip().isdigit() and len(ref.strip()) <= 19:
+                parts |= set(self._numbered(st).get(int(ref.strip()), []))
+            elif ref.strip():
+                with contextlib.suppress(BadArgumentError):
+                    pos, neg = self.labels.members(ref)
+                    parts |= set(pos) | set(neg)
+        return sorted(parts)
+
+    def name(self, ref: str, name: str, merge: bool = False) -> Named:
+        """Name an unnamed group (by number) or rename a person. A name already in use merges them only with
+        ``merge`` (the window asks first; the CLI needs --merge); else :class:`NameInUseError`. Faces in a photo
+        where the person already is are left out (one person shows once in a photo)."""
         name = name.strip()
         if not name or name.isdigit():
             raise BadArgumentError("A person needs a name (numbers alone name unnamed groups)")
         names = {n.lower(): n for n in self.names()}
+        taken = names.get(name.lower())
         if ref.strip().lower() in names:  # a person: rename (or merge into an existing name)
             old = names[ref.strip().lower()]
-            if name.lower() in names and names[name.lower()] != old:
-                self.labels.merge(old, names[name.lower()])
-            elif name.lower() in {n.lower() for n in self.labels.names()} and name.lower() != old.lower():
+            if taken is not None and taken != old:
+                if not merge:
+                    raise NameInUseError(taken, len(self.labels.members(taken)[0]))
+                self.labels.merge(old, taken)
+                return Named(taken, len(self.labels.members(taken)[0]), merged=True)
+            if name.lower() in {n.lower() for n in self.labels.names()} and name.lower() != old.lower():
+                if not merge:
+                    raise NameInUseError(name, 0, label=True)
                 self.labels.merge(old, name)  # an ordinary label of that name: it becomes this person
             else:
                 self.labels.rename(old, name)
-            return len(self.labels.members(name)[0])
+            return Named(name, len(self.labels.members(name)[0]), merged=False)
         faces = self._group(ref, self._state(grouped=True))
-        self.labels.assign(name, faces)
-        return len(faces)
+        if taken is not None and not merge:
+            raise NameInUseError(taken, len(self.labels.members(taken)[0]))
+        kept, left = self._one_per_photo(taken or name, faces)
+        self.labels.assign(taken or name, kept)
+        return Named(taken or name, len(self.labels.members(taken or name)[0]), merged=taken is not None,
+                     left_out=left)
+
+    def _one_per_photo(self, name: str, faces: Sequence[int]) -> tuple[list[int], list[int]]:
+        """``faces`` split into those that can be ``name`` and those in a photo where ``name`` already is (or where
+        another of these faces is, the better one kept)."""
+        rows = self.store.parts(faces)
+        pos: list[int] = []
+        with contextlib.suppress(BadArgumentError):  # a new name: no label yet
+            pos, _ = self.labels.members(name)
+        taken = {r.photo_id for r in self.store.parts([p for p in pos if p not in rows]).values()
+                 if r.type == FACE}
+        quality = {p: q for p, (_, q) in self.store.face_infos(list(rows)).items()}
+        kept, left = [], []
+        for f in sorted(rows, key=lambda f: (-quality.get(f, 0.0), f)):
+            if rows[f].photo_id in taken:
+                left.append(f)
+            else:
+                kept.append(f)
+                taken.add(rows[f].photo_id)
+        return sorted(kept), sorted(left)
 
     def merge(self, source: str, target: str) -> str:
         """Merge two people (names or unnamed group numbers); one of them needs a name. Returns the name kept."""
-        names = {n.lower(): n for n in self.names()}
-        a, b = names.get(source.strip().lower()), names.get(target.strip().lower())
+        names = self.names()
+        a, b = person_called(source, names), person_called(target, names)
         if a and b:
-            if a != b:
-                self.labels.merge(a, b)
+            if a == b:
+                raise BadArgumentError(f"'{source}' and '{target}' are the same person: nothing to merge")
+            self.labels.merge(a, b)
             return b
         st = self._state(grouped=True)
+        if source.strip() == target.strip():
+            raise BadArgumentError(f"'{source}' twice: nothing to merge")
         if b:
             self.labels.assign(b, self._group(source, st))
             return b
@@ -244,10 +323,14 @@ class People:
         self._group(source, st), self._group(target, st)  # say which number is wrong, if one is
         raise BadArgumentError("Name one of the two groups first (`organizer people name N NAME`), then merge")
 
-    def confirm(self, name: str, faces: Sequence[int]) -> int:
-        """These faces are ``name`` (taken from whoever had them)."""
+    def confirm(self, name: str, faces: Sequence[int]) -> dict[int, str | None]:
+        """These faces are ``name`` (taken from whoever had them). Returns who each was before (None: nobody)."""
         self._check_faces(faces)
-        return self.labels.assign(self._person(name), faces)
+        who = self._person(name)
+        st = self._state()
+        before = {f: st.named.get(f) for f in faces}
+        self.labels.assign(who, faces)
+        return before
 
     def reject(self, name: str, faces: Sequence[int]) -> int:
         """These faces are not ``name``: out of the person if they were in, never suggested for them again."""
@@ -256,8 +339,16 @@ class People:
 
     def split(self, name: str, faces: Sequence[int]) -> int:
         """Move wrongly named faces out of ``name``: they go back to the unnamed faces (and are not
-        suggested for ``name`` again)."""
-        return self.reject(name, faces)
+        suggested for ``name`` again). Faces that are not ``name``'s are refused."""
+        who = self._person(name)
+        self._check_faces(faces)
+        st = self._state()
+        theirs = [f for f in faces if st.named.get(f) == who or st.suggested.get(f) == who]
+        stray = [f for f in faces if f not in theirs]
+        if stray:
+            raise BadArgumentError(f"face:{stray[0]} is not {who}'s (`organizer people --faces` lists whose each is); "
+                                   "nothing was moved")
+        return self.reject(who, faces)
 
     def _check_faces(self, faces: Sequence[int]) -> None:
         if not faces:
@@ -266,6 +357,48 @@ class People:
         wrong = [f for f in faces if f not in rows or rows[f].type != FACE]
         if wrong:
             raise BadArgumentError(f"{wrong[0]} is not a face in the library")
+
+
+class NameInUseError(BadArgumentError):
+    """Naming would merge with a person (or label) of that name: asked first, never done silently."""
+
+    def __init__(self, name: str, faces: int, label: bool = False) -> None:
+        self.name = name
+        self.faces = faces
+        what = "a label" if label else f"a person ({faces} faces)"
+        super().__init__(f"'{name}' is already {what}: naming these faces so merges them into it. Add --merge to "
+                         "merge them, or choose another name")
+
+
+@dataclass(slots=True)
+class Named:
+    name: str
+    faces: int  # faces the person has now
+    merged: bool  # the name was in use: merged into it
+    left_out: list[int] = field(default_factory=list)  # faces in a photo where the person already is
+
+
+def person_called(text: str, names: Iterable[str]) -> str | None:
+    """The person ``text`` names: the full name (any case), else a first name or surname that only one person
+    has ("Obama" -> "Barack Obama")."""
+    names = list(names)
+    wanted = text.strip().lower()
+    if not wanted:
+        return None
+    full = {n.lower(): n for n in names}
+    if wanted in full:
+        return full[wanted]
+    return _name_words(names).get(wanted)
+
+
+def _name_words(names: Iterable[str]) -> dict[str, str]:
+    """Each word of a name (three letters or more) that belongs to one person only -> that person."""
+    owners: dict[str, set[str]] = {}
+    for n in names:
+        for w in n.lower().split():
+            if len(w) > 2:
+                owners.setdefault(w, set()).add(n)
+    return {w: next(iter(o)) for w, o in owners.items() if len(o) == 1 and w not in {n.lower() for n in names}}
 
 
 def to_json(o: Overview, paths: dict[int, str], faces: bool = False) -> dict:

@@ -130,20 +130,23 @@ class Searcher:
                 text_scores = row_scores(self.index, raw_t, Modality.TEXT.value, weights, s.calibration)
                 scores = s.label_blend * scores + (1 - s.label_blend) * text_scores
             keyword = self._keyword_scores(query_tokens(rest or ""))
+            exact = self.store.exact_hits(query_tokens(rest)) if rest else set()
         elif q.text:
             vec = self.clip.embed_texts([q.text])[0]
             tokens = query_tokens(q.text)
             keyword = self._keyword_scores(tokens)
+            exact = self.store.exact_hits(tokens) if tokens else set()
             raw = self.index.similarities(vec)
             scores = row_scores(self.index, raw, Modality.TEXT.value, weights, s.calibration)
         else:
             raw = self.index.similarities(self.embed_image_file(q.image or ""))
             scores = row_scores(self.index, raw, Modality.IMAGE.value, weights, s.calibration)
-            keyword = {}
+            keyword, exact = {}, set()
         if only is not None:
             scores[~np.isin(self.index.photo_ids, np.fromiter(only, np.int64, len(only)))] = -np.inf
             keyword = {pid: v for pid, v in keyword.items() if pid in only}
-        ranked = rank(self.index, scores, raw, top_k, threshold, keyword)
+            exact &= set(only)
+        ranked = rank(self.index, scores, raw, top_k, threshold, keyword, exact=exact)
         return self._describe(ranked)
 
     def _concept(self, text: str) -> tuple[np.ndarray | None, str | None]:

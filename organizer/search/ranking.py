@@ -3,7 +3,7 @@ take each photo's best part, blend keyword matches, keep the top k. All in array
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,8 +61,10 @@ def soft_cap(scores: np.ndarray, knee: float = KNEE) -> np.ndarray:
 
 
 def rank(index: VectorIndex, scores: np.ndarray, raw: np.ndarray, top_k: int, threshold: float,
-         keyword: Mapping[int, float] | None = None, parts_per_photo: int = 3) -> list[RankedPhoto]:
-    """Group rows by photo (photo score = best part + keyword score), threshold, top k."""
+         keyword: Mapping[int, float] | None = None, parts_per_photo: int = 3,
+         exact: Collection[int] = ()) -> list[RankedPhoto]:
+    """Group rows by photo (photo score = best part + keyword score), threshold, top k. The ``exact`` photos
+    (the query names their file, place, a word on them...) come first, each ordered by its score."""
     if len(scores) == 0 and not keyword:
         return []
     g = index.grouping
@@ -80,10 +82,14 @@ def rank(index: VectorIndex, scores: np.ndarray, raw: np.ndarray, top_k: int, th
     b = np.maximum(base, 0.0)
     total = np.where(kw > 0, b + kw * (1.0 - np.minimum(b, 1.0)), base).astype(np.float32)
     candidates = np.flatnonzero(np.isfinite(total) & (total >= threshold))
+    first = np.zeros(len(g.photos), np.float32)  # the exact tier: ahead of every other photo
+    if len(exact):
+        first[np.isin(g.photos, np.fromiter(exact, np.int64, len(exact)))] = 1.0
+    order_key = total + 2.0 * first  # scores stay below 1: the tier decides first, the score within it
     if len(candidates) > top_k:
-        part = np.argpartition(-total[candidates], top_k - 1)[:top_k]
+        part = np.argpartition(-order_key[candidates], top_k - 1)[:top_k]
         candidates = candidates[part]
-    candidates = candidates[np.lexsort((g.photos[candidates], -total[candidates]))]
+    candidates = candidates[np.lexsort((g.photos[candidates], -order_key[candidates]))]
     ends = np.r_[g.starts[1:], len(g.order)]
     out = []
     for gi in candidates:

@@ -1044,6 +1044,20 @@ class Store:
                     hits[rowid] = hits.get(rowid, 0) + 1
         return hits
 
+    def exact_hits(self, tokens: Sequence[str]) -> set[int]:
+        """The photos whose words hold every one of ``tokens`` as a whole word (not a prefix): the query names
+        their file, folder, place, landmark or a word on them."""
+        found: set[int] | None = None
+        with self.read() as s:
+            for tok in dict.fromkeys(tokens):
+                q = '"' + tok.replace('"', '""') + '"'
+                mine = {rowid for (rowid,) in s.execute(
+                    text("SELECT rowid FROM photo_words WHERE photo_words MATCH :q"), {"q": q})}
+                found = mine if found is None else found & mine
+                if not found:
+                    return set()
+        return found or set()
+
     # ---- status -------------------------------------------------------------------------------
 
     def stats(self, parts_key: str | None = None, model: str | None = None) -> LibraryStats:
@@ -1073,6 +1087,10 @@ class Store:
                 ).scalar_one()
         return LibraryStats(photos, paths, missing, missing_paths, by_type, skipped, models, whole_done, whole_failed,
                             parts_done, parts_failed, labelled, landmarks)
+
+    def part_ids_of_type(self, part_type: str) -> list[int]:
+        with self.read() as s:
+            return list(s.execute(select(Part.id).where(Part.type == part_type).order_by(Part.id)).scalars())
 
     def count_parts(self, part_type: str) -> int:
         with self.read() as s:
