@@ -518,7 +518,8 @@ def test_people_page_names_in_place_shows_photos_and_moves_a_face_out(qtbot, win
         window.tabs.setCurrentWidget(page)
     assert page.list.count() == 1
     item = page.list.item(0)
-    assert item.text() == "Unnamed 1\n2 photos"
+    number = window.lib.people.overview().people[0].number  # its first face's id: stable, as the CLI lists it
+    assert item.text() == f"Unnamed {number}\n2 photos"
     qtbot.waitUntil(lambda: not page.list.item(0).icon().isNull(), timeout=WAIT)  # the round face arrived
     assert page.photos.model().rowCount() == 2
     # name in place: the editor holds the name alone, and a name is saved as a person
@@ -545,6 +546,63 @@ def test_people_page_names_in_place_shows_photos_and_moves_a_face_out(qtbot, win
     qtbot.mouseClick(page.not_them, Qt.MouseButton.LeftButton)
     assert len(window.lib.people.overview().people[0].faces) == 1
     assert page.photos.model().rowCount() == 1
+    # nothing is chosen for the user: a second click acts on nothing (it took out the next photo)
+    assert page.photos.selected_ids() == []
+    qtbot.mouseClick(page.not_them, Qt.MouseButton.LeftButton)
+    assert len(window.lib.people.overview().people[0].faces) == 1
+    # and it is undoable, as naming is
+    assert window.undo_action.isEnabled() and "not Eileen" in window.undo_action.text()
+    window.undo()
+    assert len(window.lib.people.overview().people[0].faces) == 2
+    window.undo()  # the naming
+    assert window.lib.people.names() == []
+
+
+def test_a_name_in_use_is_asked_before_merging(qtbot, window: MainWindow, monkeypatch) -> None:
+    """Naming a group with a name in use merged them silently; the window now asks, and No changes nothing."""
+    from organizer.people.people import NameInUseError
+
+    calls: list[tuple[str, str, bool]] = []
+
+    def name(ref: str, new: str, merge: bool = False):  # noqa: ANN202
+        calls.append((ref, new, merge))
+        if not merge:
+            raise NameInUseError("Kit", 3)
+        from organizer.people.people import Named
+
+        return Named("Kit", 5, merged=True)
+
+    monkeypatch.setattr(window.lib.people, "name", name)
+    monkeypatch.setattr(window.lib.people, "touched", lambda *refs: [])
+    asked: list[str] = []
+    window.ask_yes = lambda q: (asked.append(q), False)[1]
+    window._person_renamed("12", "Kit")
+    assert calls == [("12", "Kit", False)] and "Kit is already a person (3 faces)" in asked[0]
+    window.ask_yes = lambda q: True
+    window._person_renamed("12", "Kit")
+    assert calls[-1] == ("12", "Kit", True) and "merge into Kit" in window.undo_action.text()
+
+
+def test_select_all_survives_the_refreshes_of_a_run(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    """Ctrl+A in the gallery during indexing kept one photo selected a few seconds later."""
+    index_by_drop(qtbot, window, photo_dir)
+    gallery = window.library_page.gallery
+    gallery.selectAll()
+    assert len(gallery.selected_ids()) == 4
+    window.refresh_library()  # what every batch of a run does
+    assert len(gallery.selected_ids()) == 4
+
+
+def test_the_label_dialog_starts_empty(qtbot, window: MainWindow, monkeypatch) -> None:
+    """It was pre-filled and selected with the first name: Enter mislabelled photos."""
+    from PySide6.QtWidgets import QInputDialog
+
+    window.lib.labels.add("Barack Obama", [])
+    seen: list[tuple] = []
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a: (seen.append(a), ("", False))[1]))
+    assert window._ask_label_name() is None
+    items, current = seen[0][3], seen[0][4]
+    assert items[current] == "" and "Barack Obama" in items
 
 
 def test_quitting_during_a_long_step_hides_the_window_at_once(qtbot, window: MainWindow, monkeypatch) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -74,11 +74,32 @@ class Gallery(QListView):
         self.scheduleDelayedItemsLayout()
 
     def set_rows(self, rows: list[Row]) -> None:
+        """Show ``rows``. What was selected stays selected where it is still shown (Ctrl+A during indexing,
+        whose runs refresh the gallery); nothing is selected for the user (the keys start at the first photo):
+        after an action took the selected photos away, a second click acts on nothing, not on the next photo."""
+        chosen = self.selected_ids() if self.selectionModel() is not None else []
+        current = self.currentIndex().data(PhotoIdRole) if self.currentIndex().isValid() else None
         self._set_grid(any(r.header is not None for r in rows))
         self.model_.set_rows(rows)
+        keep = sorted(r for r in (self.model_.row_of(p) for p in chosen) if r is not None)
         first = self.photo_index(0)
-        if first.isValid():
-            self.setCurrentIndex(first)
+        sel = self.selectionModel()
+        if keep:
+            selection = QItemSelection()
+            start = prev = keep[0]
+            for r in [*keep[1:], None]:  # contiguous runs: one range each (Ctrl+A on 10k photos is one)
+                if r is not None and r == prev + 1:
+                    prev = r
+                    continue
+                selection.select(self.model_.index(start), self.model_.index(prev))
+                if r is not None:
+                    start = prev = r
+            sel.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            row = self.model_.row_of(int(current)) if current is not None else None
+            sel.setCurrentIndex(self.model_.index(row if row is not None else keep[0]),
+                                QItemSelectionModel.SelectionFlag.NoUpdate)
+        elif first.isValid():
+            sel.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)  # the keys start here
 
     def photo_index(self, n: int = 0) -> QModelIndex:
         """The model index of the ``n``-th photo (date headers not counted); invalid past the last."""
