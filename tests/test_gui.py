@@ -989,3 +989,45 @@ def test_a_search_that_ends_after_the_window_is_gone_does_nothing(qtbot, make_se
     qtbot.wait(100)  # anything queued to the window would arrive now
     assert delivered == [[]] and not errors
     lib.close()
+
+
+QUITTER = """
+import sys, time
+from PySide6.QtCore import QTimer
+from organizer.gui import window as gw
+real_show = gw.MainWindow.show
+def show(self):
+    real_show(self)
+    def close():
+        print("closing", time.time(), flush=True)
+        self.close()
+    QTimer.singleShot(int(sys.argv[3]), close)
+gw.MainWindow.show = show
+from organizer.cli import main
+sys.exit(main(["gui", "--library", sys.argv[1], "--models", sys.argv[2]]))
+"""
+
+
+def test_the_process_ends_within_a_second_of_the_window_closing(tmp_path: Path, tiny_models: Path,
+                                                                photo_dir: Path) -> None:
+    """The window closed at once, but the process went on 3-6 s at 80% CPU tearing down the models' libraries."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    lib = tmp_path / "lib"
+    assert subprocess.run([sys.executable, "-m", "organizer", "index", str(photo_dir), "--library", str(lib),
+                           "--models", str(tiny_models), "--quiet"], capture_output=True, timeout=300).returncode == 0
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    # closed once the search model has warmed up (the window loads it 1.5 s after it shows)
+    proc = subprocess.Popen([sys.executable, "-c", QUITTER, str(lib), str(tiny_models), "5000"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    closed = float(line.split()[1]) if line.startswith("closing") else time.time()
+    proc.wait(60)
+    ended = time.time()
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    assert ended - closed < 1.0, f"{ended - closed:.2f} s"
