@@ -337,6 +337,20 @@ class Library:
         positive, _ = self.labels.members(name)
         return sorted({p.photo_id for p in self.store.parts(positive).values()})
 
+    def label_parts_of(self, name: str, photo_ids: Sequence[int]) -> list[int]:
+        """The parts through which these photos are in a label (the whole photo, an object, a face)."""
+        positive, _ = self.labels.members(name)
+        wanted = set(photo_ids)
+        return [p for p, r in self.store.parts(positive).items() if r.photo_id in wanted]
+
+    def label_has_concept(self, name: str) -> bool:
+        """Whether a label holds photos or objects in CLIP's space (it can suggest more); a person's label holds
+        faces, which the People page suggests for."""
+        from organizer.parts import FACE
+
+        positive, _ = self.labels.members(name)
+        return any(r.type != FACE for r in self.store.parts(positive).values())
+
     def label_photos(self, name: str, photo_ids: Sequence[int], positive: bool = True) -> int:
         """Put whole photos in a label (or, ``positive`` False, reject them from it); returns how many were new."""
         return self.labels.add(name, self.labels.whole_parts(photo_ids), positive=positive)

@@ -1031,3 +1031,30 @@ def test_the_process_ends_within_a_second_of_the_window_closing(tmp_path: Path, 
     ended = time.time()
     assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
     assert ended - closed < 1.0, f"{ended - closed:.2f} s"
+
+
+def test_labels_are_renamed_deleted_and_emptied_in_the_window_undoably(qtbot, window: MainWindow,
+                                                                       photo_dir: Path) -> None:
+    """Double-click, Delete and right-click did nothing on the Labels page, and a photo could not be taken out
+    of a label."""
+    index_by_drop(qtbot, window, photo_dir)
+    ids = [r.id for r in window.lib.photo_rows()]
+    window.lib.label_photos("Trip", ids[:3])
+    page = window.labels_page
+    window.tabs.setCurrentWidget(page)
+    page.list.setCurrentRow(0)
+    assert page.members.model_.photo_ids() and len(page.members.model_.photo_ids()) == 3
+    page.ask_text = lambda title, text: "Holiday"
+    page.list.itemDoubleClicked.emit(page.list.item(0))
+    assert window.lib.labels.names() == ["Holiday"] and page.current() == "Holiday"
+    page.members.selectionModel().select(page.members.model_.index(page.members.model_.row_of(ids[0])),
+                                         QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    qtbot.mouseClick(page.take_out, Qt.MouseButton.LeftButton)
+    assert sorted(window.lib.label_photo_ids("Holiday")) == sorted(ids[1:3])
+    page.ask_yes = lambda q: True
+    page.ask_delete()
+    assert window.lib.labels.names() == []
+    window.undo()  # the delete
+    window.undo()  # the photo taken out
+    window.undo()  # the rename
+    assert window.lib.labels.names() == ["Trip"] and sorted(window.lib.label_photo_ids("Trip")) == sorted(ids[:3])

@@ -172,6 +172,10 @@ def test_faces_group_by_person_and_a_name_sticks(people_lib) -> None:
     o = lib.people.overview()
     assert [(p.name, len(p.photos)) for p in o.people] == [("Grandma", 5), (None, 3)]
     assert lib.labels.list()[0].name == "Grandma"  # a person is a label
+    # whose members are faces: the Labels page asks CLIP for no suggestions (it said "no members with vectors")
+    assert not lib.label_has_concept("Grandma")
+    lib.label_photos("Beach", [lib.part_photos([faces["A"][0]])[faces["A"][0]]])
+    assert lib.label_has_concept("Beach")
     with pytest.raises(BadArgumentError, match="No unnamed group 5"):
         lib.people.name("5", "Nobody")
 

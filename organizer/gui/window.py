@@ -200,6 +200,9 @@ class MainWindow(QMainWindow):
         self.people_page.moved_out.connect(lambda ref, ids: self._person_answered(ref, ids, False))
         self._overview: Any = None
         self.labels_page.answered.connect(self._label_answered)
+        self.labels_page.renamed.connect(self._label_renamed)
+        self.labels_page.deleted.connect(self._label_deleted)
+        self.labels_page.taken_out.connect(self._label_taken_out)
         self.ask_label_name: Callable[[], str | None] = self._ask_label_name
         self.search_page.query_changed.connect(self.run_search)
         self.clusters_page.compute.connect(lambda parts, force: self.run_analysis("clusters", parts, force))
@@ -617,12 +620,39 @@ class MainWindow(QMainWindow):
     def _label_chosen(self, name: str) -> None:
         ids = self.lib.label_photo_ids(name)
         self.labels_page.members.set_rows([Row.of(r) for r in self.lib.photo_rows(photo_ids=ids)])
-        try:
-            sugg = self.lib.searcher.suggest(name, 30)
-        except Exception as e:  # noqa: BLE001
-            self.show_message(str(e))
-            sugg = []
+        sugg = []
+        if self.lib.label_has_concept(name):  # a person's label holds faces: the People page suggests for them
+            try:
+                sugg = self.lib.searcher.suggest(name, 30)
+            except Exception as e:  # noqa: BLE001
+                self.show_message(str(e))
         self.labels_page.suggestions.set_rows([Row(r.photo_id, r.path, r.hash, r.score, r.parts) for r in sugg])
+
+    def _labels_changed(self, select: str | None = None) -> None:
+        self.labels_page.show_labels(self.lib.labels.list())
+        for i in range(self.labels_page.list.count()):
+            if self.labels_page.list.item(i).data(Qt.ItemDataRole.UserRole) == select:
+                self.labels_page.list.setCurrentRow(i)
+
+    def _label_renamed(self, old: str, new: str) -> None:
+        labels = self.lib.labels
+        self._curate(f"rename {old}", labels.all_members(old), lambda: labels.rename(old, new))
+        self._labels_changed(new)
+
+    def _label_deleted(self, name: str) -> None:
+        labels = self.lib.labels
+        self._curate(f"delete {name}", labels.all_members(name), lambda: labels.remove(name))
+        self._labels_changed()
+        self.labels_page.members.set_rows([])
+        self.labels_page.suggestions.set_rows([])
+
+    def _label_taken_out(self, name: str, photo_ids: list[int]) -> None:
+        labels = self.lib.labels
+        parts = self.lib.label_parts_of(name, photo_ids)
+        self._curate(f"take {plural(len(photo_ids), 'photo')} out of {name}", parts,
+                     lambda: labels.remove(name, parts))
+        self._label_chosen(name)
+        self._labels_changed(name)
 
     def _label_answered(self, name: str, photo_ids: list[int], confirmed: bool) -> None:
         self.lib.label_photos(name, photo_ids, positive=confirmed)

@@ -58,6 +58,11 @@ class LabelStore:
                     old.positive = positive
             return new
 
+    def all_members(self, name: str) -> builtins.list[int]:
+        """Every part in ``name``, confirmed or rejected (what renaming or deleting it changes)."""
+        pos, neg = self.members(name)
+        return [*pos, *neg]
+
     def remove(self, name: str, part_ids: Sequence[int] | None = None) -> None:
         with self.store.tx() as s:
             self.store.note_curation(s)
