@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import os
 import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
 from organizer.errors import ModelUnavailableError
+from organizer.fsutil import write_atomic
 
 
 def best_device(wanted: str = "auto") -> str:
-    """'cuda', 'mps' or 'cpu': the fastest one present, or the one asked for if it is present."""
-    import torch
+    """'cuda', 'mps' or 'cpu': the fastest one present, or the one asked for if it is present. Asking torch
+    costs its import (1-5 s), so the answer is remembered in the user's cache for this machine (its GPU device
+    nodes and torch's version): `organizer status` and search start without torch."""
+    if wanted == "cpu":
+        return "cpu"
+    key = _device_key(wanted)
+    cache = _device_cache()
+    try:
+        known = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if isinstance(known, dict) and known.get(key) in ("cuda", "mps", "cpu"):
+        return str(known[key])
+    found = _ask_torch(wanted)
+    if isinstance(known, dict):
+        known[key] = found
+        with contextlib.suppress(OSError):
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(cache, json.dumps(known))
+    return found
+
+
+def _ask_torch(wanted: str) -> str:
+    try:
+        import torch
+    except ImportError:  # the light install, without torch: ONNX Runtime on the CPU
+        return "cpu"
 
     if wanted in ("cuda", "auto") and torch.cuda.is_available():
         return "cuda"
@@ -22,6 +51,28 @@ def best_device(wanted: str = "auto") -> str:
         if mps is not None and mps.is_available():
             return "mps"
     return "cpu"
+
+
+def _device_cache() -> Path:
+    from organizer.settings import user_cache
+
+    return user_cache() / "devices.json"
+
+
+def _device_key(wanted: str) -> str:
+    """What the answer depends on, found without importing torch: the device asked for, torch's version (a
+    CPU-only build sees no GPU), the GPU device nodes present (a GPU or driver added later asks again)."""
+    import glob
+    import platform
+    from importlib import metadata
+
+    try:
+        torch_version = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        torch_version = "none"
+    nodes = sorted(glob.glob("/dev/nvidia[0-9]*")) + sorted(glob.glob("/dev/dri/renderD*"))
+    return "|".join([wanted, torch_version, platform.system(), platform.machine(), ",".join(nodes),
+                     os.environ.get("CUDA_VISIBLE_DEVICES", "-")])
 
 
 def bf16_native(device: str) -> bool:

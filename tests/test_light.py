@@ -1,0 +1,64 @@
+"""The light run time, first steps: what only reads the library runs without torch, torchvision or
+transformers (they are made unimportable in a child process), and `status` with the default models no longer
+imports torch to name the detector."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BLOCKED = """
+import importlib.abc, json, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "torchvision", "transformers"):
+            raise ImportError(f"{name} is not installed (blocked by the test)")
+        return None
+sys.meta_path.insert(0, Block())
+from organizer.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "heavy": [m for m in ("torch", "torchvision", "transformers") if m in sys.modules]}),
+      file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _run(code: str, *argv: str, env: dict[str, str] | None = None) -> tuple[int, str, dict]:
+    proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **(env or {})})
+    last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "{}"
+    try:
+        report = json.loads(last)
+    except ValueError:
+        report = {}
+    return proc.returncode, proc.stdout + proc.stderr, report
+
+
+def test_reading_the_library_needs_no_torch(tmp_path: Path, tiny_models: Path, photo_dir: Path) -> None:
+    lib = ["--library", str(tmp_path / "lib"), "--models", str(tiny_models)]
+    code, out, _ = _run("import sys; from organizer.cli import main; sys.exit(main(sys.argv[1:]))",
+                        "index", str(photo_dir), "--quiet", *lib)
+    assert code == 0, out
+    for argv in (["status"], ["search", "a cat"], ["people"], ["label", "list"], ["clusters"], ["project"],
+                 ["landmarks"], ["check"], ["backup"]):
+        code, out, report = _run(BLOCKED, *argv, *lib)
+        assert code == 0 and report.get("heavy") == [], (argv, out[-1500:])
+
+
+def test_status_with_the_default_models_does_not_import_torch(tmp_path: Path) -> None:
+    """The detector's name depends on the device; asking torch for it cost `status` its import (5 s on a loaded
+    machine). The answer is remembered per machine in the user cache."""
+    env = {"ORGANIZER_CACHE": str(tmp_path / "cache")}
+    plain = "import sys, json; from organizer.cli import main; c = main(sys.argv[1:]); " \
+            "print(json.dumps({'heavy': [m for m in ('torch',) if m in sys.modules]}), file=sys.stderr); sys.exit(c)"
+    assert _run(plain, "index", str(tmp_path), "--no-parts", "--quiet", "--library", str(tmp_path / "lib"),
+                env=env)[0] in (0, 1)  # makes the library (no photos: the default models are not needed)
+    _run(plain, "status", "--library", str(tmp_path / "lib"), env=env)  # the first run may ask torch
+    code, out, report = _run(plain, "status", "--library", str(tmp_path / "lib"), env=env)
+    assert code == 0 and report.get("heavy") == [], out[-1500:]
+    assert "detector fasterrcnn" in out
