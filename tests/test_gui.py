@@ -181,6 +181,7 @@ def test_pause_and_resume(qtbot, window: MainWindow, tmp_path: Path) -> None:
         before = window.lib.store.stats().photos
         qtbot.wait(1500)
         assert window.lib.store.stats().photos == before < n  # paused: nothing more was done
+        assert window.progress_label.text().endswith("(paused)")  # still said after the last event came in
         window.pause_button.click()
     assert window.lib.store.stats().photos == n
 
@@ -1058,3 +1059,10 @@ def test_labels_are_renamed_deleted_and_emptied_in_the_window_undoably(qtbot, wi
     window.undo()  # the photo taken out
     window.undo()  # the rename
     assert window.lib.labels.names() == ["Trip"] and sorted(window.lib.label_photo_ids("Trip")) == sorted(ids[:3])
+
+
+def test_a_dropped_photo_replaces_the_typed_words(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    page = window.search_page
+    page.box.setText("beach")
+    page.set_image(str(photo_dir / "coffee.jpg"))
+    assert page.box.text() == "" and page.query().image == str(photo_dir / "coffee.jpg")

@@ -412,7 +412,8 @@ class MainWindow(QMainWindow):
                 rate = f", {ev.rate:.1f}/s" if ev.rate else ""
                 count = f" {ev.done}/{ev.total}" if ev.total else ""
             current = f" - {Path(ev.path).name}" if ev.path and "/" in ev.path else (f" - {ev.path}" if ev.path else "")
-            self.progress_label.setText(f"{name}{count}{rate}{_eta(ev.eta)}{current}")
+            paused = " (paused)" if self.task is not None and self.task.worker.paused else ""  # kept while paused
+            self.progress_label.setText(f"{name}{count}{rate}{_eta(ev.eta)}{current}{paused}")
         elif isinstance(ev, Skipped):
             self.skipped_list.addItem(skip_line(ev.path, ev.reason, ev.detail))
             self.skipped_button.setText(f"Skipped: {self.skipped_list.count()}")

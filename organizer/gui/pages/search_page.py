@@ -124,7 +124,13 @@ class SearchPage(QWidget):
         return {t: s.value() / 100 for t, s in self.sliders.items()}
 
     def set_image(self, path: str | None) -> None:
+        """Search by this photo (None: by the text again). A dropped photo replaces the typed words, which
+        stayed in the box and looked like part of the query."""
         self.image_path = path
+        if path:
+            self.box.blockSignals(True)
+            self.box.clear()
+            self.box.blockSignals(False)
         self.image_label.setText(f"Photo: {Path(path).name}" if path else "")
         self.clear_image.setVisible(bool(path))
         self._emit()
