@@ -256,8 +256,7 @@ def test_search_by_person_alone_with_words_and_together(people_lib) -> None:
 
 def test_people_cli(people_lib, capsys) -> None:
     lib, faces = people_lib
-    lib.close()
-    args = ["--library", str(lib.settings.library), "--models", str(lib.settings.models.dir)]
+    args = _closed(lib)
     assert main(["people", *args]) == 0
     out = capsys.readouterr().out
     a, b = min(faces["A"]), min(faces["B"])
@@ -343,6 +342,12 @@ def test_damaged_face_weights_leave_the_parts_stored(make_settings, face_photos:
 
 # ---- People a user can trust: stable numbers, no silent merge, undo, every face nameable ---------------
 
+def _closed(lib: Library) -> list[str]:
+    """Close the fixture's library and return the command line's arguments for it."""
+    lib.close()
+    return ["--library", str(lib.settings.library), "--models", str(lib.settings.models.dir)]
+
+
 def _cli(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -353,8 +358,7 @@ def test_a_listed_group_number_keeps_naming_the_same_faces(people_lib, capsys) -
     """`people` listed 1 A, 2 B; naming 1 renumbered B as 1, and `people name 2 ...` then named the wrong
     people. Numbers are now the group's first face id: naming one group changes no other's number."""
     lib, faces = people_lib
-    lib.close()
-    args = ["--library", str(lib.settings.library), "--models", str(lib.settings.models.dir)]
+    args = _closed(lib)
     code, out, _ = _cli(capsys, "people", *args)
     listed = {line.split()[2]: line for line in out.splitlines() if "(unnamed)" in line}
     a, b = str(min(faces["A"])), str(min(faces["B"]))
@@ -371,8 +375,7 @@ def test_a_listed_group_number_keeps_naming_the_same_faces(people_lib, capsys) -
 
 def test_a_name_in_use_needs_merge_and_everything_is_undoable(people_lib, capsys) -> None:
     lib, faces = people_lib
-    lib.close()
-    args = ["--library", str(lib.settings.library), "--models", str(lib.settings.models.dir)]
+    args = _closed(lib)
     a, b = str(min(faces["A"])), str(min(faces["B"]))
     assert _cli(capsys, "people", "name", a, "Kit Harington", *args)[0] == 0
     code, _, err = _cli(capsys, "people", "name", b, "kit harington", *args)
@@ -401,8 +404,7 @@ def test_a_name_in_use_needs_merge_and_everything_is_undoable(people_lib, capsys
 
 def test_a_face_seen_once_and_small_faces_can_be_named(people_lib, capsys) -> None:
     lib, faces = people_lib
-    lib.close()
-    args = ["--library", str(lib.settings.library), "--models", str(lib.settings.models.dir)]
+    args = _closed(lib)
     code, out, _ = _cli(capsys, "people", *args)
     assert "like no other yet (`organizer people --all`" in out
     code, out, _ = _cli(capsys, "people", "--all", *args)
@@ -416,8 +418,7 @@ def test_a_face_seen_once_and_small_faces_can_be_named(people_lib, capsys) -> No
 
 def test_labelling_a_face_moves_it_and_confirming_says_from_whom(people_lib, capsys) -> None:
     lib, faces = people_lib
-    lib.close()
-    args = ["--library", str(lib.settings.library), "--models", str(lib.settings.models.dir)]
+    args = _closed(lib)
     a, b = str(min(faces["A"])), str(min(faces["B"]))
     assert _cli(capsys, "people", "name", a, "Anna", *args)[0] == 0
     assert _cli(capsys, "people", "name", b, "Bert", *args)[0] == 0

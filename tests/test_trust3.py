@@ -125,12 +125,17 @@ print("closed", flush=True)
 """
 
 
-def test_restore_is_refused_while_another_organizer_has_the_library_open(capsys, args: list[str],
-                                                                          tmp_path: Path) -> None:
+def _backed_up_and_held(capsys, args: list[str], tmp_path: Path) -> subprocess.Popen:
+    """A library with a backup, held open by another process (which waits for a line on its input to close)."""
     folder = many_photos(tmp_path / "photos", 2)
     assert cli(capsys, "index", str(folder), "--no-parts", *args)[0] == 0
     assert cli(capsys, "backup", *args)[0] == 0
-    holder = _py(HOLDER, str(tmp_path / "lib"), args[3])
+    return _py(HOLDER, str(tmp_path / "lib"), args[3])
+
+
+def test_restore_is_refused_while_another_organizer_has_the_library_open(capsys, args: list[str],
+                                                                          tmp_path: Path) -> None:
+    holder = _backed_up_and_held(capsys, args, tmp_path)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
         code, _, err = cli(capsys, "restore", *args)
@@ -145,10 +150,7 @@ def test_restore_is_refused_while_another_organizer_has_the_library_open(capsys,
 
 def test_a_process_killed_with_the_library_open_does_not_block_restore(capsys, args: list[str],
                                                                         tmp_path: Path) -> None:
-    folder = many_photos(tmp_path / "photos", 2)
-    assert cli(capsys, "index", str(folder), "--no-parts", *args)[0] == 0
-    assert cli(capsys, "backup", *args)[0] == 0
-    holder = _py(HOLDER, str(tmp_path / "lib"), args[3])
+    holder = _backed_up_and_held(capsys, args, tmp_path)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
     holder.kill()
     holder.wait(30)
