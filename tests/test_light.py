@@ -62,3 +62,40 @@ def test_status_with_the_default_models_does_not_import_torch(tmp_path: Path) ->
     code, out, report = _run(plain, "status", "--library", str(tmp_path / "lib"), env=env)
     assert code == 0 and report.get("heavy") == [], out[-1500:]
     assert "detector fasterrcnn" in out
+
+
+def test_once_exported_clip_indexes_and_searches_by_photo_without_torch(tmp_path: Path, tiny_models: Path,
+                                                                       photo_dir: Path) -> None:
+    """Where the towers run on ONNX Runtime (here asked for; elsewhere measured faster and remembered), a run
+    that exported them leaves what the next one needs to load CLIP without torch or transformers: the first
+    pass and a search by an example photo then run with torch unimportable, and find the same photo first."""
+    import shutil
+
+    from tests.conftest import noise_image
+
+    lib = ["--library", str(tmp_path / "lib"), "--models", str(tiny_models), "--backend", "onnx"]
+    env = {"ORGANIZER_CACHE": str(tmp_path / "cache")}
+    plain = "import sys; from organizer.cli import main; sys.exit(main(sys.argv[1:]))"
+    code, out, _ = _run(plain, "index", str(photo_dir), "--no-parts", "--quiet", *lib, env=env)
+    assert code == 0, out
+    more = tmp_path / "more"
+    more.mkdir()
+    for i in range(3):
+        noise_image(50 + i, (64, 48)).save(more / f"n{i}.png")
+    code, out, report = _run(BLOCKED, "index", str(more), "--no-parts", "--quiet", *lib, env=env)
+    assert code == 0 and report.get("heavy") == [] and "3 new photos" in out, out[-1500:]
+    query = tmp_path / "query.jpg"
+    shutil.copy(photo_dir / "coffee.jpg", query)
+    code, out, report = _run(BLOCKED, "search", "--image", str(query), "--json", *lib, env=env)
+    assert code == 0 and report.get("heavy") == [], out[-1500:]
+    first = json.JSONDecoder().raw_decode(out.lstrip())[0]["results"][0]  # stdout's JSON, then stderr
+    assert first["path"].endswith("coffee.jpg")
+
+
+def test_without_torch_and_without_an_export_clip_says_so(tmp_path: Path, tiny_models: Path,
+                                                          photo_dir: Path) -> None:
+    lib = ["--library", str(tmp_path / "lib"), "--models", str(tiny_models), "--backend", "onnx"]
+    code, out, _ = _run(BLOCKED.replace('raise ImportError(f"{name} is not installed (blocked by the test)")',
+                                        'raise ImportError(name)'), "index", str(photo_dir), "--no-parts", "--quiet",
+                        *lib, env={"ORGANIZER_CACHE": str(tmp_path / "empty-cache")})
+    assert code == 1 and "Could not load the clip model" in out and "Traceback" not in out, out[-1500:]

@@ -64,22 +64,19 @@ def _device_key(wanted: str) -> str:
     CPU-only build sees no GPU), the GPU device nodes present (a GPU or driver added later asks again)."""
     import glob
     import platform
-    from importlib import metadata
 
-    try:
-        torch_version = metadata.version("torch")
-    except metadata.PackageNotFoundError:
-        torch_version = "none"
+    from organizer.models.ort import torch_version
+
     nodes = sorted(glob.glob("/dev/nvidia[0-9]*")) + sorted(glob.glob("/dev/dri/renderD*"))
-    return "|".join([wanted, torch_version, platform.system(), platform.machine(), ",".join(nodes),
+    return "|".join([wanted, torch_version(), platform.system(), platform.machine(), ",".join(nodes),
                      os.environ.get("CUDA_VISIBLE_DEVICES", "-")])
 
 
 def bf16_native(device: str) -> bool:
     """Whether bf16 matrix products run natively (AVX512-BF16/AMX on x86, any recent GPU)."""
-    import torch
-
     if device == "cuda":
+        import torch
+
         return bool(torch.cuda.is_bf16_supported())
     if device == "cpu":
         from organizer.models.cpu import native_bf16

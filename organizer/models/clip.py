@@ -29,6 +29,9 @@ class _Loaded:
     max_text: int
     towers: Any = None  # ort.Towers when ONNX Runtime runs the towers, else None (torch)
     path: str = "torch fp32"  # the path chosen, named for status and benchmarks
+    dim: int = 0  # the embedding's size (read from the torch model's config where there is one)
+    logit: float = 0.0  # CLIP's learnt temperature, exp(logit_scale), where there is no torch model
+    text: Any = None  # ort.TextOnly where there is no torch model (no transformers tokenizer either)
 
 
 def prepare(image: Image.Image, size: int, mode: str = "crop") -> np.ndarray:
@@ -67,6 +70,7 @@ class ClipModel(LazyModel):
         self.backend = backend
         # int8 embeddings are close to fp32 ones but not the same: they get their own space (never mixed)
         self.key = _model_key(spec, folder) + ("+int8" if precision == "int8" else "")
+        self._torch: _Loaded | None = None  # the torch model where the towers run on ONNX alone (training)
 
     @property
     def image_size(self) -> int:
@@ -86,6 +90,64 @@ class ClipModel(LazyModel):
         return str(self.loaded.path)
 
     def _load(self) -> _Loaded:
+        light = self._load_onnx()
+        if light is not None:
+            return light
+        from organizer.models import ort
+
+        if ort.torch_version() == "none":
+            raise ModelUnavailableError(
+                "clip", self.spec, str(ort.model_folder(self.key.removesuffix("+int8"))),
+                "torch is not installed, and this model has no ONNX export here yet (an install with torch "
+                "exports it the first time CLIP loads)")
+        return self._load_torch()
+
+    def _load_onnx(self) -> _Loaded | None:
+        """The towers from an earlier export, run by ONNX Runtime without torch or transformers, where ONNX is
+        the path this machine takes for this model (asked for, int8, or measured faster and remembered): the
+        same embeddings as the torch model's (an export is checked against it: cosine >= 0.9999, tested).
+        None where that is not known yet: the torch model loads, measures, exports."""
+        from organizer.models import ort
+
+        if self.backend == "torch" or self.precision == "bf16" or self.want_device not in ("auto", "cpu"):
+            return None
+        int8 = self.precision == "int8"
+        folder = ort.model_folder(self.key.removesuffix("+int8"))
+        meta = ort.image_meta(folder)
+        image = folder / ("image-int8.onnx" if int8 else "image.onnx")
+        if meta is None or not image.is_file() or best_device(self.want_device) != "cpu":
+            return None
+        if not (int8 or self.backend == "onnx" or ort.torch_version() == "none"):
+            if self.precision == "auto" and bf16_native("cpu"):
+                return None  # torch's native bf16 is the fast path here
+            if ort.remembered(ort.choice_key(f"clip|{self.key}")) != "onnx fp32":
+                return None
+        text = ort.text_only(self.key.removesuffix("+int8"), int8=int8)
+        if text is None:
+            return None
+        try:
+            towers = ort.ImageTower(image)
+        except Exception as e:  # noqa: BLE001 - a damaged cache file: the torch model still works
+            ort.log.warning("ONNX towers unavailable, loading torch: %s: %s", type(e).__name__, e)
+            return None
+        return _Loaded(model=None, tokenizer=None, device="cpu", dtype=None, image_size=int(meta["image_size"]),
+                       mean=np.asarray(meta["mean"], np.float32).reshape(1, 3, 1, 1),
+                       std=np.asarray(meta["std"], np.float32).reshape(1, 3, 1, 1), max_text=int(meta["max_text"]),
+                       towers=towers, path="onnx int8" if int8 else "onnx fp32", dim=int(meta["dim"]),
+                       logit=float(meta["logit_scale"]), text=text)
+
+    def torch_loaded(self) -> _Loaded:
+        """CLIP as a torch model (fine-tuning, training a head on unfrozen layers need its weights), loaded now
+        where the towers run on ONNX Runtime alone."""
+        m = self.loaded
+        if m.model is not None:
+            return m
+        with self._lock:
+            if self._torch is None:
+                self._torch = self._load_torch()
+        return self._torch
+
+    def _load_torch(self) -> _Loaded:
         import torch
         from transformers import AutoTokenizer, CLIPModel
         from transformers.utils import logging as hf_logging
@@ -160,6 +222,15 @@ class ClipModel(LazyModel):
             path = self._measured(m, towers)
         if path.startswith("onnx"):
             m.towers, m.path = towers, path
+        config: Any = m.model.config
+        folder = ort.model_folder(self.key.removesuffix("+int8"))
+        try:  # what the towers need to run without the torch model, next time
+            ort.write_image_meta(folder, {
+                "image_size": m.image_size, "mean": m.mean.flatten().tolist(), "std": m.std.flatten().tolist(),
+                "dim": int(config.projection_dim), "max_text": m.max_text,
+                "logit_scale": float(m.model.logit_scale.exp().item())})
+        except OSError as e:
+            ort.log.warning("could not write the towers' meta: %s", e)
 
     def _measured(self, m: _Loaded, towers: Any) -> str:
         from organizer.models import ort
@@ -194,14 +265,16 @@ class ClipModel(LazyModel):
     @staticmethod
     def _normalised(m: _Loaded, pixels: np.ndarray) -> np.ndarray:
         """uint8 (n, s, s, 3) -> float32 (n, 3, s, s) as CLIP expects, in numpy (the ONNX path needs no torch)."""
-        mean = m.mean.cpu().numpy().reshape(1, 3, 1, 1)
-        std = m.std.cpu().numpy().reshape(1, 3, 1, 1)
+        mean = np.asarray(m.mean.cpu().numpy() if hasattr(m.mean, "cpu") else m.mean).reshape(1, 3, 1, 1)
+        std = np.asarray(m.std.cpu().numpy() if hasattr(m.std, "cpu") else m.std).reshape(1, 3, 1, 1)
         x = np.asarray(pixels, np.float32).transpose(0, 3, 1, 2) / 255.0
         return np.ascontiguousarray((x - mean) / std, dtype=np.float32)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
+        if self.is_loaded and self.loaded.text is not None:  # the towers alone, no torch model
+            return self.loaded.text.embed(texts)
         if not self.is_loaded and self.backend != "torch" and self.want_device in ("auto", "cpu"):
             # a process that has not loaded CLIP (a search from the command line): the text tower alone,
             # exported by an earlier run, without torch or transformers (the same embeddings, tested)
@@ -229,11 +302,15 @@ class ClipModel(LazyModel):
 
     def logit_scale(self) -> float:
         """CLIP's learnt temperature (about 100 for trained models)."""
-        return float(self.loaded.model.logit_scale.exp().item())
+        m = self.loaded
+        if m.model is None:
+            return m.logit
+        return float(m.model.logit_scale.exp().item())
 
     @property
     def dim(self) -> int:
-        return int(self.loaded.model.config.projection_dim)
+        m = self.loaded
+        return m.dim if m.model is None else int(m.model.config.projection_dim)
 
     @staticmethod
     def _autocast(m: _Loaded) -> Any:

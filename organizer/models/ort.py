@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -80,6 +81,16 @@ def mapped(path: Path) -> None:
         log.info("ONNX weights moved beside the model, to be mapped: %s", path)
     except Exception as e:  # noqa: BLE001 - a cache that cannot be rewritten (read-only, full disk) still loads
         log.warning("could not keep the weights of %s apart: %s: %s", path, type(e).__name__, e)
+
+
+class ImageTower:
+    """The image tower alone (the text tower runs through :class:`TextOnly`): the towers without torch."""
+
+    def __init__(self, image: Path, threads: int | None = None) -> None:
+        self.image_session = session(image, threads)
+
+    def image(self, pixels: np.ndarray) -> np.ndarray:
+        return np.asarray(self.image_session.run(None, {"pixels": pixels})[0], np.float32)
 
 
 class Towers:
@@ -209,6 +220,27 @@ def export_text(model: Any, tokenizer: Any, max_text: int, folder: Path) -> bool
     return True
 
 
+IMAGE_META = "image.json"  # beside the towers: what running them needs without the torch model
+
+
+def write_image_meta(folder: Path, meta: dict[str, Any]) -> None:
+    if (folder / IMAGE_META).is_file():
+        return
+    tmp = folder / (IMAGE_META + ".tmp")
+    tmp.write_text(json.dumps(meta))
+    os.replace(tmp, folder / IMAGE_META)
+
+
+def image_meta(folder: Path) -> dict[str, Any] | None:
+    """The towers' meta (image size, mean and std, dimension, logit scale, text length), where an export
+    wrote it (None: not exported, or by an older version)."""
+    try:
+        data = json.loads((folder / IMAGE_META).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 class TextOnly:
     """CLIP's text tower through ONNX Runtime, tokenised by the `tokenizers` library alone."""
 
@@ -314,17 +346,46 @@ def remember(key: str, choice: str, figures: dict[str, float]) -> None:
     os.replace(tmp, path)
 
 
+def choice_key(what: str) -> str:
+    """Where the measured choice for ``what`` is remembered: this machine, these versions of torch and ONNX
+    Runtime (read from their installed metadata: asking needs no torch)."""
+    import onnxruntime
+
+    from organizer.models.cpu import machine_signature
+
+    return f"{what}|{machine_signature()}|torch {torch_version()}|ort {onnxruntime.__version__}"
+
+
+def torch_version() -> str:
+    """torch's ``__version__`` (local tag included: "2.14.1+cu130"), read from its version file without
+    importing it; "none" where torch is not installed."""
+    import importlib.util
+
+    if "torch" in sys.modules:
+        return str(sys.modules["torch"].__version__)
+    try:
+        spec = importlib.util.find_spec("torch")
+    except (ImportError, ValueError):  # a broken install: as good as none
+        return "none"
+    if spec is None or not spec.submodule_search_locations:
+        return "none"
+    for folder in spec.submodule_search_locations:
+        try:
+            found = re.search(r"""^__version__\s*=\s*['"]([^'"]+)['"]""", (Path(folder) / "version.py").read_text(),
+                              re.MULTILINE)
+        except OSError:
+            continue
+        if found:
+            return found.group(1)
+    return "unknown"
+
+
 def faster(what: str, torch_run: Any, onnx_run: Any, make_batch: Any, n: int,
            names: tuple[str, str] = ("torch", "onnx")) -> str:
     """The faster path for ``what`` (a model and what its result depends on) on this machine, torch's or ONNX
     Runtime's name in ``names``: measured once on ``make_batch()`` (``n`` items), the two taking turns, and
     remembered in the user cache for this machine and these versions of torch and ONNX Runtime."""
-    import onnxruntime
-    import torch
-
-    from organizer.models.cpu import machine_signature
-
-    key = f"{what}|{machine_signature()}|torch {torch.__version__}|ort {onnxruntime.__version__}"
+    key = choice_key(what)
     choice = remembered(key)
     if choice is None:
         torch_s, onnx_s = time_per_item(torch_run, onnx_run, batch=make_batch(), n=n)

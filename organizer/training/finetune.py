@@ -136,7 +136,7 @@ def finetune(target: Path, background: Path, clip: ClipModel, out: Path,
         probe.unlink()
     except OSError as e:
         raise BadArgumentError(f"--out {out}: cannot write there ({e.strerror or e})") from e
-    base = clip.loaded
+    base = clip.torch_loaded()  # the weights themselves: the torch model, even where ONNX runs the towers
     device = base.device
     size = clip.image_size
     yield Progress("decode", 0, len(t_pairs) + len(b_pairs), "images for fine-tuning")

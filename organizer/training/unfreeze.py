@@ -42,7 +42,7 @@ def train_unfrozen(items: list[Item], y: np.ndarray, tr: np.ndarray, va: np.ndar
     from torch import nn
 
     torch.manual_seed(cfg.seed)
-    base = clip.loaded
+    base = clip.torch_loaded()  # the weights themselves: the torch model, even where ONNX runs the towers
     model = copy.deepcopy(base.model).float().train(False)
     for p in model.parameters():
         p.requires_grad_(False)
