@@ -93,7 +93,7 @@ class Library:
         if clip.folder is None and not clip_cached(clip.spec):
             yield from download_clip(clip.spec)
         det = self.models.detector
-        if parts and self.settings.detection.enabled and det.folder is None:
+        if parts and self.settings.detection.enabled and det.folder is None and not det.has_export():
             target = det.checkpoint()
             if target is not None and not target[1].is_file():
                 yield from download_file(target[0], target[1], f"detector {det.key}")

@@ -64,11 +64,12 @@ def test_status_with_the_default_models_does_not_import_torch(tmp_path: Path) ->
     assert "detector fasterrcnn" in out
 
 
-def test_once_exported_clip_indexes_and_searches_by_photo_without_torch(tmp_path: Path, tiny_models: Path,
+def test_once_exported_the_models_index_and_search_by_photo_without_torch(tmp_path: Path, tiny_models: Path,
                                                                        photo_dir: Path) -> None:
-    """Where the towers run on ONNX Runtime (here asked for; elsewhere measured faster and remembered), a run
-    that exported them leaves what the next one needs to load CLIP without torch or transformers: the first
-    pass and a search by an example photo then run with torch unimportable, and find the same photo first."""
+    """Where CLIP's towers and the detector run on ONNX Runtime (here asked for; elsewhere measured faster and
+    remembered), a run that exported them leaves what the next one needs without torch, torchvision or
+    transformers: every pass of an index run (objects, OCR, faces, landmarks), people, clusters, the map and a
+    search by an example photo then run with them unimportable, and the photo searched for comes first."""
     import shutil
 
     from tests.conftest import noise_image
@@ -76,14 +77,18 @@ def test_once_exported_clip_indexes_and_searches_by_photo_without_torch(tmp_path
     lib = ["--library", str(tmp_path / "lib"), "--models", str(tiny_models), "--backend", "onnx"]
     env = {"ORGANIZER_CACHE": str(tmp_path / "cache")}
     plain = "import sys; from organizer.cli import main; sys.exit(main(sys.argv[1:]))"
-    code, out, _ = _run(plain, "index", str(photo_dir), "--no-parts", "--quiet", *lib, env=env)
+    code, out, _ = _run(plain, "index", str(photo_dir), "--quiet", *lib, env=env)  # every pass: exports made
     assert code == 0, out
     more = tmp_path / "more"
     more.mkdir()
     for i in range(3):
         noise_image(50 + i, (64, 48)).save(more / f"n{i}.png")
-    code, out, report = _run(BLOCKED, "index", str(more), "--no-parts", "--quiet", *lib, env=env)
+    code, out, report = _run(BLOCKED, "index", str(more), "--quiet", *lib, env=env)  # every pass, no torch
     assert code == 0 and report.get("heavy") == [] and "3 new photos" in out, out[-1500:]
+    assert "Parts pass: 3 photos" in out and "Faces pass: 3 photos" in out, out[-1500:]
+    for argv in (["people"], ["clusters", "--recompute"], ["project", "--recompute"], ["landmarks"]):
+        code, out, report = _run(BLOCKED, *argv, *lib, env=env)
+        assert code == 0 and report.get("heavy") == [], (argv, out[-1500:])
     query = tmp_path / "query.jpg"
     shutil.copy(photo_dir / "coffee.jpg", query)
     code, out, report = _run(BLOCKED, "search", "--image", str(query), "--json", *lib, env=env)

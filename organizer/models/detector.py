@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image
 
 from organizer.errors import ModelUnavailableError
+from organizer.fsutil import write_atomic
 from organizer.models.base import LazyModel, best_device, folder_digest
 from organizer.parts import super_category
 
@@ -82,6 +83,64 @@ class Detector(LazyModel):
         return url, Path(torch.hub.get_dir()) / "checkpoints" / Path(url).name
 
     def _load(self) -> _Loaded:
+        light = self._load_onnx()
+        if light is not None:
+            return light
+        from organizer.models import ort
+
+        if ort.torch_version() == "none":
+            raise ModelUnavailableError("detector", self.key, str(self._meta_file()), "torch is not installed, and "
+                                        "this detector has no ONNX export here yet (an install with torch exports "
+                                        "it the first time it runs)")
+        return self._load_torch()
+
+    def _meta_file(self) -> Path:
+        """Where the ONNX export's meta (its file, the categories) is kept, found without torch: beside a local
+        folder's export, or under torchvision's architecture name for its default weights."""
+        from organizer.models import ort
+
+        if self.folder is not None:
+            name = str(_read_config(self.folder).get("architecture", "?"))
+            where = ort.model_folder(f"{name}@{self.folder.name}@{folder_digest(self.folder, stamped=True)}")
+        else:
+            where = ort.model_folder(f"torchvision-{self.key}")
+        return where / f"detector-{self.score_threshold:g}.json"
+
+    def has_export(self) -> bool:
+        """Whether the detector can run from its ONNX export (nothing to download)."""
+        return self._export_meta() is not None
+
+    def _export_meta(self) -> dict[str, Any] | None:
+        try:
+            meta = json.loads(self._meta_file().read_text())
+        except (OSError, ValueError, ModelUnavailableError):
+            return None
+        if not isinstance(meta, dict) or not Path(str(meta.get("export", ""))).is_file():
+            return None
+        return meta
+
+    def _load_onnx(self) -> _Loaded | None:
+        """The detector from its ONNX export, without torch or torchvision, where ONNX is this machine's path
+        for it (asked for, measured faster and remembered, or torch not installed); None otherwise."""
+        from organizer.models import ort
+
+        if self.backend == "torch" or self.want_device not in ("auto", "cpu") or best_device(self.want_device) != "cpu":
+            return None
+        meta = self._export_meta()
+        if meta is None:
+            return None
+        export = Path(meta["export"])
+        if self.backend != "onnx" and ort.torch_version() != "none" and ort.remembered(
+                ort.choice_key(f"detector|{export.parent.name}|{self.score_threshold:g}")) != "onnx":
+            return None
+        try:
+            session = ort.DetectorSession(export)
+        except Exception as e:  # noqa: BLE001 - a damaged cache file: torch still works
+            ort.log.warning("ONNX detector unavailable, loading torch: %s: %s", type(e).__name__, e)
+            return None
+        return _Loaded(None, [str(c) for c in meta["categories"]], "cpu", str(meta["name"]), session, "onnx")
+
+    def _load_torch(self) -> _Loaded:
         from torchvision.models import get_model, get_model_weights
 
         device = best_device(self.want_device)
@@ -136,6 +195,12 @@ class Detector(LazyModel):
                                             f"detector as ONNX ({type(e).__name__}: {e})") from e
             ort.log.warning("ONNX path for the detector unavailable, using torch: %s: %s", type(e).__name__, e)
             return
+        meta = self._meta_file()
+        try:  # what loading it without torch needs, next time
+            meta.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(meta, json.dumps({"export": str(export), "categories": m.categories, "name": m.name}))
+        except OSError as e:
+            ort.log.warning("could not write the detector export's meta: %s", e)
         if self.backend == "onnx" or self._measured(m, session, export) == "onnx":
             m.session, m.path = session, "onnx"
 
