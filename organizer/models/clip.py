@@ -108,10 +108,14 @@ class ClipModel(LazyModel):
         same embeddings as the torch model's (an export is checked against it: cosine >= 0.9999, tested).
         None where that is not known yet: the torch model loads, measures, exports."""
         from organizer.models import ort
+        from organizer.models.onnx_folders import is_onnx_clip
 
+        int8 = self.precision == "int8"
+        if is_onnx_clip(self.folder):  # a model folder in ONNX form: nothing else to choose from
+            assert self.folder is not None
+            return self._from_folder(self.folder, int8)
         if self.backend == "torch" or self.precision == "bf16" or self.want_device not in ("auto", "cpu"):
             return None
-        int8 = self.precision == "int8"
         folder = ort.model_folder(self.key.removesuffix("+int8"))
         meta = ort.image_meta(folder)
         image = folder / ("image-int8.onnx" if int8 else "image.onnx")
@@ -130,11 +134,20 @@ class ClipModel(LazyModel):
         except Exception as e:  # noqa: BLE001 - a damaged cache file: the torch model still works
             ort.log.warning("ONNX towers unavailable, loading torch: %s: %s", type(e).__name__, e)
             return None
-        return _Loaded(model=None, tokenizer=None, device="cpu", dtype=None, image_size=int(meta["image_size"]),
-                       mean=np.asarray(meta["mean"], np.float32).reshape(1, 3, 1, 1),
-                       std=np.asarray(meta["std"], np.float32).reshape(1, 3, 1, 1), max_text=int(meta["max_text"]),
-                       towers=towers, path="onnx int8" if int8 else "onnx fp32", dim=int(meta["dim"]),
-                       logit=float(meta["logit_scale"]), text=text)
+        return _onnx_loaded(meta, towers, text, int8)
+
+    def _from_folder(self, folder: Path, int8: bool) -> _Loaded:
+        """CLIP from a model folder in ONNX form (see :mod:`organizer.models.onnx_folders`)."""
+        from organizer.models import ort
+
+        image = folder / ("image-int8.onnx" if int8 else "image.onnx")
+        meta = ort.image_meta(folder)
+        try:
+            if meta is None or not image.is_file():
+                raise FileNotFoundError(f"{image.name} or image.json is missing")
+            return _onnx_loaded(meta, ort.ImageTower(image), ort.TextOnly(folder, int8), int8)
+        except Exception as e:  # noqa: BLE001 - any missing or damaged file: one message
+            raise ModelUnavailableError("clip", self.spec, str(folder), f"{type(e).__name__}: {e}") from e
 
     def torch_loaded(self) -> _Loaded:
         """CLIP as a torch model (fine-tuning, training a head on unfrozen layers need its weights), loaded now
@@ -273,8 +286,6 @@ class ClipModel(LazyModel):
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        if self.is_loaded and self.loaded.text is not None:  # the towers alone, no torch model
-            return self.loaded.text.embed(texts)
         if not self.is_loaded and self.backend != "torch" and self.want_device in ("auto", "cpu"):
             # a process that has not loaded CLIP (a search from the command line): the text tower alone,
             # exported by an earlier run, without torch or transformers (the same embeddings, tested)
@@ -283,9 +294,11 @@ class ClipModel(LazyModel):
             fast = ort.text_only(self.key.removesuffix("+int8"), int8=self.precision == "int8")
             if fast is not None:
                 return fast.embed(texts)
+        m = self.loaded
+        if m.text is not None:  # the towers alone, no torch model
+            return np.asarray(m.text.embed(texts), np.float32)
         import torch
 
-        m = self.loaded
         if m.towers is not None:
             tok = m.tokenizer(texts, padding=True, truncation=True, max_length=m.max_text, return_tensors="np")
             return _unit(m.towers.text(tok["input_ids"], tok["attention_mask"]))
@@ -321,6 +334,15 @@ class ClipModel(LazyModel):
         if m.dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type="cuda" if m.device == "cuda" else "cpu", dtype=m.dtype)
+
+
+def _onnx_loaded(meta: dict[str, Any], towers: Any, text: Any, int8: bool) -> _Loaded:
+    """CLIP's towers on ONNX Runtime alone: no torch model, no transformers tokenizer."""
+    return _Loaded(model=None, tokenizer=None, device="cpu", dtype=None, image_size=int(meta["image_size"]),
+                   mean=np.asarray(meta["mean"], np.float32).reshape(1, 3, 1, 1),
+                   std=np.asarray(meta["std"], np.float32).reshape(1, 3, 1, 1), max_text=int(meta["max_text"]),
+                   towers=towers, path="onnx int8" if int8 else "onnx fp32", dim=int(meta["dim"]),
+                   logit=float(meta["logit_scale"]), text=text)
 
 
 def _features(out: Any) -> Any:

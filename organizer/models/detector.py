@@ -108,7 +108,7 @@ class Detector(LazyModel):
 
     def has_export(self) -> bool:
         """Whether the detector can run from its ONNX export (nothing to download)."""
-        return self._export_meta() is not None
+        return self.folder is not None or self._export_meta() is not None
 
     def _export_meta(self) -> dict[str, Any] | None:
         try:
@@ -123,7 +123,18 @@ class Detector(LazyModel):
         """The detector from its ONNX export, without torch or torchvision, where ONNX is this machine's path
         for it (asked for, measured faster and remembered, or torch not installed); None otherwise."""
         from organizer.models import ort
+        from organizer.models.onnx_folders import is_onnx_detector
 
+        if is_onnx_detector(self.folder):  # a model folder in ONNX form: nothing else to choose from
+            assert self.folder is not None
+            cfg = _read_config(self.folder)
+            try:
+                session = ort.DetectorSession(self.folder / "detector.onnx")
+            except Exception as e:  # noqa: BLE001 - any missing or damaged file: one message
+                raise ModelUnavailableError("detector", str(self.folder), str(self.folder / "detector.onnx"),
+                                            f"{type(e).__name__}: {e}") from e
+            return _Loaded(None, [str(c) for c in cfg.get("categories", [])], "cpu",
+                           str(cfg.get("architecture", "?")), session, "onnx")
         if self.backend == "torch" or self.want_device not in ("auto", "cpu") or best_device(self.want_device) != "cpu":
             return None
         meta = self._export_meta()

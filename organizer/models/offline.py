@@ -111,7 +111,20 @@ def copy_face_weights(folder: Path) -> Path | None:
     return _copy_files(package_folder(), FILES, folder)
 
 
-def make_offline_test_set(root: Path) -> dict[str, Path | None]:
+def make_offline_test_set(root: Path, onnx: bool | None = None) -> dict[str, Path | None]:
+    """Tiny random CLIP and detector, the real OCR and face weights. ``onnx``: CLIP and the detector as ONNX
+    folders, made without torch (None: where torch is not installed); else transformers and torchvision
+    models, which run the torch paths (and the exports from them) too."""
+    from organizer.models.ort import torch_version
+
     root = Path(root)
-    return {"clip": make_tiny_clip(root / "clip"), "detector": make_tiny_detector(root / "detector"),
-            "ocr": copy_ocr_weights(root / "ocr"), "face": copy_face_weights(root / "face")}
+    if onnx is None:
+        onnx = torch_version() == "none"
+    if onnx:
+        from organizer.models.onnx_folders import make_tiny_onnx_clip, make_tiny_onnx_detector
+
+        clip, detector = make_tiny_onnx_clip(root / "clip"), make_tiny_onnx_detector(root / "detector")
+    else:
+        clip, detector = make_tiny_clip(root / "clip"), make_tiny_detector(root / "detector")
+    return {"clip": clip, "detector": detector, "ocr": copy_ocr_weights(root / "ocr"),
+            "face": copy_face_weights(root / "face")}
