@@ -239,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     mk.add_argument("--onnx", action="store_true", help="CLIP and the detector as ONNX folders, made without torch "
                     "(the default where torch is not installed)")
     _common(mk, suppress=True)
+    ex = msub.add_parser("export", help="write the models in use (--clip-model, --detector-model, or --models DIR) "
+                         "as ONNX folders into DIR, which --models DIR then runs without torch (needs torch)")
+    ex.add_argument("dir", metavar="DIR")
+    _common(ex, suppress=True)
     return p
 
 
@@ -360,6 +364,8 @@ def _advice(e: OrganizerError) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command == "models" and args.models_command == "export":
+        return _export_models(args)
     if args.command == "models":
         from organizer.models.offline import make_offline_test_set
 
@@ -401,6 +407,33 @@ def _run(args: argparse.Namespace) -> int:
         return commands[args.command](lib, args)
     finally:
         lib.close()
+
+
+def _export_models(args: argparse.Namespace) -> int:
+    """`organizer models export DIR`: CLIP and the detector in use as ONNX folders (DIR/clip, DIR/detector),
+    in the same embedding space; OCR and face weights copied beside them where they are files."""
+    import importlib.util
+
+    from organizer.models.onnx_folders import export_clip, export_detector
+    from organizer.models.registry import ModelSet
+
+    if any(importlib.util.find_spec(m) is None for m in ("torch", "torchvision", "transformers")):
+        raise OrganizerError("Exporting needs torch, torchvision and transformers: pip install 'organizer[train]' "
+                             "(the app itself runs the exported folders without them).")
+    target = Path(args.dir)
+    if target.exists() and not target.is_dir():
+        raise BadArgumentError(f"{target} is a file; give a folder to write the models into")
+    models = ModelSet(_settings(args))
+    try:
+        clip = export_clip(models.clip, target / "clip")
+        print(f"clip      {clip}  (embedding space {models.clip.key})")
+        detector = export_detector(models.detector, target / "detector")
+        print(f"detector  {detector}  ({models.detector.key})")
+    except OSError as e:
+        raise BadArgumentError(f"Cannot write the models into {target}: {e.strerror or e}") from e
+    print(f"Run without torch: organizer --models {shlex.quote(str(target))} ... (OCR and faces use their own "
+          "weights as before).")
+    return 0
 
 
 def _check_export(target: Path) -> None:

@@ -129,3 +129,44 @@ def test_without_torch_from_the_test_models_to_every_command(tmp_path: Path, pho
             assert len(results) == 4
             if "--image" in argv:  # the photo itself first
                 assert results[0]["path"].endswith("coffee.jpg")
+
+
+def test_models_export_keeps_the_embedding_space(capsys, tmp_path: Path, tiny_models: Path, photo_dir: Path) -> None:
+    """`organizer models export DIR` writes CLIP and the detector as ONNX folders giving the torch models'
+    embeddings (cosine >= 0.9999) under the same keys: a library indexed with torch goes on with them, nothing
+    embedded or detected again."""
+    import shutil
+
+    import numpy as np
+
+    from organizer.cli import main
+    from organizer.library import Library
+    from organizer.models.clip import ClipModel
+    from organizer.settings import Settings
+    from tests.conftest import noise_image
+
+    out = tmp_path / "onnx-models"
+    assert main(["models", "export", str(out), "--models", str(tiny_models)]) == 0
+    for role in ("ocr", "face"):
+        shutil.copytree(tiny_models / role, out / role)
+    torch_clip = ClipModel("x", tiny_models / "clip", backend="torch", precision="fp32")
+    onnx_clip = ClipModel("x", out / "clip")
+    assert onnx_clip.key == torch_clip.key and onnx_clip.path == "onnx fp32"
+    images = [noise_image(i, (80, 60)) for i in range(4)]
+    a, b = torch_clip.embed_images(images), onnx_clip.embed_images(images)
+    assert np.min(np.sum(a * b, axis=1)) >= 0.9999
+    texts = ["a dog on a beach", "CAFE ROMA", "x"]
+    a, b = torch_clip.embed_texts(texts), onnx_clip.embed_texts(texts)
+    assert np.min(np.sum(a * b, axis=1)) >= 0.9999
+    # a library indexed with the torch models, opened with the exported ones: nothing to do again
+    lib = Library(Settings.load({"library": str(tmp_path / "lib"), "models": {"dir": str(tiny_models)},
+                                 "ocr": {"enabled": False}}))
+    list(lib.index([str(photo_dir)]))
+    lib.close()
+    again = Library(Settings.load({"library": str(tmp_path / "lib"), "models": {"dir": str(out)},
+                                   "ocr": {"enabled": False}}))
+    assert not again.pending_work()
+    summary = [e for e in again.index([str(photo_dir)])][-1]
+    assert summary.new == 0 and summary.reembedded == 0 and summary.parts_done == 0
+    again.close()
+    capsys.readouterr()

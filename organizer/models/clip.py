@@ -362,7 +362,14 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 
 def _model_key(spec: str, folder: Path | None) -> str:
-    """Names the embedding space: a hub id as is, a local folder by its name and a digest of its files."""
+    """Names the embedding space: a hub id as is, a local folder by its name and a digest of its files; an
+    ONNX folder exported from a model keeps that model's (the same embeddings: nothing is embedded again)."""
     if folder is None:
         return spec
+    try:
+        space = json.loads((folder / "organizer.json").read_text()).get("space")
+    except (OSError, ValueError, AttributeError):
+        space = None
+    if isinstance(space, str) and space:
+        return space
     return f"{folder.name}@{folder_digest(folder)}"

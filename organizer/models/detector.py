@@ -67,6 +67,8 @@ class Detector(LazyModel):
     def key(self) -> str:
         if self.folder is not None:
             cfg = _read_config(self.folder)
+            if cfg.get("key"):  # an ONNX folder exported from a model: that model's key (its parts stay done)
+                return str(cfg["key"])
             return f"{cfg.get('architecture', '?')}@{self.folder.name}"
         return self.spec if self.spec != "auto" else DEFAULT_BY_DEVICE[best_device(self.want_device)]
 
@@ -150,6 +152,11 @@ class Detector(LazyModel):
             ort.log.warning("ONNX detector unavailable, loading torch: %s: %s", type(e).__name__, e)
             return None
         return _Loaded(None, [str(c) for c in meta["categories"]], "cpu", str(meta["name"]), session, "onnx")
+
+    def torch_loaded(self) -> _Loaded:
+        """The detector as a torch model (an export needs its weights), whatever path it runs on."""
+        m = self.loaded
+        return m if m.model is not None else self._load_torch()
 
     def _load_torch(self) -> _Loaded:
         from torchvision.models import get_model, get_model_weights

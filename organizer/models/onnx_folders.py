@@ -158,3 +158,42 @@ COCO_CATEGORIES = [
     "mouse", "remote", "keyboard", "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "N/A",
     "book", "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush",
 ]
+
+
+def export_clip(clip: Any, target: Path) -> Path:
+    """``clip`` (a :class:`~organizer.models.clip.ClipModel` on transformers' weights: a hub id or a local
+    folder) as an ONNX folder at ``target``, in the same embedding space: the folder records the model's key,
+    so a library indexed with the torch model goes on with the ONNX one and nothing is embedded again. Needs
+    torch and transformers (the train extra)."""
+    from organizer.models import ort
+
+    m = clip.torch_loaded()
+    target.mkdir(parents=True, exist_ok=True)
+    model = m.model.float().eval().to("cpu")
+    ort.export(model, m.image_size, target)
+    ort.export_text(model, m.tokenizer, m.max_text, target)
+    config: Any = model.config
+    ort.write_image_meta(target, {
+        "image_size": m.image_size, "mean": m.mean.flatten().tolist(), "std": m.std.flatten().tolist(),
+        "dim": int(config.projection_dim), "max_text": m.max_text, "logit_scale": float(model.logit_scale.exp().item())})
+    _write(target / "organizer.json", {"format": CLIP_FORMAT, "space": clip.key, "source": clip.spec})
+    return target
+
+
+EXPORT_THRESHOLD = 0.05  # the export keeps its score threshold: this low, any setting above it filters later
+
+
+def export_detector(detector: Any, target: Path) -> Path:
+    """``detector`` (a :class:`~organizer.models.detector.Detector` on torchvision's weights) as an ONNX folder
+    at ``target``, keeping its key (a library's parts stay done). Needs torch and torchvision."""
+    from organizer.models import ort
+    from organizer.models.detector import _set_threshold
+
+    m = detector.torch_loaded()
+    model = m.model.eval().to("cpu")
+    _set_threshold(model, EXPORT_THRESHOLD)
+    target.mkdir(parents=True, exist_ok=True)
+    ort.export_detector(model, target / "detector.onnx")
+    _write(target / "config.json", {"format": DETECTOR_FORMAT, "architecture": m.name, "categories": m.categories,
+                                    "key": detector.key, "score_threshold": EXPORT_THRESHOLD})
+    return target
