@@ -1066,3 +1066,25 @@ def test_a_dropped_photo_replaces_the_typed_words(qtbot, window: MainWindow, pho
     page.box.setText("beach")
     page.set_image(str(photo_dir / "coffee.jpg"))
     assert page.box.text() == "" and page.query().image == str(photo_dir / "coffee.jpg")
+
+
+def test_weight_sliders_say_their_value(qtbot, window: MainWindow) -> None:
+    page = window.search_page
+    assert page.weight_labels["person"].text() == "x1.0"
+    page.sliders["person"].setValue(250)
+    assert page.weight_labels["person"].text() == "x2.5"
+    page.sliders["vehicle"].setValue(0)
+    assert page.weight_labels["vehicle"].text() == "off"
+
+
+def test_a_small_photo_is_not_blown_up_to_fill_the_pane(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    folder = tmp_path / "small"
+    folder.mkdir()
+    noise_image(3, (75, 100)).save(folder / "tiny.png")
+    index_by_drop(qtbot, window, folder)
+    window.resize(1200, 900)
+    pid = window.lib.photo_rows()[0].id
+    window.open_photo(pid, None)
+    qtbot.wait(50)
+    shown = window.viewer.image.pixmap()
+    assert shown.width() <= 150 and shown.height() <= 200 and window.viewer.current_zoom() == 2.0  # at most 2x

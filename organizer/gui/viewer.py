@@ -65,6 +65,8 @@ def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int | N
     return pm
 
 
+MAX_UPSCALE = 2.0  # fitting the pane, a small photo is enlarged at most this much (a 75x100 one was blown up 8x)
+
 class PhotoViewer(QWidget):
     """A photo, large, as a pane of the main window: Left/Right (or Page Up/Down) go to the previous and next
     photo of the gallery it was opened from; the wheel or +/- zoom, 0 fits, a double-click toggles actual size
@@ -213,18 +215,18 @@ class PhotoViewer(QWidget):
         pm = self._pixmap
         if pm is None:
             return
-        if self.zoom is None:
+        if self.zoom is None and self._fit_zoom() <= MAX_UPSCALE:
             vp = self.scroll.viewport().size()
             shown = pm.scaled(vp, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-        else:
-            factor = self.zoom / self._copy_scale()
+        else:  # a zoom asked for; or a photo much smaller than the pane, not blown up blurry to fill it
+            factor = (self.zoom if self.zoom is not None else MAX_UPSCALE) / self._copy_scale()
             shown = pm.scaled(max(1, round(pm.width() * factor)), max(1, round(pm.height() * factor)),
                               Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
         self.image.setPixmap(shown)
         self.image.resize(shown.size())
 
     def current_zoom(self) -> float:
-        return self._fit_zoom() if self.zoom is None else self.zoom
+        return min(self._fit_zoom(), MAX_UPSCALE) if self.zoom is None else self.zoom
 
     def keyPressEvent(self, e: Any) -> None:  # noqa: N802 - Qt's name
         key = e.key()

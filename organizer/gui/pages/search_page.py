@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeyEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontMetrics, QKeyEvent
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -86,6 +86,7 @@ class SearchPage(QWidget):
         self.clear_image.clicked.connect(lambda: self.set_image(None))
 
         self.sliders: dict[str, QSlider] = {}
+        self.weight_labels: dict[str, QLabel] = {}
         weights = QGroupBox("Weights")
         form = QFormLayout(weights)
         for t in PART_TYPES:
@@ -94,7 +95,14 @@ class SearchPage(QWidget):
             s.setValue(round(defaults.get(t, 1.0) * 100))
             s.valueChanged.connect(lambda _: self.timer.start())
             self.sliders[t] = s
-            form.addRow(t, s)
+            value = QLabel(_weight_words(s.value()))  # the weight, said beside its slider
+            value.setMinimumWidth(QFontMetrics(value.font()).horizontalAdvance("off ") + 4)
+            s.valueChanged.connect(lambda v, label=value: label.setText(_weight_words(v)))
+            self.weight_labels[t] = value
+            row = QHBoxLayout()
+            row.addWidget(s, 1)
+            row.addWidget(value)
+            form.addRow(t, row)
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(-1.0, 1.0)  # scores never reach 1 (search.ranking.soft_cap)
         self.threshold.setSingleStep(0.05)
@@ -159,3 +167,8 @@ class SearchPage(QWidget):
             return
         self.status.setText("Searching...")
         self.query_changed.emit(q)
+
+
+def _weight_words(step: int) -> str:
+    """A slider's weight as a person reads it: "off" at 0, else the multiplier ("x1.0", "x2.5")."""
+    return "off" if step == 0 else f"x{step / 100:.1f}"
