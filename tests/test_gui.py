@@ -1088,3 +1088,30 @@ def test_a_small_photo_is_not_blown_up_to_fill_the_pane(qtbot, window: MainWindo
     qtbot.wait(50)
     shown = window.viewer.image.pixmap()
     assert shown.width() <= 150 and shown.height() <= 200 and window.viewer.current_zoom() == 2.0  # at most 2x
+
+
+def test_a_missing_photo_has_a_badge_on_its_picture(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    from organizer.gui.delegate import MISSING_COLOUR, _badge_rect
+    from organizer.gui.models import Row
+
+    index_by_drop(qtbot, window, photo_dir)
+    gallery = window.search_page.results
+    rows = [Row.of(r) for r in window.lib.photo_rows()][:2]
+    rows[0].missing = True
+    gallery.set_rows(rows)
+    window.tabs.setCurrentWidget(window.search_page)
+    qtbot.wait(50)
+
+    def badge_pixel(row: int) -> tuple[int, int, int]:
+        rect = gallery.visualRect(gallery.model_.index(row))
+        from PySide6.QtWidgets import QStyleOptionViewItem
+
+        opt = QStyleOptionViewItem()
+        opt.rect = rect
+        b = _badge_rect(opt)
+        img = gallery.viewport().grab().toImage()
+        c = img.pixelColor(int(b.x() + 4), int(b.center().y()))
+        return c.red(), c.green(), c.blue()
+
+    assert badge_pixel(0) == (MISSING_COLOUR.red(), MISSING_COLOUR.green(), MISSING_COLOUR.blue())
+    assert badge_pixel(1) != (MISSING_COLOUR.red(), MISSING_COLOUR.green(), MISSING_COLOUR.blue())

@@ -9,7 +9,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from organizer.gui.models import HeaderRole, PartsRole
+from organizer.gui.models import HeaderRole, MissingRole, PartsRole
 from organizer.gui.viewer import COLOURS
 
 HEADER_HEIGHT = 34
@@ -68,6 +68,8 @@ class MatchDelegate(TileDelegate):
         super().paint(painter, option, index)
         if self.header(index) is not None:
             return
+        if index.data(MissingRole):
+            _paint_badge(painter, option)
         parts = index.data(PartsRole) or []
         part = next((p for p in parts if p.type != "whole"), None)
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
@@ -92,6 +94,26 @@ class MatchDelegate(TileDelegate):
         painter.setPen(QPen(COLOURS.get(part.type, QColor(255, 255, 255)), 2))
         painter.drawRect(rect)
         painter.restore()
+
+
+MISSING_COLOUR = QColor(176, 32, 32)
+
+
+def _badge_rect(option: QStyleOptionViewItem) -> QRectF:
+    return QRectF(option.rect.x() + 6, option.rect.y() + 6, 62, 18)
+
+
+def _paint_badge(painter: QPainter, option: QStyleOptionViewItem) -> None:
+    """"missing" on the picture of a photo whose files are not there (it was only in its caption)."""
+    rect = _badge_rect(option)
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(MISSING_COLOUR)
+    painter.drawRoundedRect(rect, 4, 4)
+    painter.setPen(QColor(255, 255, 255))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "missing")
+    painter.restore()
 
 
 def install(view: Any) -> MatchDelegate:

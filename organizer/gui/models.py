@@ -17,6 +17,7 @@ PathRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
 PartsRole = Qt.ItemDataRole.UserRole + 3
 HeaderRole = Qt.ItemDataRole.UserRole + 4  # a date header's text (None for a photo)
+MissingRole = Qt.ItemDataRole.UserRole + 5  # the photo's files are not there (a badge on its picture)
 
 
 @dataclass(slots=True)
@@ -113,6 +114,8 @@ class PhotoListModel(QAbstractListModel):
             return r.score
         if role == PartsRole:
             return r.parts
+        if role == MissingRole:
+            return r.missing
         return None
 
     def _thumb_ready(self, photo_id: int, _image: QImage) -> None:
