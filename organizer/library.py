@@ -328,6 +328,10 @@ class Library:
         """The photo of each part (a face, say)."""
         return {p: r.photo_id for p, r in self.store.parts(part_ids).items()}
 
+    def landmarks_unchecked(self) -> int:
+        """Photos not yet checked for landmarks (they are, while indexing)."""
+        return self.store.count_landmarks_unchecked()
+
     def landmark_counts(self) -> list[tuple[str, int]]:
         """Landmarks shown in the library, with how many photos show each, most first."""
         return self.store.landmark_counts()

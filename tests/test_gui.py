@@ -1115,3 +1115,15 @@ def test_a_missing_photo_has_a_badge_on_its_picture(qtbot, window: MainWindow, p
 
     assert badge_pixel(0) == (MISSING_COLOUR.red(), MISSING_COLOUR.green(), MISSING_COLOUR.blue())
     assert badge_pixel(1) != (MISSING_COLOUR.red(), MISSING_COLOUR.green(), MISSING_COLOUR.blue())
+
+
+def test_the_landmarks_page_says_whether_photos_are_still_to_be_checked(qtbot, window: MainWindow,
+                                                                          photo_dir: Path) -> None:
+    """It said "photos are checked while they are indexed" after everything was indexed."""
+    page = window.landmarks_page
+    page.show_counts([], unchecked=3)
+    assert "3 photos still to be checked" in page.status.text()
+    index_by_drop(qtbot, window, photo_dir)
+    assert window.lib.landmarks_unchecked() == 0  # the run checked every photo
+    window.tabs.setCurrentWidget(page)
+    assert "still to be checked" not in page.status.text() and "yet" not in page.status.text()

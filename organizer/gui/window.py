@@ -547,7 +547,7 @@ class MainWindow(QMainWindow):
     def _tab_changed(self, _i: int) -> None:
         page = self.tabs.currentWidget()
         if page is self.landmarks_page:
-            self.landmarks_page.show_counts(self.lib.landmark_counts())
+            self.landmarks_page.show_counts(self.lib.landmark_counts(), self.lib.landmarks_unchecked())
         elif page is self.labels_page:
             self.labels_page.show_labels(self.lib.labels.list())
         elif page is self.people_page:

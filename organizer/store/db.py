@@ -982,6 +982,10 @@ class Store:
                     s.flush()
                     self._refresh_words(s, photo_id)
 
+    def count_landmarks_unchecked(self) -> int:
+        """Photos no landmark head has looked at yet."""
+        return self._count_photos(Photo.landmark_head.is_(None))
+
     def landmark_counts(self) -> list[tuple[str, int]]:
         with self.read() as s:
             return [(str(n), int(c)) for n, c in s.execute(

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, Q
 
 from organizer.gui.pages.gallery import Gallery
 from organizer.gui.thumbnails import Thumbnails
+from organizer.wording import plural
 
 
 class LandmarksPage(QWidget):
@@ -27,11 +28,16 @@ class LandmarksPage(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
 
-    def show_counts(self, counts: list[tuple[str, int]]) -> None:
+    def show_counts(self, counts: list[tuple[str, int]], unchecked: int = 0) -> None:
+        """The landmarks found; ``unchecked``: photos still to be checked (said, rather than "not yet" for a
+        library that has been checked through)."""
         self.list.clear()
         for name, n in counts:
             item = QListWidgetItem(f"{name} ({n})")
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.list.addItem(item)
-        self.status.setText(f"{len(counts)} landmarks found" if counts else
-                            "No landmarks found yet: photos are checked while they are indexed.")
+        pending = f" {plural(unchecked, 'photo')} still to be checked (while indexing)." if unchecked else ""
+        self.status.setText((f"{len(counts)} landmarks found." if counts else
+                             "No landmarks found yet." if unchecked else
+                             "No landmarks found in the library's photos (a landmark is shown only when the "
+                             "model is sure of it).") + pending)
