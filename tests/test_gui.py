@@ -1127,3 +1127,28 @@ def test_the_landmarks_page_says_whether_photos_are_still_to_be_checked(qtbot, w
     assert window.lib.landmarks_unchecked() == 0  # the run checked every photo
     window.tabs.setCurrentWidget(page)
     assert "still to be checked" not in page.status.text() and "yet" not in page.status.text()
+
+
+def test_a_suggested_photo_is_asked_about_not_also_shown_as_theirs(qtbot, window: MainWindow,
+                                                                   tmp_path: Path) -> None:
+    """Suggestions appeared twice: in the person's photos and under "Do these show them too?"."""
+    from tests.conftest import sample_image
+
+    folder = tmp_path / "faces"
+    folder.mkdir()
+    astronaut = sample_image("astronaut")
+    astronaut.save(folder / "eileen.jpg", quality=92)
+    astronaut.resize((400, 400)).rotate(4).save(folder / "eileen-small.jpg", quality=80)
+    window.lib.settings.detection.enabled = False
+    assert index_by_drop(qtbot, window, folder).faces_found == 2
+    people = window.lib.people
+    group = people.overview().people[0]
+    people.name(str(group.number), "Eileen")
+    window.lib.labels.remove("Eileen", [group.faces[1]])  # a face of hers, not named: suggested for her
+    window.show_people()
+    window._person_chosen("Eileen")
+    page = window.people_page
+    mine = set(page.photos.model_.photo_ids())
+    asked = set(page.suggestions.model_.photo_ids())
+    assert len(mine) == 1 and len(asked) == 1 and not mine & asked
+    assert page.title.text() == "Eileen: 1 photo"

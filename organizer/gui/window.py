@@ -802,11 +802,14 @@ class MainWindow(QMainWindow):
         person = self._person(ref)
         if person is None:
             return
-        rows = self.lib.photo_rows(photo_ids=person.photos)
-        self.people_page.photos.set_rows([Row.of(r) for r in rows])
-        self.people_page.title.setText(f"{person.title}: {plural(len(person.photos), 'photo')}")
-        self.people_page.not_them.setEnabled(person.name is not None)
         suggested = self.lib.part_photos(person.suggested) if person.name is not None else {}
+        theirs = set(self.lib.part_photos(person.faces).values())
+        only_suggested = set(suggested.values()) - theirs  # asked about below, not shown twice
+        shown = [p for p in person.photos if p not in only_suggested]
+        rows = self.lib.photo_rows(photo_ids=shown)
+        self.people_page.photos.set_rows([Row.of(r) for r in rows])
+        self.people_page.title.setText(f"{person.title}: {plural(len(shown), 'photo')}")
+        self.people_page.not_them.setEnabled(person.name is not None)
         ids = list(dict.fromkeys(suggested[f] for f in person.suggested if f in suggested))
         rows = self.lib.photo_rows(photo_ids=ids)
         self.people_page.suggestions.set_rows([Row.of(r) for r in rows])
