@@ -1152,3 +1152,6 @@ def test_a_suggested_photo_is_asked_about_not_also_shown_as_theirs(qtbot, window
     asked = set(page.suggestions.model_.photo_ids())
     assert len(mine) == 1 and len(asked) == 1 and not mine & asked
     assert page.title.text() == "Eileen: 1 photo"
+    # the face meant is outlined on each tile (a group shot is not ambiguous)
+    asked_row = page.suggestions.model_.rows[page.suggestions.model_.row_of(next(iter(asked)))]
+    assert [(p.type, p.part_id) for p in asked_row.parts] == [("face", group.faces[1])]

@@ -7,6 +7,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,15 @@ def _eta(seconds: float | None) -> str:
         return ""
     s = int(seconds)
     return f", {s // 60}:{s % 60:02d} left" if s >= 1 else ""
+
+
+@dataclass(frozen=True, slots=True)
+class FaceMark:
+    """A face to outline on a tile (as a search result's matching part is): the People page's photos."""
+
+    part_id: int
+    box: tuple[float, float, float, float]
+    type: str = "face"
 
 
 class MainWindow(QMainWindow):
@@ -806,13 +816,25 @@ class MainWindow(QMainWindow):
         theirs = set(self.lib.part_photos(person.faces).values())
         only_suggested = set(suggested.values()) - theirs  # asked about below, not shown twice
         shown = [p for p in person.photos if p not in only_suggested]
-        rows = self.lib.photo_rows(photo_ids=shown)
-        self.people_page.photos.set_rows([Row.of(r) for r in rows])
+        # each photo's face of theirs outlined on its tile: in a group shot, which face is meant is seen
+        places = self.lib.face_places(person.faces + person.suggested)
+        photo_of = self.lib.part_photos(list(places))
+        by_photo = {photo_of[f]: FaceMark(f, box) for f, (_, box) in places.items() if f in photo_of}
+
+        def rows_of(ids: list[int]) -> list[Row]:
+            out = []
+            for r in self.lib.photo_rows(photo_ids=ids):
+                row = Row.of(r)
+                if r.id in by_photo:
+                    row.parts = [by_photo[r.id]]
+                out.append(row)
+            return out
+
+        self.people_page.photos.set_rows(rows_of(shown))
         self.people_page.title.setText(f"{person.title}: {plural(len(shown), 'photo')}")
         self.people_page.not_them.setEnabled(person.name is not None)
         ids = list(dict.fromkeys(suggested[f] for f in person.suggested if f in suggested))
-        rows = self.lib.photo_rows(photo_ids=ids)
-        self.people_page.suggestions.set_rows([Row.of(r) for r in rows])
+        self.people_page.suggestions.set_rows(rows_of(ids))
         self.people_page.show_suggestions(bool(ids))
 
     def _curate(self, what: str, parts: list[int], action: Callable[[], Any]) -> Any:
