@@ -1155,3 +1155,21 @@ def test_a_suggested_photo_is_asked_about_not_also_shown_as_theirs(qtbot, window
     # the face meant is outlined on each tile (a group shot is not ambiguous)
     asked_row = page.suggestions.model_.rows[page.suggestions.model_.row_of(next(iter(asked)))]
     assert [(p.type, p.part_id) for p in asked_row.parts] == [("face", group.faces[1])]
+
+
+def test_the_thumbnail_slider_keeps_the_photos_in_view(qtbot, window: MainWindow) -> None:
+    """The slider grew the cells past the pictures (cached at 192 px) and jumped away from the month shown."""
+    from organizer.gui.models import Row
+    from organizer.gui.thumbnails import SIZE
+
+    page = window.library_page
+    assert page.size.maximum() == SIZE
+    gallery = page.gallery
+    gallery.set_rows([Row(i, f"/nowhere/{i}.jpg") for i in range(1, 601)])
+    window.resize(1000, 800)
+    qtbot.wait(50)
+    gallery.scrollTo(gallery.model_.index(300), gallery.ScrollHint.PositionAtTop)
+    top = gallery.indexAt(QPoint(gallery.spacing() + 4, gallery.spacing() + 4)).data(PhotoIdRole)
+    page.size.setValue(120)
+    after = gallery.indexAt(QPoint(gallery.spacing() + 4, gallery.spacing() + 4)).data(PhotoIdRole)
+    assert abs(after - top) <= 12, (top, after)  # the same row of photos, give or take a row

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -65,13 +65,17 @@ class Gallery(QListView):
         self.setGridSize(QSize() if headed else tile_size(self.iconSize().width()))
 
     def set_icon_side(self, side: int) -> None:
-        """Thumbnails shown at ``side`` pixels (the cached ones are scaled)."""
+        """Thumbnails shown at ``side`` pixels (the cached ones are scaled), the photo at the top of the view
+        kept there (the view used to jump away from the month being looked at)."""
+        top = self.indexAt(QPoint(self.spacing() + 4, self.spacing() + 4))
         self.setIconSize(QSize(side, side))
         delegate = self.itemDelegate()
         if isinstance(delegate, TileDelegate):
             delegate.set_side(side)
         self._set_grid(self._headed)
-        self.scheduleDelayedItemsLayout()
+        self.doItemsLayout()
+        if top.isValid():
+            self.scrollTo(top, QAbstractItemView.ScrollHint.PositionAtTop)
 
     def set_rows(self, rows: list[Row]) -> None:
         """Show ``rows``. What was selected stays selected where it is still shown (Ctrl+A during indexing,
@@ -144,7 +148,7 @@ class LibraryPage(QWidget):
         self.sort = QComboBox()
         self.sort.addItems(["Newest first", "Oldest first", "Path"])
         self.size = QSlider(Qt.Orientation.Horizontal)
-        self.size.setRange(96, 320)
+        self.size.setRange(96, SIZE)  # the cached pictures are SIZE pixels: larger cells would not show more
         self.size.setSingleStep(16)
         self.size.setValue(SIZE)
         self.size.setMaximumWidth(160)
