@@ -1173,3 +1173,15 @@ def test_the_thumbnail_slider_keeps_the_photos_in_view(qtbot, window: MainWindow
     page.size.setValue(120)
     after = gallery.indexAt(QPoint(gallery.spacing() + 4, gallery.spacing() + 4)).data(PhotoIdRole)
     assert abs(after - top) <= 12, (top, after)  # the same row of photos, give or take a row
+
+
+def test_full_screen_shows_the_photo_alone(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    """Full screen kept the menu, the side panel and the buttons."""
+    index_by_drop(qtbot, window, photo_dir)
+    window.open_photo(window.lib.photo_rows()[0].id, None)
+    viewer = window.viewer
+    viewer.toggle_full_screen()
+    assert not viewer.side.isVisibleTo(window) and not window.menuBar().isVisibleTo(window)
+    assert not window.statusBar().isVisibleTo(window)
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)  # Esc leaves full screen first
+    assert viewer.side.isVisibleTo(window) and window.menuBar().isVisibleTo(window) and window.photo_shown()

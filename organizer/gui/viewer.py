@@ -74,6 +74,7 @@ class PhotoViewer(QWidget):
 
     label_part = Signal(int)  # part id
     closed = Signal()  # back to the gallery
+    full_screen = Signal(bool)  # full screen on (True) or off: the window hides its own bars meanwhile
 
     def __init__(self, parent: QWidget | None = None,
                  fetch: Callable[[int], PhotoDetails | None] | None = None) -> None:
@@ -127,10 +128,12 @@ class PhotoViewer(QWidget):
         side.addWidget(self.label_btn)
         side.addWidget(reveal)
         side.addWidget(self.reveal_note)
+        self.side = QWidget()  # hidden in full screen: the photo alone
+        self.side.setLayout(side)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.scroll, 1)
-        layout.addLayout(side)
+        layout.addWidget(self.side)
 
     # ---- which photo --------------------------------------------------------------------------
 
@@ -144,16 +147,21 @@ class PhotoViewer(QWidget):
     def leave(self) -> None:
         """Out of full screen, and back to where the photo was opened from."""
         if self.window().isFullScreen():
-            self.window().showNormal()
+            self.toggle_full_screen()
         self.closed.emit()
 
     def toggle_full_screen(self) -> None:
+        """Full screen shows the photo alone: no side panel here, no menu, bars or buttons in the window."""
         w = self.window()
-        if w.isFullScreen():
-            w.showNormal()
-        else:
+        full = not w.isFullScreen()
+        self.side.setVisible(not full)
+        self.full_screen.emit(full)
+        if full:
             w.showFullScreen()
-        self.full_button.setText("Leave full screen" if w.isFullScreen() else "Full screen")
+        else:
+            w.showNormal()
+        self.full_button.setText("Leave full screen" if full else "Full screen")
+        self._render()
 
     def _path(self) -> str:
         return self.details.paths[0] if self.details.paths else ""

@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         self.viewer = PhotoViewer(fetch=library.photo_details)
         self.viewer.label_part.connect(self.label_part)
         self.viewer.closed.connect(self.close_photo)
+        self.viewer.full_screen.connect(self._full_screen)
         self._viewer_from: Any = None  # the gallery the shown photo was opened from
         self.stack = QStackedWidget()
         self.stack.addWidget(self.tabs)
@@ -907,6 +908,16 @@ class MainWindow(QMainWindow):
         self.viewer.open(details, {p.part_id for p in parts or []}, sequence)
         self.stack.setCurrentWidget(self.viewer)
         self.viewer.setFocus()
+
+    def _full_screen(self, full: bool) -> None:
+        """The photo alone in full screen: the menu, the status bar and the run's progress go meanwhile."""
+        self.menuBar().setVisible(not full)
+        self.statusBar().setVisible(not full)
+        if full:
+            self._progress_was_shown = self.progress_box.isVisible()
+            self.progress_box.setVisible(False)
+        elif getattr(self, "_progress_was_shown", False):
+            self.progress_box.setVisible(self.task is not None and self.task.running())
 
     def photo_shown(self) -> bool:
         return self.stack.currentWidget() is self.viewer
