@@ -1185,3 +1185,20 @@ def test_full_screen_shows_the_photo_alone(qtbot, window: MainWindow, photo_dir:
     assert not window.statusBar().isVisibleTo(window)
     qtbot.keyClick(viewer, Qt.Key.Key_Escape)  # Esc leaves full screen first
     assert viewer.side.isVisibleTo(window) and window.menuBar().isVisibleTo(window) and window.photo_shown()
+
+
+def test_places_opens_with_every_pin_in_view(qtbot, window: MainWindow) -> None:
+    """Places opened showing 16 of 18 pins: it was zoomed for a 2:1 map whatever the map's size."""
+    import numpy as np
+
+    page = window.places_page
+    rng = np.random.default_rng(4)
+    lat, lon = rng.uniform(36, 60, 18), rng.uniform(-9, 28, 18)  # Europe, from Lisbon to Helsinki
+    window.resize(1100, 650)
+    window.tabs.setCurrentWidget(page)
+    page.show_points([(i, float(a), float(o)) for i, (a, o) in enumerate(zip(lat, lon, strict=True))])
+    qtbot.wait(50)
+    m = page.map
+    x, y = m.to_screen(lon, lat)
+    assert (x > 0).all() and (x < m.width()).all() and (y > 0).all() and (y < m.height()).all()
+    assert m.zoom > 3  # and zoomed in on them, not the whole world

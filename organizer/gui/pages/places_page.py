@@ -73,17 +73,34 @@ class MapView(QWidget):
         self.clusters: list[tuple[QPointF, list[int]]] = []
         self._press: QPointF | None = None
         self._moved = False
+        self._fitted = False
         self._land = land_path()
 
     def set_points(self, ids: list[int], lonlat: list[tuple[float, float]]) -> None:
         self.ids = np.asarray(ids, np.int64)
         self.lonlat = np.asarray(lonlat, np.float64).reshape(-1, 2)
-        if len(self.ids):  # start on the photos: centre on them, zoomed to hold them
-            lo, hi = self.lonlat.min(0), self.lonlat.max(0)
-            self.centre = QPointF(float((lo[0] + hi[0]) / 2), float((lo[1] + hi[1]) / 2))
-            span = max(float(hi[0] - lo[0]), 2.0 * float(hi[1] - lo[1]), 1.0)
-            self.zoom = float(np.clip(300.0 / span, 1.0, 200.0))
+        self._fitted = False  # fitted to the photos at the size the map is shown at (see resizeEvent)
+        self.fit()
         self.update()
+
+    def fit(self) -> None:
+        """Centre on the photos, zoomed so that every pin is inside the map with a margin, at the map's own size
+        (it was zoomed for a 2:1 map whatever its size, and opened showing 16 of 18 pins)."""
+        if not len(self.ids):
+            return
+        lo, hi = self.lonlat.min(0), self.lonlat.max(0)
+        self.centre = QPointF(float((lo[0] + hi[0]) / 2), float((lo[1] + hi[1]) / 2))
+        room = 0.8  # of the map's width and height, the rest a margin round the outer pins
+        w, h = max(self.width(), 1), max(self.height(), 1)
+        by_lon = room * 360.0 / max(float(hi[0] - lo[0]), 1e-6)
+        by_lat = room * 360.0 * h / w / max(float(hi[1] - lo[1]), 1e-6)
+        self.zoom = float(np.clip(min(by_lon, by_lat), 1.0, 200.0))
+
+    def resizeEvent(self, e: Any) -> None:  # noqa: N802 - Qt's name
+        if not self._fitted and not self._moved:  # the first real size: fit the pins to it
+            self.fit()
+            self._fitted = self.isVisible()
+        super().resizeEvent(e)
 
     def scale(self) -> float:
         return self.width() / 360.0 * self.zoom
@@ -148,6 +165,7 @@ class MapView(QWidget):
         self.zoom = float(np.clip(self.zoom * (1.25 if e.angleDelta().y() > 0 else 0.8), 1.0, 400.0))
         after = self._lonlat(e.position())  # keep the place under the pointer where it is
         self.centre += before - after
+        self._fitted = True  # the user's view from now on: a resize does not refit it
         self.update()
 
     def _lonlat(self, pos: QPointF) -> QPointF:
