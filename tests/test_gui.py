@@ -1202,3 +1202,11 @@ def test_places_opens_with_every_pin_in_view(qtbot, window: MainWindow) -> None:
     x, y = m.to_screen(lon, lat)
     assert (x > 0).all() and (x < m.width()).all() and (y > 0).all() and (y < m.height()).all()
     assert m.zoom > 3  # and zoomed in on them, not the whole world
+
+
+def test_the_end_of_run_summary_is_shown_whole_until_the_next_run(qtbot, window: MainWindow, photo_dir: Path) -> None:
+    """It was one line in the status bar, cut at the window's edge, gone after 15 s."""
+    index_by_drop(qtbot, window, photo_dir)
+    summary = window.library_page.summary
+    assert summary.isVisibleTo(window) and summary.wordWrap()
+    assert "4 new photos" in summary.text() and "\n" in summary.text()  # every line of it

@@ -376,6 +376,8 @@ class MainWindow(QMainWindow):
         if self._closed:  # a timer that fired after the window closed starts nothing
             return
         self.task_kind = kind
+        if kind == "index":
+            self.library_page.show_summary([])  # the last run's summary gives way to this one's progress
         self.task = Task(make, self)
         w = self.task.worker
         w.event.connect(self._on_event)
@@ -452,7 +454,9 @@ class MainWindow(QMainWindow):
             self._finish()
             self.hide_message()  # a run that succeeded: the error of an earlier one is history
             if isinstance(last, Summary):
-                self.statusBar().showMessage(" ".join(index_summary(last)), 15000)
+                lines = index_summary(last)
+                self.statusBar().showMessage(lines[0], 15000)
+                self.library_page.show_summary(lines)  # whole and wrapped, until the next run
             self.indexing_finished.emit(last if isinstance(last, Summary) else None)
             return
         self._finish()

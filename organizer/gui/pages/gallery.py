@@ -185,6 +185,12 @@ class LibraryPage(QWidget):
         row.addWidget(self.locate_button)
         row.addWidget(self.forget_button)
         self.banner.setVisible(False)
+        # the last run's summary, whole and wrapped, until the next run or a click (it was one line in the status
+        # bar, cut at the window's edge, gone after 15 s)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary.setVisible(False)
         self.offline: list[tuple[str, int]] = []
         top = QHBoxLayout()
         top.addWidget(QLabel("Sort by"))
@@ -203,8 +209,14 @@ class LibraryPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.banner)
+        layout.addWidget(self.summary)
         layout.addWidget(self.empty)
         layout.addWidget(split, 1)
+
+    def show_summary(self, lines: list[str]) -> None:
+        """What the last run did, every line of it ([]: nothing to say)."""
+        self.summary.setText("\n".join(lines))
+        self.summary.setVisible(bool(lines))
 
     def order(self) -> str:
         return ("newest", "date", "path")[max(0, self.sort.currentIndex())]
