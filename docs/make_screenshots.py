@@ -125,7 +125,8 @@ def main() -> int:
         pump(until=lambda: fin)
         pump(1.0)
         w.grab().save(str(OUT / "map.png"))
-        w.lib.people.name("1", "Eileen")
+        first = next(p for p in w.lib.people.overview().people if p.name is None)  # numbered by its first face
+        w.lib.people.name(str(first.number), "Eileen")
         w.tabs.setCurrentWidget(w.people_page)
         pump(until=lambda: not w.people_page.list.item(0).icon().isNull())
         w.thumbs.wait()

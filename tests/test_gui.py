@@ -1095,11 +1095,11 @@ def test_a_missing_photo_has_a_badge_on_its_picture(qtbot, window: MainWindow, p
     from organizer.gui.models import Row
 
     index_by_drop(qtbot, window, photo_dir)
-    gallery = window.search_page.results
+    gallery = window.people_page.photos  # any gallery, not only search results
     rows = [Row.of(r) for r in window.lib.photo_rows()][:2]
     rows[0].missing = True
     gallery.set_rows(rows)
-    window.tabs.setCurrentWidget(window.search_page)
+    window.tabs.setCurrentWidget(window.people_page)
     qtbot.wait(50)
 
     def badge_pixel(row: int) -> tuple[int, int, int]:

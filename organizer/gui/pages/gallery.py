@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from organizer.gui.delegate import TileDelegate, tile_size
+from organizer.gui.delegate import MatchDelegate, TileDelegate, tile_size
 from organizer.gui.models import PhotoIdRole, PhotoListModel, Row
 from organizer.gui.thumbnails import SIZE, Thumbnails
 from organizer.wording import date_words, plural
@@ -37,7 +37,9 @@ class Gallery(QListView):
         self.setModel(self.model_)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(SIZE, SIZE))
-        self.setItemDelegate(TileDelegate(self))  # after the icon size: the tile size is taken from it
+        # after the icon size: the tile size is taken from it. Every gallery outlines a row's part (a search
+        # match, a person's face) and badges a missing photo
+        self.setItemDelegate(MatchDelegate(self))
         self._headed = True
         self._set_grid(headed=False)
         # A single layout pass (0.4 s for 100k photos of one size); the batched mode left the scroll range
