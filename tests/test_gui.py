@@ -821,13 +821,13 @@ def test_timeline_newest_first_with_months_and_a_remembered_view(qtbot, make_set
     page.timeline.itemClicked.emit(page.timeline.item(2))
     assert page.gallery.currentIndex().row() == 7  # the first photo of December 2018, under its header
     page.sort.setCurrentIndex(1)  # oldest first
-    page.size.setValue(256)
-    assert page.gallery.iconSize().width() == 256
+    page.size.setValue(160)
+    assert page.gallery.iconSize().width() == 160
     w.close()
     again = MainWindow(lib)  # a new start: as it was left
     again.ask_on_close = lambda: True
     qtbot.addWidget(again)
-    assert again.library_page.sort.currentText() == "Oldest first" and again.library_page.gallery.iconSize().width() == 256
+    assert again.library_page.sort.currentText() == "Oldest first" and again.library_page.gallery.iconSize().width() == 160
     assert again.library_page.gallery.model_.rows[1].path == "/p/4.jpg"
     again.close()
     w.wait_for_background()
