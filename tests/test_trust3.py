@@ -344,7 +344,6 @@ def test_a_read_only_library_can_be_read(capsys, args: list[str], tmp_path: Path
         proc = results[name]
         assert proc.returncode == 1 and "read-only" in proc.stderr, (name, proc.stderr)
         one_line(proc.stderr)
-    assert not list(Path(lib).glob("*-wal")) or True  # nothing was written on the read-only mount itself
 
 
 def test_a_full_disk_prints_one_line_without_logging_tracebacks(capsys, args: list[str], tmp_path: Path,
