@@ -306,6 +306,25 @@ def test_settings_page_saves_only_changes_to_the_file_in_use(qtbot, tmp_path: Pa
     assert not user_settings_file().exists()
 
 
+def test_the_settings_page_saves_a_file_unchanged_when_nothing_was_edited(qtbot, tmp_path: Path,
+                                                                          tiny_models: Path) -> None:
+    """The page kept its own, narrower copies of the settings' bounds: from a file holding sample 200000 and
+    min_samples 500, Save with no edit wrote 100000 and 100. Its spin boxes now take the model's own bounds."""
+    from organizer.gui.pages.settings_page import SettingsPage
+    from organizer.settings import Settings
+
+    own = tmp_path / "own-settings.json"
+    held = {"projection": {"sample": 200000, "perplexity": 500.0, "max_iter": 50000},
+            "clusters": {"min_samples": 500, "eps": 1.5}, "landmarks": {"max_km": 5000.0},
+            "faces": {"distance": 1.8}}
+    own.write_text(json.dumps(held))
+    page = SettingsPage(Settings.load({"library": str(tmp_path / "lib"), "models": {"dir": str(tiny_models)}}, own))
+    qtbot.addWidget(page)
+    assert page.changes() == {}
+    page.save()
+    assert json.loads(own.read_text()) == held
+
+
 def test_quitting_when_the_run_ended_during_the_question(qtbot, window: MainWindow, photo_dir: Path) -> None:
     drop(window, [photo_dir])
     qtbot.waitUntil(lambda: window.task is not None and window.task.running(), timeout=WAIT)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import annotated_types
+from pydantic import BaseModel
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -22,21 +24,45 @@ from PySide6.QtWidgets import (
 )
 
 from organizer.errors import OrganizerError
-from organizer.settings import Settings
+from organizer.settings import (
+    ClusterSettings,
+    DetectionSettings,
+    FaceSettings,
+    LandmarkSettings,
+    ProjectionSettings,
+    Settings,
+)
 
 
-def _spin(lo: float, hi: float, step: float, value: float, decimals: int = 3) -> QDoubleSpinBox:
+def _bounds(model: type[BaseModel], name: str, step: float) -> tuple[float, float]:
+    """The setting's own bounds, from the settings model (one place for them: the page kept narrower copies
+    and clamped a value from the file on Save, with no edit made); an open end is as far as a spin box goes."""
+    lo, hi = -1e9, 1e9
+    for m in model.model_fields[name].metadata:
+        if isinstance(m, annotated_types.Ge):
+            lo = float(m.ge)  # type: ignore[arg-type]
+        elif isinstance(m, annotated_types.Gt):
+            lo = float(m.gt) + step  # type: ignore[arg-type]
+        elif isinstance(m, annotated_types.Le):
+            hi = float(m.le)  # type: ignore[arg-type]
+        elif isinstance(m, annotated_types.Lt):
+            hi = float(m.lt) - step  # type: ignore[arg-type]
+    return lo, hi
+
+
+def _spin(model: type[BaseModel], name: str, step: float, value: float, decimals: int = 3) -> QDoubleSpinBox:
     s = QDoubleSpinBox()
-    s.setRange(lo, hi)
+    s.setRange(*_bounds(model, name, 10.0 ** -decimals))
     s.setSingleStep(step)
     s.setDecimals(decimals)
     s.setValue(value)
     return s
 
 
-def _ispin(lo: int, hi: int, value: int) -> QSpinBox:
+def _ispin(model: type[BaseModel], name: str, value: int) -> QSpinBox:
     s = QSpinBox()
-    s.setRange(lo, hi)
+    lo, hi = _bounds(model, name, 1)
+    s.setRange(int(max(lo, -(2**31) + 1)), int(min(hi, 2**31 - 1)))
     s.setValue(value)
     return s
 
@@ -66,8 +92,8 @@ class SettingsPage(QWidget):
         self.device.setCurrentText(s.models.device)
         self.detect = QCheckBox("Find objects")
         self.detect.setChecked(s.detection.enabled)
-        self.score = _spin(0, 1, 0.05, s.detection.score_threshold)
-        self.min_area = _spin(0, 1, 0.005, s.detection.min_area, 4)
+        self.score = _spin(DetectionSettings, "score_threshold", 0.05, s.detection.score_threshold)
+        self.min_area = _spin(DetectionSettings, "min_area", 0.005, s.detection.min_area, 4)
         self.ocr = QCheckBox("Read text (OCR)")
         self.ocr.setChecked(s.ocr.enabled)
         self.ocr_engine = QComboBox()
@@ -75,14 +101,14 @@ class SettingsPage(QWidget):
         self.ocr_engine.setCurrentText(s.ocr.engine)
         self.faces = QCheckBox("Find faces (People)")
         self.faces.setChecked(s.faces.enabled)
-        self.face_distance = _spin(0.1, 1.5, 0.05, s.faces.distance)
-        self.landmark_threshold = _spin(0, 1, 0.05, s.landmarks.threshold)
-        self.max_km = _spin(0.1, 1000, 1, s.landmarks.max_km, 1)
-        self.eps = _spin(0.01, 1, 0.01, s.clusters.eps)
-        self.min_samples = _ispin(1, 100, s.clusters.min_samples)
-        self.perplexity = _spin(2, 100, 1, s.projection.perplexity, 1)
-        self.iterations = _ispin(250, 10000, s.projection.max_iter)
-        self.sample = _ispin(100, 100000, s.projection.sample)
+        self.face_distance = _spin(FaceSettings, "distance", 0.05, s.faces.distance)
+        self.landmark_threshold = _spin(LandmarkSettings, "threshold", 0.05, s.landmarks.threshold)
+        self.max_km = _spin(LandmarkSettings, "max_km", 1, s.landmarks.max_km, 1)
+        self.eps = _spin(ClusterSettings, "eps", 0.01, s.clusters.eps)
+        self.min_samples = _ispin(ClusterSettings, "min_samples", s.clusters.min_samples)
+        self.perplexity = _spin(ProjectionSettings, "perplexity", 1, s.projection.perplexity, 1)
+        self.iterations = _ispin(ProjectionSettings, "max_iter", s.projection.max_iter)
+        self.sample = _ispin(ProjectionSettings, "sample", s.projection.sample)
         form = QFormLayout()
         rows: list[tuple[str | None, QWidget, str]] = [
             ("Library folder", lib_row_widget := QWidget(), "Where the database, thumbnails and backups live. "
