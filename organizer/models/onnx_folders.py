@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from organizer.fsutil import write_atomic
 from organizer.parts import COCO_TO_SUPER
 
 CLIP_FORMAT = "organizer-onnx-clip-1"
@@ -143,7 +144,7 @@ def _save(onnx: Any, model: Any, path: Path) -> None:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=1))
+    write_atomic(path, json.dumps(data, indent=1))
 
 
 # torchvision's COCO category list (index = the detector's label), as its detection weights name them

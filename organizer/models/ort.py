@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from organizer.fsutil import write_atomic
 from organizer.settings import user_cache
 
 log = logging.getLogger("organizer")
@@ -226,9 +227,7 @@ IMAGE_META = "image.json"  # beside the towers: what running them needs without 
 def write_image_meta(folder: Path, meta: dict[str, Any]) -> None:
     if (folder / IMAGE_META).is_file():
         return
-    tmp = folder / (IMAGE_META + ".tmp")
-    tmp.write_text(json.dumps(meta))
-    os.replace(tmp, folder / IMAGE_META)
+    write_atomic(folder / IMAGE_META, json.dumps(meta))
 
 
 def image_meta(folder: Path) -> dict[str, Any] | None:
