@@ -26,7 +26,9 @@ def run(window: bool = True) -> int:
     try:
         print(f"resources: {resources_dir()}")
         models = work / "models"
-        made = make_offline_test_set(models)
+        # CLIP and the detector as ONNX folders: the installation's own run time, torch or not (the frozen app's
+        # transformers failed at import for a data file PyInstaller missed, and the light install has none)
+        made = make_offline_test_set(models, onnx=True)
         photos = work / "photos"
         photos.mkdir()
         for i, colour in enumerate(((200, 30, 30), (30, 160, 60), (40, 60, 200))):
