@@ -14,6 +14,7 @@ from PySide6.QtCore import QItemSelectionModel, QMimeData, QPoint, QPointF, QSiz
 from PySide6.QtGui import QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QLineEdit, QListWidget  # noqa: E402
 
+from organizer.gui.delegate import DAY_STRIP, day_labels  # noqa: E402
 from organizer.gui.models import PhotoIdRole  # noqa: E402
 from organizer.gui.window import MainWindow  # noqa: E402
 from organizer.library import Library  # noqa: E402
@@ -696,7 +697,7 @@ def test_a_moved_folder_shows_as_missing_and_locate_brings_it_back(qtbot, window
     window.refresh_library()  # folders are checked off the UI thread
     qtbot.waitUntil(page.banner.isVisible, timeout=5000)
     assert str(photo_dir) in page.banner_text.text()
-    assert all(r.missing for r in page.gallery.model_.rows if r.header is None)  # no grey tiles pretending to be there
+    assert all(r.missing for r in page.gallery.model_.rows)  # no grey tiles pretending to be there
     page.filter.setCurrentIndex(1)
     assert len(page.gallery.model_.photo_ids()) == 4  # "Missing only"
     window.ask_folder = lambda old: str(moved)
@@ -824,26 +825,28 @@ def test_timeline_newest_first_with_months_and_a_remembered_view(qtbot, make_set
     page = w.library_page
     assert page.sort.currentText() == "Newest first"
     rows = page.gallery.model_.rows
-    assert [r.path for r in rows if r.header is None] == ["/p/2.jpg", "/p/1.jpg", "/p/0.jpg", "/p/4.jpg", "/p/3.jpg"]
-    # a date header above each day's photos, taking a row of its own; headers are never selected or opened
-    assert [r.header for r in rows if r.header is not None] == [
-        "Wednesday 20 January 2021  (1)", "Saturday 9 January 2021  (1)", "Wednesday 3 July 2019  (1)",
-        "Tuesday 25 December 2018  (1)", "No date  (1)"]
-    assert rows[0].header is not None and page.gallery.model_.photo_ids()[0] == rows[1].photo_id
+    assert [r.path for r in rows] == ["/p/2.jpg", "/p/1.jpg", "/p/0.jpg", "/p/4.jpg", "/p/3.jpg"]
+    assert [(r.day_first, r.day_size) for r in rows] == [(i, 1) for i in range(5)]  # five days of one photo
     gallery = page.gallery
+    w.resize(1400, 900)
     w.show()
     qtbot.waitExposed(w)
-    head, first, second = (gallery.visualRect(gallery.model_.index(i)) for i in (0, 1, 3))
-    assert first.size() == QSize(gallery.iconSize().width() + 20, gallery.iconSize().width() + 40)  # a full tile
-    assert head.width() > 3 * first.width() and first.top() >= head.bottom()  # the photos start a new row
-    assert second.top() > first.bottom()  # each day starts its own row
-    assert not gallery.model_.flags(gallery.model_.index(0)) & Qt.ItemFlag.ItemIsSelectable
+    tiles = [gallery.visualRect(gallery.model_.index(i)) for i in range(5)]
+    side = gallery.iconSize().width()
+    assert tiles[0].size() == QSize(side + 20, side + 40 + DAY_STRIP)  # a tile, the day named above it
+    # days of one photo packed into one row (a date header took a row of its own, then each photo another)
+    assert len({t.top() for t in tiles}) == 1 and tiles[4].right() < gallery.viewport().width()
+    names = [gallery.itemDelegate().day_label(gallery.model_.index(i), tiles[i]) for i in range(5)]
+    assert all(starts and span.width() == tiles[i].width() for i, (_, span, starts) in enumerate(names))
+    assert names[0][0] in day_labels("2021-01-20", 1) and names[0][0].startswith(("Wed", "20 Jan"))
+    assert names[4][0] in ("No date  (1)", "No date")
+    assert gallery.fontMetrics().boundingRect(names[0][0]).width() < tiles[0].width()  # the name as it fits
     gallery.selectAll()
     assert sorted(gallery.selected_ids()) == sorted(gallery.model_.photo_ids())
     months = [page.timeline.item(i).text() for i in range(page.timeline.count())]
     assert months == ["January 2021 (2)", "July 2019 (1)", "December 2018 (1)", "No date (1)"]
     page.timeline.itemClicked.emit(page.timeline.item(2))
-    assert page.gallery.currentIndex().row() == 7  # the first photo of December 2018, under its header
+    assert page.gallery.currentIndex().row() == 3  # the first photo of December 2018
     page.sort.setCurrentIndex(1)  # oldest first
     page.size.setValue(160)
     assert page.gallery.iconSize().width() == 160
@@ -852,7 +855,7 @@ def test_timeline_newest_first_with_months_and_a_remembered_view(qtbot, make_set
     again.ask_on_close = lambda: True
     qtbot.addWidget(again)
     assert again.library_page.sort.currentText() == "Oldest first" and again.library_page.gallery.iconSize().width() == 160
-    assert again.library_page.gallery.model_.rows[1].path == "/p/4.jpg"
+    assert again.library_page.gallery.model_.rows[0].path == "/p/4.jpg"
     again.close()
     w.wait_for_background()
     again.wait_for_background()
@@ -1226,3 +1229,29 @@ def test_the_end_of_run_summary_is_shown_whole_until_the_next_run(qtbot, window:
     summary = window.library_page.summary
     assert summary.isVisibleTo(window) and summary.wordWrap()
     assert "4 new photos" in summary.text() and "\n" in summary.text()  # every line of it
+
+
+def test_a_day_of_many_photos_is_named_once_across_its_tiles_and_again_where_it_goes_on(qtbot, tmp_path) -> None:
+    from organizer.gui.models import Row
+    from organizer.gui.pages.gallery import Gallery, with_days
+    from organizer.gui.thumbnails import Thumbnails
+
+    gallery = Gallery(Thumbnails(tmp_path))
+    qtbot.addWidget(gallery)
+    gallery.set_icon_side(100)
+    gallery.resize(3 * 120 + 30, 800)  # three tiles a row
+    rows = with_days([Row(i, f"/p/{i}.jpg", taken_at="2020-05-01T10:00:00" if i else "2020-05-02T09:00:00")
+                      for i in range(8)])
+    gallery.set_rows(rows)
+    gallery.show()
+    qtbot.waitExposed(gallery)
+    rect = [gallery.visualRect(gallery.model_.index(i)) for i in range(8)]
+    assert rect[0].top() == rect[1].top() == rect[2].top() < rect[3].top()  # the second day follows on row 1
+    label = [gallery.itemDelegate().day_label(gallery.model_.index(i), rect[i]) for i in range(8)]
+    assert label[0][1].width() == rect[0].width() and label[0][2]  # day one: one tile
+    text, span, starts = label[1]
+    assert starts and span.left() == rect[1].left() and span.width() == 2 * rect[1].width()  # across its two
+    assert label[2][:2] == (text, span)  # the second tile paints its part of the same name
+    assert text.endswith("(7)") and "1" in text
+    text2, span2, starts2 = label[3]  # the day goes on at the start of the next row: named again, dimmed
+    assert not starts2 and span2.left() == rect[3].left() and span2.width() == 3 * rect[3].width()

@@ -1,73 +1,120 @@
-"""Draws gallery tiles: date headers across the gallery's width, and a search result's matching part outlined
+"""Draws gallery tiles: the day's name above a day's tiles, and a search result's matching part outlined
 on its thumbnail."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from organizer.gui.models import HeaderRole, MissingRole, PartsRole
+from organizer.gui.models import MissingRole, PartsRole
 from organizer.gui.viewer import COLOURS
 
-HEADER_HEIGHT = 34
+DAY_STRIP = 24  # the height of the line above a tile that names the day (the library sorted by date)
 
 
-def tile_size(side: int) -> QSize:
-    """A photo's tile for thumbnails of ``side`` pixels: the thumbnail with room for its caption."""
-    return QSize(side + 20, side + 40)
+def tile_size(side: int, strip: int = 0) -> QSize:
+    """A photo's tile for thumbnails of ``side`` pixels: the thumbnail with room for its caption (and for the
+    day's name above it, ``strip`` pixels, in a gallery grouped by day)."""
+    return QSize(side + 20, side + 40 + strip)
+
+
+def day_labels(taken_at: str | None, count: int) -> list[str]:
+    """A day's names, longest first: the painter takes the first that fits the tiles the day has on a row."""
+    from datetime import datetime
+
+    from organizer.wording import date_words
+
+    try:
+        t = datetime.fromisoformat(taken_at) if taken_at else None
+    except ValueError:
+        t = None
+    if t is None:
+        return [f"No date  ({count})", "No date"]
+    return [f"{date_words(taken_at, 'day')}  ({count})", f"{t:%a} {t.day} {t:%b %Y}  ({count})",
+            f"{t:%a} {t.day} {t:%b %Y}", f"{t.day} {t:%b %Y}", f"{t.day} {t:%b}"]
 
 
 class TileDelegate(QStyledItemDelegate):
-    """A photo tile as the style draws it; a date header as a line of bold text the whole width of the view
-    (so the photos after it start a row of their own)."""
+    """A photo tile as the style draws it. In a gallery grouped by day, the days are packed into rows (a day
+    of one photo takes one tile, not a row of its own): each tile has a strip above its picture where the
+    first tile of a day, and the first of each row the day continues on, names the day across the day's tiles
+    on that row."""
 
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
         self.view = view
         self.model = getattr(view, "model_", None)  # a PhotoListModel: its rows are read directly
+        self.strip = 0
         self.tile = tile_size(view.iconSize().width())
 
-    def set_side(self, side: int) -> None:
-        self.tile = tile_size(side)
-
-    def header(self, index: QModelIndex | QPersistentModelIndex) -> str | None:
-        """The date header a row shows (None for a photo), read from the gallery's rows directly: asked for
-        every row at each layout."""
-        return self.model.rows[index.row()].header if self.model is not None else index.data(HeaderRole)
+    def set_side(self, side: int, strip: int | None = None) -> None:
+        self.strip = self.strip if strip is None else strip
+        self.tile = tile_size(side, self.strip)
 
     def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 - Qt's name
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
-        # asked for every row at each layout (10k rows: 0.1 s of Python): a list lookup, the tile size cached
-        if self.header(index) is None:
-            return self.tile
-        return QSize(max(self.tile.width(), self.view.viewport().width() - 2 * self.view.spacing() - 1), HEADER_HEIGHT)
+        return self.tile  # asked for every row at each layout (100k rows): the tile size cached
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
-        header = self.header(index)
-        if header is None:
-            super().paint(painter, option, index)
+        if not self.strip:
+            self.paint_tile(painter, option, index)
             return
+        tile = QStyleOptionViewItem(option)
+        tile.rect = option.rect.adjusted(0, self.strip, 0, 0)
+        self.paint_tile(painter, tile, index)
+        day = self.day_label(index, option.rect)
+        if day is None:
+            return
+        text, rect, starts = day
         painter.save()
+        painter.setClipRect(option.rect.x(), option.rect.y(), option.rect.width(), self.strip)
         font = option.font
         font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.15)
         painter.setFont(font)
-        painter.setPen(option.palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.WindowText))
-        r = option.rect.adjusted(6, 0, -6, -4)
-        painter.drawText(r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, header)
+        role = QPalette.ColorRole.WindowText if starts else QPalette.ColorRole.PlaceholderText
+        painter.setPen(option.palette.color(QPalette.ColorGroup.Active, role))
+        painter.drawText(rect.adjusted(6, 0, -4, -2), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+                         text)
         painter.restore()
+
+    def paint_tile(self, painter: QPainter, option: QStyleOptionViewItem,
+                   index: QModelIndex | QPersistentModelIndex) -> None:
+        super().paint(painter, option, index)
+
+    def day_label(self, index: QModelIndex | QPersistentModelIndex,
+                  rect: Any) -> tuple[str, Any, bool] | None:
+        """The day's name over the tile at ``rect`` (the view's rectangle of ``index``): its text, the
+        rectangle it spans (the day's tiles on this row, from the first of them) and whether the day starts
+        there (else it goes on from the row before). Each tile paints its own part of it, so a tile repainted
+        alone shows the same name as its neighbours."""
+        if self.model is None:
+            return None
+        rows = self.model.rows
+        row = index.row()
+        r = rows[row]
+        if r.day_first < 0:
+            return None
+        first = rows[r.day_first]
+        width = max(1, self.tile.width())
+        col = max(0, rect.x() // width)
+        columns = max(1, self.view.viewport().width() // width)
+        anchor = max(r.day_first, row - col)  # the day's first tile on this row
+        run = min(r.day_first + first.day_size, anchor + columns - (col - (row - anchor))) - anchor
+        span = QRect(rect.x() - (row - anchor) * width, rect.y(), run * width, self.strip)
+        metrics = self.view.fontMetrics()
+        labels = day_labels(first.taken_at, first.day_size)
+        text = next((t for t in labels if metrics.boundingRect(t).width() * 1.1 + 12 <= span.width()), labels[-1])
+        return text, span, anchor == r.day_first
 
 
 class MatchDelegate(TileDelegate):
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
-        super().paint(painter, option, index)
-        if self.header(index) is not None:
-            return
+    def paint_tile(self, painter: QPainter, option: QStyleOptionViewItem,
+                   index: QModelIndex | QPersistentModelIndex) -> None:
+        super().paint_tile(painter, option, index)
         if index.data(MissingRole):
             _paint_badge(painter, option)
         parts = index.data(PartsRole) or []

@@ -16,7 +16,6 @@ PhotoIdRole = Qt.ItemDataRole.UserRole
 PathRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
 PartsRole = Qt.ItemDataRole.UserRole + 3
-HeaderRole = Qt.ItemDataRole.UserRole + 4  # a date header's text (None for a photo)
 MissingRole = Qt.ItemDataRole.UserRole + 5  # the photo's files are not there (a badge on its picture)
 
 
@@ -29,12 +28,9 @@ class Row:
     parts: list[Any] = field(default_factory=list)  # PartMatch of a search result
     missing: bool = False  # the file was not found at the last scan (kept, shown as missing)
     taken_at: str | None = None  # ISO 8601: the library's timeline groups by it
-    header: str | None = None  # a date header row (no photo): the day's name and count
     stored_missing: bool = False  # missing by the library (the last scan), whatever the folder checks say
-
-    @classmethod
-    def heading(cls, text: str, taken_at: str | None) -> Row:
-        return cls(-1, "", taken_at=taken_at, header=text)
+    day_first: int = -1  # the row of its day's first photo (-1: the gallery is not grouped by day)
+    day_size: int = 0  # on a day's first photo: how many photos the day has
 
     @classmethod
     def of(cls, r: Any, missing: bool = False) -> Row:
@@ -59,7 +55,7 @@ class PhotoListModel(QAbstractListModel):
     def set_rows(self, rows: list[Row]) -> None:
         self.beginResetModel()
         self.rows = rows
-        self._row_of = {r.photo_id: i for i, r in enumerate(rows) if r.header is None}
+        self._row_of = {r.photo_id: i for i, r in enumerate(rows)}
         self.endResetModel()
 
     def mark_offline(self, prefixes: tuple[str, ...]) -> int:
@@ -67,21 +63,15 @@ class PhotoListModel(QAbstractListModel):
         in place: the view repaints them (a dataChanged over every row made the view lay out all of them
         again, 0.4 s at 10k photos). Returns how many are missing now."""
         for r in self.rows:
-            if r.header is None:
-                r.missing = r.stored_missing or (bool(prefixes) and r.path.startswith(prefixes))
-        return sum(r.missing for r in self.rows if r.header is None)
+            r.missing = r.stored_missing or (bool(prefixes) and r.path.startswith(prefixes))
+        return sum(r.missing for r in self.rows)
 
     def row_of(self, photo_id: int) -> int | None:
         """The row showing the photo, if it is shown."""
         return self._row_of.get(photo_id)
 
     def photo_ids(self) -> list[int]:
-        return [r.photo_id for r in self.rows if r.header is None]
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if index.isValid() and index.row() < len(self.rows) and self.rows[index.row()].header is not None:
-            return Qt.ItemFlag.NoItemFlags  # a date header: neither selected nor opened
-        return super().flags(index)
+        return [r.photo_id for r in self.rows]
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -90,8 +80,6 @@ class PhotoListModel(QAbstractListModel):
         if not index.isValid() or index.row() >= len(self.rows):
             return None
         r = self.rows[index.row()]
-        if r.header is not None:
-            return r.header if role in (Qt.ItemDataRole.DisplayRole, HeaderRole) else None
         if role == Qt.ItemDataRole.DisplayRole:
             name = display(Path(r.path).name) + (" (missing)" if r.missing else "")
             return f"{r.score:.2f}  {name}" if r.score is not None else name

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from organizer.gui.delegate import MatchDelegate, TileDelegate, tile_size
+from organizer.gui.delegate import DAY_STRIP, MatchDelegate, TileDelegate, tile_size
 from organizer.gui.models import PhotoIdRole, PhotoListModel, Row
 from organizer.gui.thumbnails import SIZE, Thumbnails
 from organizer.wording import date_words, plural
@@ -40,8 +40,7 @@ class Gallery(QListView):
         # after the icon size: the tile size is taken from it. Every gallery outlines a row's part (a search
         # match, a person's face) and badges a missing photo
         self.setItemDelegate(MatchDelegate(self))
-        self._headed = True
-        self._set_grid(headed=False)
+        self._set_grid(days=False)
         # A single layout pass (0.4 s for 100k photos of one size); the batched mode left the scroll range
         # short of the last rows here.
         self.setLayoutMode(QListView.LayoutMode.SinglePass)
@@ -57,24 +56,26 @@ class Gallery(QListView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
 
-    def _set_grid(self, headed: bool) -> None:
-        """Photos alone sit in a uniform grid (the cheapest layout); with date headers, which take a row of
-        their own, each tile is laid out at its own size (the delegate's) instead."""
-        if headed != self._headed:
-            self._headed = headed
-            self.setUniformItemSizes(not headed)
-            self.setSpacing(0)
-        self.setGridSize(QSize() if headed else tile_size(self.iconSize().width()))
+    def _set_grid(self, days: bool | None = None) -> None:
+        """Tiles in a uniform grid (the cheapest layout: 100k photos in one pass); grouped by day, each tile
+        has a strip above it where the day is named (``days``: None keeps it as it is)."""
+        delegate = self.itemDelegate()
+        side = self.iconSize().width()
+        if isinstance(delegate, TileDelegate):
+            delegate.set_side(side, None if days is None else DAY_STRIP if days else 0)
+            strip = delegate.strip
+        else:
+            strip = 0
+        self.setUniformItemSizes(True)
+        self.setSpacing(0)
+        self.setGridSize(tile_size(side, strip))
 
     def set_icon_side(self, side: int) -> None:
         """Thumbnails shown at ``side`` pixels (the cached ones are scaled), the photo at the top of the view
         kept there (the view used to jump away from the month being looked at)."""
         top = self.indexAt(QPoint(self.spacing() + 4, self.spacing() + 4))
         self.setIconSize(QSize(side, side))
-        delegate = self.itemDelegate()
-        if isinstance(delegate, TileDelegate):
-            delegate.set_side(side)
-        self._set_grid(self._headed)
+        self._set_grid()
         self.doItemsLayout()
         if top.isValid():
             self.scrollTo(top, QAbstractItemView.ScrollHint.PositionAtTop)
@@ -85,7 +86,7 @@ class Gallery(QListView):
         after an action took the selected photos away, a second click acts on nothing, not on the next photo."""
         chosen = self.selected_ids() if self.selectionModel() is not None else []
         current = self.currentIndex().data(PhotoIdRole) if self.currentIndex().isValid() else None
-        self._set_grid(any(r.header is not None for r in rows))
+        self._set_grid(any(r.day_first >= 0 for r in rows))
         self.model_.set_rows(rows)
         keep = sorted(r for r in (self.model_.row_of(p) for p in chosen) if r is not None)
         first = self.photo_index(0)
@@ -108,9 +109,9 @@ class Gallery(QListView):
             sel.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)  # the keys start here
 
     def photo_index(self, n: int = 0) -> QModelIndex:
-        """The model index of the ``n``-th photo (date headers not counted); invalid past the last."""
-        rows = [i for i, r in enumerate(self.model_.rows) if r.header is None]
-        return self.model_.index(rows[n]) if -len(rows) <= n < len(rows) else QModelIndex()
+        """The model index of the ``n``-th photo; invalid past the last."""
+        count = len(self.model_.rows)
+        return self.model_.index(n % count) if -count <= n < count else QModelIndex()
 
     def selected_ids(self) -> list[int]:
         return [int(ix.data(PhotoIdRole)) for ix in self.selectionModel().selectedIndexes()]
@@ -131,8 +132,6 @@ class Gallery(QListView):
 
     def _open(self, index: QModelIndex) -> None:
         row = self.model_.rows[index.row()]
-        if row.header is not None:
-            return
         self.opened.emit(int(index.data(PhotoIdRole)), row.parts or None)
 
 
@@ -230,6 +229,9 @@ class LibraryPage(QWidget):
         shown = [r for r in rows if r.missing] if self.missing_only() else rows
         if self.order() != "path":
             shown = with_days(shown)
+        else:
+            for r in shown:
+                r.day_first, r.day_size = -1, 0
         self.gallery.set_rows(shown)
         self._show_count(len(rows), sum(r.missing for r in rows))
         self.empty.setVisible(not rows)
@@ -261,19 +263,17 @@ class LibraryPage(QWidget):
             ym = (r.taken_at or "")[:7]
             key = names.get(ym) or names.setdefault(ym, month(r.taken_at))
             first, n = firsts.get(key, (i, 0))
-            firsts[key] = (first, n + (r.header is None))
+            firsts[key] = (first, n + 1)
         for key, (first, n) in firsts.items():
             item = QListWidgetItem(f"{key} ({n})")
             item.setData(Qt.ItemDataRole.UserRole, first)
             self.timeline.addItem(item)
 
     def _jump(self, item: QListWidgetItem) -> None:
-        """The month's first date header at the top, its first photo current."""
-        first = int(item.data(Qt.ItemDataRole.UserRole))
-        model = self.gallery.model_
-        self.gallery.scrollTo(model.index(first), QAbstractItemView.ScrollHint.PositionAtTop)
-        photo = next((i for i in range(first, len(model.rows)) if model.rows[i].header is None), first)
-        self.gallery.setCurrentIndex(model.index(photo))
+        """The month's first photo at the top, and current."""
+        first = self.gallery.model_.index(int(item.data(Qt.ItemDataRole.UserRole)))
+        self.gallery.scrollTo(first, QAbstractItemView.ScrollHint.PositionAtTop)
+        self.gallery.setCurrentIndex(first)
 
     def show_offline(self, offline: list[tuple[str, int]]) -> None:
         """Folders not there now, most photos first: the banner names the first and counts the others."""
@@ -298,27 +298,21 @@ class LibraryPage(QWidget):
 
 
 def with_days(rows: list[Row]) -> list[Row]:
-    """``rows`` (in date order) with a header before each day's photos: "Saturday 14 July 2018 (3)"; the
-    undated ones under "No date"."""
-    out: list[Row] = []
+    """``rows`` (in date order) grouped by day: each knows its day's first row, which knows the day's size
+    (the gallery names the day above its tiles: "Saturday 14 July 2018 (3)"; the undated ones "No date")."""
     start = 0
     for i in range(len(rows) + 1):
         if i == len(rows) or (i > start and day_key(rows[i].taken_at) != day_key(rows[start].taken_at)):
             if i > start:
-                first = rows[start]
-                out.append(Row.heading(f"{day(first.taken_at)}  ({i - start})", first.taken_at))
-                out.extend(rows[start:i])
+                rows[start].day_size = i - start
             start = i
-    return out
+        if i < len(rows):
+            rows[i].day_first = start
+    return rows
 
 
 def day_key(taken_at: str | None) -> str:
     return taken_at[:10] if taken_at else ""
-
-
-def day(taken_at: str | None) -> str:
-    """The day a photo was taken in words ("Saturday 14 July 2018"), or "No date"."""
-    return date_words(taken_at, "day")
 
 
 def month(taken_at: str | None) -> str:
