@@ -243,6 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "as ONNX folders into DIR, which --models DIR then runs without torch (needs torch)")
     ex.add_argument("dir", metavar="DIR")
     _common(ex, suppress=True)
+    pk = msub.add_parser("pack", help="publish the ONNX folders DIR/clip and DIR/detector (as `models export` "
+                         "writes them) as packs in OUT: flat files and a manifest of sizes and SHA-256 each, which an "
+                         "install without torch downloads (models.download_url)")
+    pk.add_argument("dir", metavar="DIR")
+    pk.add_argument("out", metavar="OUT")
+    pk.add_argument("--revision", required=True, help="the source models' revision (the hub commit exported)")
+    _common(pk, suppress=True)
     return p
 
 
@@ -366,6 +373,8 @@ def _advice(e: OrganizerError) -> str:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "models" and args.models_command == "export":
         return _export_models(args)
+    if args.command == "models" and args.models_command == "pack":
+        return _pack_models(args)
     if args.command == "models":
         from organizer.models.offline import make_offline_test_set
 
@@ -393,6 +402,8 @@ def _run(args: argparse.Namespace) -> int:
         return _restore(settings, args)
     if args.command == "project" and args.export:
         _check_export(Path(args.export))
+    if args.command == "finetune" or getattr(args, "landmarks_command", None) == "train":
+        _need_train("finetune" if args.command == "finetune" else "landmarks train")
     from organizer.library import Library
 
     # only what indexes or trains makes a library; the others refuse a folder holding none (a mistyped --library)
@@ -412,14 +423,10 @@ def _run(args: argparse.Namespace) -> int:
 def _export_models(args: argparse.Namespace) -> int:
     """`organizer models export DIR`: CLIP and the detector in use as ONNX folders (DIR/clip, DIR/detector),
     in the same embedding space; OCR and face weights copied beside them where they are files."""
-    import importlib.util
-
     from organizer.models.onnx_folders import export_clip, export_detector
     from organizer.models.registry import ModelSet
 
-    if any(importlib.util.find_spec(m) is None for m in ("torch", "torchvision", "transformers")):
-        raise OrganizerError("Exporting needs torch, torchvision and transformers: pip install 'organizer[train]' "
-                             "(the app itself runs the exported folders without them).")
+    _need_train("models export", " (the app itself runs the exported folders without them)")
     target = Path(args.dir)
     if target.exists() and not target.is_dir():
         raise BadArgumentError(f"{target} is a file; give a folder to write the models into")
@@ -433,6 +440,50 @@ def _export_models(args: argparse.Namespace) -> int:
         raise BadArgumentError(f"Cannot write the models into {target}: {e.strerror or e}") from e
     print(f"Run without torch: organizer --models {shlex.quote(str(target))} ... (OCR and faces use their own "
           "weights as before).")
+    return 0
+
+
+def _need_train(command: str, why: str = "") -> None:
+    """One line where a command needs the `train` extra (torch, torchvision, transformers) and it is missing."""
+    missing = [m for m in ("torch", "torchvision", "transformers") if _absent(m)]
+    if missing:
+        raise OrganizerError(f"`organizer {command}` needs the train extra ({', '.join(missing)} not installed): "
+                             f"pip install 'organizer[train]'{why}.")
+
+
+def _absent(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):
+        return True
+
+
+def _pack_models(args: argparse.Namespace) -> int:
+    """`organizer models pack DIR OUT --revision REV`: the ONNX folders in DIR as downloadable packs."""
+    import json
+
+    from organizer.models import packs
+    from organizer.models.onnx_folders import is_onnx_clip, is_onnx_detector
+
+    source, out = Path(args.dir), Path(args.out)
+    made = 0
+    for role, meta, test in (("clip", "organizer.json", is_onnx_clip), ("detector", "config.json", is_onnx_detector)):
+        folder = source / role
+        if not test(folder):
+            continue
+        cfg = json.loads((folder / meta).read_text(encoding="utf-8"))
+        spec = str(cfg.get("space") or cfg.get("key") or folder.name)
+        try:
+            manifest = packs.make(folder, out, role, spec, args.revision)
+        except OSError as e:
+            raise BadArgumentError(f"Cannot write the packs into {out}: {e.strerror or e}") from e
+        print(f"{role:9} {spec}: {manifest}")
+        made += 1
+    if not made:
+        raise BadArgumentError(f"{source} holds no ONNX model folder (clip/, detector/): make one with "
+                               "`organizer models export`")
     return 0
 
 

@@ -87,13 +87,21 @@ class Library:
 
     def prepare_models(self, parts: bool = True) -> Iterator[Progress]:
         """Download the default models on first use (progress events); nothing when they are local or cached."""
+        from organizer.models import ort, packs
         from organizer.models.download import clip_cached, download_clip, download_file
 
-        clip = self.models.clip
+        clip, det = self.models.clip, self.models.detector
+        detect = parts and self.settings.detection.enabled and det.folder is None and not det.has_export()
+        if ort.torch_version() == "none":  # the light install: the published ONNX forms, checked by manifest
+            url = self.settings.models.download_url
+            if clip.folder is None and not clip.has_light_path():
+                yield from packs.fetch("clip", clip.spec, url)
+            if detect:
+                yield from packs.fetch("detector", det.key, url)
+            return
         if clip.folder is None and not clip_cached(clip.spec):
             yield from download_clip(clip.spec)
-        det = self.models.detector
-        if parts and self.settings.detection.enabled and det.folder is None and not det.has_export():
+        if detect:
             target = det.checkpoint()
             if target is not None and not target[1].is_file():
                 yield from download_file(target[0], target[1], f"detector {det.key}")

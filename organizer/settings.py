@@ -23,6 +23,11 @@ from organizer.parts import PART_TYPES
 APP_NAME = "organizer"
 
 
+# Where the release workflow publishes the default models in ONNX form: assets of the release "models-1" of
+# organizer's repository (see organizer/models/packs.py).
+MODELS_URL = "https://github.com/organizer-app/organizer/releases/download/models-1"
+
+
 class _Section(BaseModel):
     # NaN and infinity are refused everywhere: they pass every comparison and are not JSON.
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
@@ -41,6 +46,10 @@ class ModelSettings(_Section):
                       description="'auto' (the face/ subfolder of the models folder, else the "
                       "face-recognition-models package) or a folder holding dlib's 5-point predictor and "
                       "ResNet descriptor .dat files.")
+    download_url: str = Field(
+        MODELS_URL, title="Model downloads",
+        description="Where an install without torch downloads the default models in ONNX form (the packs the "
+        "release workflow publishes, checked against their manifest): a mirror or a local server instead.")
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
         "auto", description="'auto' uses bf16 where the CPU or GPU runs it natively, else fp32; 'int8' (opt-in) "

@@ -4,14 +4,43 @@
 # self-test headless. Usage: packaging/build_linux.sh   (or ./dev package)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./dev setup
-.venv/bin/python -m pip install --quiet "pyinstaller>=6.10"
+# The bundle is built from an environment of its own holding the run time alone (`pip install .`: no torch,
+# torchvision, transformers or EasyOCR, which are the `train` extra), remade when pyproject.toml changes.
+# ORGANIZER_PACKAGE_QUICK=1 (CI) builds the folder and self-tests it, without the tarball and AppImage.
+venv=build/venv-bundle
+want="$(cat pyproject.toml packaging/build_linux.sh packaging/constraints.txt | sha256sum | cut -c1-16)"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$want" ]; then
+  rm -rf "$venv"
+  py=python3.11
+  command -v "$py" >/dev/null 2>&1 || py=python3
+  "$py" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade pip
+  "$venv/bin/python" -m pip install --quiet -c packaging/constraints.txt . "pyinstaller>=6.10"
+  echo "$want" > "$venv/.stamp"
+fi
+if "$venv/bin/python" -c "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('torch', 'torchvision', 'transformers', 'easyocr')))"; then
+  echo "build environment: the run time alone (no torch, torchvision, transformers or EasyOCR)"
+else
+  echo "the bundle's build environment holds the train extra; it must not" >&2
+  exit 1
+fi
 rm -rf build/pyinstaller dist/organizer
 start=$(date +%s)
-.venv/bin/pyinstaller --noconfirm --clean --log-level WARN --workpath build/pyinstaller --distpath dist \
+"$venv/bin/pyinstaller" --noconfirm --clean --log-level WARN --workpath build/pyinstaller --distpath dist \
   packaging/organizer.spec
 echo "PyInstaller took $(( $(date +%s) - start )) s"
-version="$(.venv/bin/python -c 'import organizer; print(organizer.__version__)')"
+# Debug symbols out of the extension modules (55 MB); not the libraries auditwheel patched into *.libs/, which
+# stripping breaks ("ELF load command address/offset not page-aligned"). The self-test below checks the result.
+if command -v strip >/dev/null 2>&1; then
+  find dist/organizer/_internal -name "*.so*" -type f -not -path "*.libs/*" -exec strip --strip-unneeded {} + \
+    2>/dev/null || true
+fi
+echo "dist/organizer: $(du -sh dist/organizer | cut -f1); needs glibc >= $("$venv/bin/python" packaging/glibc_needed.py dist/organizer)"
+if [ "${ORGANIZER_PACKAGE_QUICK:-}" = 1 ]; then
+  QT_QPA_PLATFORM=offscreen dist/organizer/organizer --self-test
+  exit 0
+fi
+version="$("$venv/bin/python" -c 'import organizer; print(organizer.__version__)')"
 stage="dist/organizer-$version-linux-$(uname -m)"
 rm -rf "$stage" && mkdir -p "$stage"
 cp -a dist/organizer "$stage/organizer"

@@ -170,3 +170,27 @@ def test_models_export_keeps_the_embedding_space(capsys, tmp_path: Path, tiny_mo
     assert summary.new == 0 and summary.reembedded == 0 and summary.parts_done == 0
     again.close()
     capsys.readouterr()
+
+
+def test_without_torch_a_search_index_asked_for_bf16_is_numpy_fp32(monkeypatch) -> None:
+    """A large library on a bf16 CPU keeps its vectors as a torch bf16 tensor; without torch the same index
+    is numpy float32, ranked the same (it raised ImportError at the first search)."""
+    import numpy as np
+
+    from organizer.models import ort
+    from organizer.search.index import VectorIndex
+
+    monkeypatch.setattr(ort, "torch_version", lambda: "none")
+    monkeypatch.setitem(sys.modules, "torch", None)  # any import of torch fails
+    idx = VectorIndex(None, "test", dtype="bf16")  # type: ignore[arg-type]
+    vectors = np.eye(3, dtype=np.float32)
+    idx.add_arrays(np.array([1, 2, 3]), np.array([10, 20, 30]), ["whole"] * 3, ["image"] * 3, vectors)
+    assert idx.dtype_name == "fp32 (numpy)"
+    assert list(np.argsort(-idx.similarities(np.array([0.1, 1.0, 0.2], np.float32)))) == [1, 2, 0]
+
+
+def test_without_torch_the_training_commands_say_to_install_the_train_extra(tmp_path: Path) -> None:
+    for argv in (["landmarks", "train", str(tmp_path)], ["models", "export", str(tmp_path / "onnx")]):
+        code, out, _ = _run(BLOCKED, *argv, "--library", str(tmp_path / "lib"))
+        assert code != 0 and "needs the train extra" in out and "pip install 'organizer[train]'" in out, out[-1500:]
+        assert "Traceback" not in out and not (tmp_path / "lib").exists()  # said before anything was made

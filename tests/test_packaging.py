@@ -115,3 +115,27 @@ def test_self_test_command_passes(tmp_path: Path) -> None:
                                             "ORGANIZER_SETTINGS": str(tmp_path / "s.json")})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "self-test passed" in proc.stdout and "window opened with 3 photos" in proc.stdout
+
+
+def test_the_wheel_check_reads_platform_tags_as_pip_does() -> None:
+    """packaging/check_wheels.py (run by .ci/run against PyPI) on hand-made file names: a pin passes on a
+    platform only with a wheel of that version whose tags that platform's pip installs."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "packaging"))
+    from check_wheels import has_wheel, pins
+
+    files = ["PySide6_Essentials-6.11.3-cp310-abi3-manylinux_2_39_aarch64.whl",
+             "PySide6_Essentials-6.11.3-cp310-abi3-macosx_13_0_universal2.whl",
+             "PySide6_Essentials-6.11.2-cp310-abi3-win_amd64.whl",  # another version
+             "PySide6_Essentials-6.11.3.tar.gz"]
+    assert has_wheel(files, "6.11.3", "manylinux_aarch64") and has_wheel(files, "6.11.3", "macosx_arm64")
+    assert not has_wheel(files, "6.11.3", "win_amd64") and not has_wheel(files, "6.11.3", "manylinux_x86_64")
+    assert not has_wheel(["x-1.0-cp311-cp311-manylinux_2_40_aarch64.whl"], "1.0", "manylinux_aarch64")  # too new
+    assert not has_wheel(["x-1.0-cp311-cp311-macosx_26_0_arm64.whl"], "1.0", "macosx_arm64")  # newer than the runner
+    assert not has_wheel(["x-1.0-cp312-cp312-win_amd64.whl"], "1.0", "win_amd64")  # another Python
+    assert not has_wheel(["x-1.0-cp311-cp311-linux_x86_64.whl"], "1.0", "manylinux_x86_64")  # not a manylinux tag
+    assert has_wheel(["x-1.0-py3-none-any.whl"], "1.0", "win_amd64")
+    pinned = dict(pins(ROOT / "packaging" / "constraints.txt"))
+    assert {"onnxruntime", "PySide6_Essentials", "tokenizers", "dlib-bin"} <= pinned.keys()
+    assert not {"torch", "torchvision", "transformers", "easyocr"} & {k.lower() for k in pinned}  # the train extra

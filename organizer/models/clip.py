@@ -93,14 +93,27 @@ class ClipModel(LazyModel):
         light = self._load_onnx()
         if light is not None:
             return light
-        from organizer.models import ort
+        from organizer.models import ort, packs
 
         if ort.torch_version() == "none":
+            pack = packs.installed("clip", self.spec) if self.folder is None else None
+            if pack is not None:  # the published ONNX form, downloaded: the same embedding space
+                return self._from_folder(pack, self.precision == "int8")
             raise ModelUnavailableError(
                 "clip", self.spec, str(ort.model_folder(self.key.removesuffix("+int8"))),
-                "torch is not installed, and this model has no ONNX export here yet (an install with torch "
-                "exports it the first time CLIP loads)")
+                "torch is not installed, and this model has no ONNX form here yet: `organizer index` downloads "
+                "the published one; or install the train extra (pip install 'organizer[train]')")
         return self._load_torch()
+
+    def has_light_path(self) -> bool:
+        """Whether CLIP can load here without torch: an ONNX folder, a downloaded pack, an earlier export."""
+        from organizer.models import ort, packs
+        from organizer.models.onnx_folders import is_onnx_clip
+
+        if is_onnx_clip(self.folder) or (self.folder is None and packs.installed("clip", self.spec) is not None):
+            return True
+        folder = ort.model_folder(self.key.removesuffix("+int8"))
+        return ort.image_meta(folder) is not None and (folder / "image.onnx").is_file()
 
     def _load_onnx(self) -> _Loaded | None:
         """The towers from an earlier export, run by ONNX Runtime without torch or transformers, where ONNX is

@@ -88,12 +88,16 @@ class Detector(LazyModel):
         light = self._load_onnx()
         if light is not None:
             return light
-        from organizer.models import ort
+        from organizer.models import ort, packs
 
         if ort.torch_version() == "none":
+            pack = packs.installed("detector", self.key) if self.folder is None else None
+            if pack is not None:  # the published ONNX form, downloaded
+                self.folder = pack
+                return self._load_onnx() or self._load_torch()
             raise ModelUnavailableError("detector", self.key, str(self._meta_file()), "torch is not installed, and "
-                                        "this detector has no ONNX export here yet (an install with torch exports "
-                                        "it the first time it runs)")
+                                        "this detector has no ONNX form here yet: `organizer index` downloads the "
+                                        "published one; or install the train extra (pip install 'organizer[train]')")
         return self._load_torch()
 
     def _meta_file(self) -> Path:
@@ -110,7 +114,10 @@ class Detector(LazyModel):
 
     def has_export(self) -> bool:
         """Whether the detector can run from its ONNX export (nothing to download)."""
-        return self.folder is not None or self._export_meta() is not None
+        from organizer.models import packs
+
+        return self.folder is not None or self._export_meta() is not None or packs.installed(
+            "detector", self.key) is not None
 
     def _export_meta(self) -> dict[str, Any] | None:
         try:

@@ -54,6 +54,10 @@ class VectorIndex:
         return len(self.part_ids)
 
     def _use_numpy(self, rows: int) -> bool:
+        from organizer.models.ort import torch_version
+
+        if torch_version() == "none":  # the light install: numpy fp32, whatever was asked
+            return True
         if self.device != "cpu" or self._dtype_name in ("bf16", "fp16"):
             return False
         if self._dtype_name == "fp32":
