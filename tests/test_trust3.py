@@ -264,8 +264,11 @@ CTRL_C = """
 import sys, threading
 import organizer.media.decode as dec
 real = dec._read
+said = threading.Lock()
 def hung(path, max_bytes, progress):
-    print("reading", flush=True)
+    with said:  # two reads in parallel: one whole line each (print wrote "reading" and its newline apart)
+        sys.stdout.write("reading\\n")
+        sys.stdout.flush()
     threading.Event().wait()  # a read that never returns
 dec._read = hung
 from organizer.cli import main
