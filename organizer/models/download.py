@@ -71,7 +71,7 @@ def download_clip(spec: str) -> Iterator[Progress]:
             done, total = state["done"], state["total"]
         yield meter.at(done, f"CLIP {spec}", total)
     if error:
-        raise ModelUnavailableError("clip", spec, "the Hugging Face hub", _offline_hint(error[0]))
+        raise ModelUnavailableError("clip", spec, "the Hugging Face hub", offline_hint(error[0]))
 
 
 def download_file(url: str, dest: Path, label: str, role: str = "detector") -> Iterator[Progress]:
@@ -94,14 +94,14 @@ def download_file(url: str, dest: Path, label: str, role: str = "detector") -> I
                     f.write(chunk)
                     yield meter.step(len(chunk), label)
     except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
-        raise ModelUnavailableError(role, label, url, _offline_hint(e)) from e
+        raise ModelUnavailableError(role, label, url, offline_hint(e)) from e
     got = part.stat().st_size
     if total > have and got != total:  # the server closed early: keep the part, resume next time
         raise ModelUnavailableError(role, label, url, f"the download stopped at {got:,} of {total:,} bytes; "
                                     "run the command again to resume it")
     expected = _hash_prefix(dest.name)
     if expected is not None:
-        digest = _sha256(part)
+        digest = file_sha256(part)
         if not digest.startswith(expected):
             part.unlink(missing_ok=True)  # a wrong file cannot be resumed into a right one
             raise ModelUnavailableError(role, label, url, f"the downloaded file is damaged (SHA-256 {digest[:12]}..., "
@@ -115,7 +115,7 @@ def _hash_prefix(name: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -123,6 +123,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _offline_hint(e: BaseException) -> str:
+def offline_hint(e: BaseException) -> str:
     text = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
     return f"the download failed ({text}); if this computer is offline, copy the model folder over and point at it"

@@ -18,7 +18,6 @@ without it is not used.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -31,6 +30,7 @@ from typing import Any
 
 from organizer.errors import ModelUnavailableError
 from organizer.fsutil import write_atomic
+from organizer.models.download import file_sha256, offline_hint
 from organizer.progress import Meter, Progress
 
 FORMAT = "organizer-model-pack-1"
@@ -77,7 +77,7 @@ def fetch(role: str, spec: str, base_url: str) -> Iterator[Progress]:
     for f in files:
         dest = folder / _safe(f["path"])
         size, digest = int(f["size"]), str(f["sha256"])
-        if not (dest.is_file() and dest.stat().st_size == size and _sha256(dest) == digest):
+        if not (dest.is_file() and dest.stat().st_size == size and file_sha256(dest) == digest):
             for p in _download(f"{base}/{urllib.parse.quote(str(f['asset']))}", dest, size, digest, role, spec):
                 yield meter.at(done + p, f"{role} {spec}: {f['path']}", total)
         done += size
@@ -95,9 +95,9 @@ def _manifest(role: str, spec: str, url: str) -> dict[str, Any]:
                                         "the train extra (pip install 'organizer[train]') to run it through torch, "
                                         "or point at a folder exported where torch is (organizer models export)"
                                         ) from e
-        raise ModelUnavailableError(role, spec, url, _hint(e)) from e
+        raise ModelUnavailableError(role, spec, url, offline_hint(e)) from e
     except (urllib.error.URLError, OSError, ValueError) as e:
-        raise ModelUnavailableError(role, spec, url, _hint(e)) from e
+        raise ModelUnavailableError(role, spec, url, offline_hint(e)) from e
     ok = isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("files"), list) and all(
         isinstance(f, dict) and {"path", "asset", "size", "sha256"} <= f.keys() for f in data["files"])
     if not ok or data.get("role") != role:
@@ -128,11 +128,11 @@ def _download(url: str, dest: Path, size: int, digest: str, role: str, spec: str
                         have += len(chunk)
                         yield have
         except (urllib.error.URLError, OSError, ConnectionError) as e:
-            raise ModelUnavailableError(role, spec, url, _hint(e) + "; run the command again to resume it") from e
+            raise ModelUnavailableError(role, spec, url, offline_hint(e) + "; run the command again to resume it") from e
     if have != size:
         raise ModelUnavailableError(role, spec, url, f"the download stopped at {have:,} of {size:,} bytes; run the "
                                     "command again to resume it")
-    got = _sha256(part)
+    got = file_sha256(part)
     if got != digest:
         part.unlink(missing_ok=True)  # a wrong file cannot be resumed into a right one
         raise ModelUnavailableError(role, spec, url, f"the downloaded file is damaged (SHA-256 {got[:12]}..., the "
@@ -150,7 +150,7 @@ def make(folder: Path, out: Path, role: str, spec: str, revision: str) -> Path:
         rel = f.relative_to(folder).as_posix()
         asset = f"{name}--{rel.replace('/', '--')}"
         shutil.copyfile(f, out / asset)
-        files.append({"path": rel, "asset": asset, "size": f.stat().st_size, "sha256": _sha256(f)})
+        files.append({"path": rel, "asset": asset, "size": f.stat().st_size, "sha256": file_sha256(f)})
     manifest = {"format": FORMAT, "name": name, "role": role, "source": spec, "revision": revision,
                 "licence": LICENCES.get(role, "see the source"), "files": files}
     path = out / f"{name}.manifest.json"
@@ -164,16 +164,3 @@ def _safe(rel: str) -> str:
     if not parts or Path(rel).is_absolute() or ".." in parts or "\\" in rel or ":" in rel:
         raise ModelUnavailableError("models", rel, "the manifest", "a file path outside the pack's folder")
     return rel
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _hint(e: BaseException) -> str:
-    text = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
-    return f"the download failed ({text}); if this computer is offline, copy the model folder over and point at it"
