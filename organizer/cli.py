@@ -596,6 +596,12 @@ def _status(lib: Any, args: argparse.Namespace) -> int:
     m = st.models
     print(f"Models: clip {m['clip']}; detector {m['detector'] or 'off'}; ocr {m['ocr'] or 'off'}; "
           f"face {m['face'] or 'off'}")
+    if st.precision:
+        p = st.precision
+        checked = ", ".join(f"{cls}: {'agrees' if v.get('int8') else 'refused (' + '; '.join(v.get('failures', [])) + ')'}"
+                            for cls, v in p.get("classes", {}).items())
+        print(f"Precision: {'int8' if p.get('int8') else 'fp32'} (int8 checked against fp32 on this library's "
+              f"photos: {checked})")
     print(f"Backups: {st.backups}" + (f" (newest: {display(st.newest_backup)})" if st.newest_backup else ""))
     if st.backup_failed:
         print(f"  WARNING: {display(st.backup_failed)} (`organizer backup` tries again)")

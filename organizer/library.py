@@ -43,6 +43,7 @@ class Library:
         self.settings = settings
         self.store = Store(settings.library, read_only=read_only, create=create)
         self.models = ModelSet(settings)
+        self._int8_by_verdict()
         self._session = sessions.enter(self.store.folder) if not self.store.read_only else None
         if not self.store.read_only:
             _log_to(self.store.folder / "logs" / LOG_FILE)
@@ -81,9 +82,81 @@ class Library:
             yield Notice(f"The other run finished after {time.monotonic() - start:.0f} s; going on.")
         try:
             yield from self.prepare_models(parts)
+            yield from self.choose_precision(roots)
             yield from Indexer(self.store, self.models, self.settings).run(roots, parts=parts)
         finally:
             lock.release()
+
+    def _int8_by_verdict(self) -> None:
+        """``--precision auto`` on the ONNX path: int8 where this library's check accepted it."""
+        from organizer.pipeline import precision_check as pc
+
+        if not pc.applies(self.settings):
+            return
+        verdict = pc.stored(self.store)
+        if verdict and verdict.get("int8") and verdict.get("space") == self.models.clip.key:
+            self._use_precision("int8")
+
+    def _use_precision(self, precision: str) -> None:
+        self.models = ModelSet(self._with_precision(precision))
+        for name in ("searcher",):  # built on the old model: built again on first use
+            self.__dict__.pop(name, None)
+
+    def precision_verdict(self) -> dict[str, Any] | None:
+        """The int8 check's verdict for this library (None: not made)."""
+        from organizer.pipeline import precision_check as pc
+
+        return pc.stored(self.store)
+
+    def choose_precision(self, roots: Sequence[str | os.PathLike[str]]) -> Iterator[Event]:
+        """``--precision auto`` on the ONNX path: before vectors are added, check int8 against fp32 on a sample
+        spread over the library (and the folders being added) where no verdict was made on this CPU class;
+        int8 where it agrees, else fp32. A refusal is final for the library (it never flips back)."""
+        from organizer.models.precision import cpu_class
+        from organizer.pipeline import precision_check as pc
+
+        if not pc.applies(self.settings):
+            return
+        space = self.models.clip.key.removesuffix("+int8")
+        verdict = pc.stored(self.store)
+        if verdict is not None and verdict.get("space") == space and (
+                not verdict.get("int8") or cpu_class() in verdict.get("classes", {})):
+            return  # decided: fp32 for good, or int8 checked on this kind of CPU
+        paths = pc.candidates(self.store, [os.fspath(r) for r in roots], self.settings.scan.follow_links)
+        if len(paths) < pc.MIN_PHOTOS:
+            return  # too small to judge: fp32 for now
+        fp32 = ModelSet(self._with_precision("fp32")).clip
+        int8 = ModelSet(self._with_precision("int8")).clip
+        result: pc.Verdict = yield from pc.check(
+            fp32, int8, pc.spread(paths), limits_decode=self.settings.decode,
+            cosine_threshold=self._threshold_cosine(), gate_margin=self.settings.ocr.gate_margin,
+            label_threshold=self.settings.landmarks.threshold,
+            landmark_prompts=_landmark_prompts() if self.settings.landmarks.enabled else [])
+        was_int8 = bool(verdict and verdict.get("space") == space and verdict.get("int8"))
+        pc.record(self.store, result, result.int8)
+        a = result.agreement
+        figures = (f"1st-percentile cosine {a.p1_cosine:.4f}, {a.crossings:.1%} of results in or out, "
+                   f"{a.top_changes:.1%} of shown labels changed" if a else "")
+        if result.int8:
+            self._use_precision("int8")
+            yield Notice(f"Precision: int8 agrees with fp32 on {a.vectors if a else 0} images of this library "
+                         f"({figures}; the image tower at {result.speedup or 0:.1f}x fp32's speed): this library uses int8 on "
+                         f"{result.cpu} CPUs.")
+        else:
+            self._use_precision("fp32")
+            again = " Its photos are embedded again in fp32." if was_int8 else ""
+            yield Notice(f"Precision: int8 does not agree with fp32 closely enough on this library "
+                         f"({'; '.join(result.failures)}): it stays fp32, for good.{again}")
+
+    def _with_precision(self, precision: str) -> Settings:
+        settings = self.settings.model_copy(deep=True)
+        settings.models.precision = precision  # type: ignore[assignment]
+        return settings
+
+    def _threshold_cosine(self) -> float:
+        """The raw text-to-image cosine where the search threshold cuts (its calibration undone)."""
+        lo, hi = self.settings.search.calibration.get("text>image", (0.10, 0.35))
+        return float(lo + self.settings.search.threshold * (hi - lo))
 
     def prepare_models(self, parts: bool = True) -> Iterator[Progress]:
         """Download the default models on first use (progress events); nothing when they are local or cached."""
@@ -460,7 +533,7 @@ class Library:
             skipped_files=self.store.skipped_list(50), missing_files=self.store.missing_paths()[:50],
             pending_roots=self.pending_roots(), backups=len(found), newest_backup=str(found[0]) if found else None,
             backup_failed=backup_failure_words(self.store.backup_failure()), read_only=self.store.read_only,
-            offline=self.offline_folders())
+            offline=self.offline_folders(), precision=self.precision_verdict())
 
     def backup_failed(self) -> str | None:
         """When the last backup failed and why, in words (None: it did not, or one worked since)."""
@@ -543,3 +616,12 @@ def _log_to(path: Path) -> None:
     for old in _handler:
         old.close()
     _handler[:] = [handler]
+
+
+def _landmark_prompts() -> list[str]:
+    """The landmark catalogue's zero-shot prompts (the int8 check compares the labels they give)."""
+    try:
+        from organizer.landmarks.head import catalogue_prompts
+    except ImportError:
+        return []
+    return catalogue_prompts()

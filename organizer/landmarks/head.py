@@ -112,6 +112,13 @@ def zero_shot_head(clip: Any, cache: Path | None = None) -> LandmarkHead:
     return drain(zero_shot_head_steps(clip, cache))
 
 
+def catalogue_prompts() -> list[str]:
+    """One prompt per catalogue landmark, then the background prompts: the zero-shot head's classes."""
+    from organizer.landmarks.catalogue import catalogue
+
+    return [f"a photo of the {m.name} in {m.city}, {m.country}" for m in catalogue()] + list(BACKGROUND_PROMPTS)
+
+
 def zero_shot_head_steps(clip: Any, cache: Path | None = None) -> Generator[Progress, None, LandmarkHead]:
     """:func:`zero_shot_head`, yielding progress while the prompts go through the text tower."""
     from organizer.landmarks.catalogue import catalogue
@@ -125,7 +132,7 @@ def zero_shot_head_steps(clip: Any, cache: Path | None = None) -> Generator[Prog
     if folder is not None and (folder / "head.safetensors").is_file():
         return LandmarkHead.load(folder)
     marks = catalogue()
-    prompts = [f"a photo of the {m.name} in {m.city}, {m.country}" for m in marks] + list(BACKGROUND_PROMPTS)
+    prompts = catalogue_prompts()
     meter = Meter("landmark-head", len(prompts))
     # batched by length: a batch is padded to its longest prompt, so like lengths waste no work
     order = sorted(range(len(prompts)), key=lambda i: (len(prompts[i]), i))

@@ -104,7 +104,7 @@ def folder_digest(folder: Path, stamped: bool = False) -> str:
     heads alone were trained again can keep its last bytes)."""
     h = hashlib.blake2b(digest_size=6)
     for f in sorted(folder.iterdir()):
-        if f.is_file():
+        if f.is_file() and not _derived(f.name):
             st = f.stat()
             h.update(f.name.encode())
             h.update(str(st.st_size).encode())
@@ -117,6 +117,12 @@ def folder_digest(folder: Path, stamped: bool = False) -> str:
                     fh.seek(max(0, st.st_size - 65536))
                     h.update(fh.read())
     return h.hexdigest()
+
+
+def _derived(name: str) -> bool:
+    """Files the app makes in a model folder from its weights (the int8 towers, quantised where the folder
+    can be written): they do not change what the model is."""
+    return name.startswith(("image-int8.", "text-int8.")) or name.endswith((".whole", ".tmp"))
 
 
 class LazyModel(ABC):

@@ -153,9 +153,11 @@ class ClipModel(LazyModel):
         """CLIP from a model folder in ONNX form (see :mod:`organizer.models.onnx_folders`)."""
         from organizer.models import ort
 
-        image = folder / ("image-int8.onnx" if int8 else "image.onnx")
-        meta = ort.image_meta(folder)
         try:
+            if int8 and not (folder / "image-int8.onnx").is_file():  # quantised here, once (no torch needed)
+                folder = ort.int8_folder(folder, self.key.removesuffix("+int8"))
+            image = folder / ("image-int8.onnx" if int8 else "image.onnx")
+            meta = ort.image_meta(folder)
             if meta is None or not image.is_file():
                 raise FileNotFoundError(f"{image.name} or image.json is missing")
             return _onnx_loaded(meta, ort.ImageTower(image), ort.TextOnly(folder, int8), int8)

@@ -138,6 +138,13 @@ def export(model: Any, image_size: int, folder: Path, int8: bool = False) -> tup
         log.info("exported CLIP to ONNX in %.1f s: %s", time.perf_counter() - t, folder)
     if not int8:
         return image, text
+    return quantise(folder)
+
+
+def quantise(folder: Path) -> tuple[Path, Path]:
+    """int8 copies of the towers in ``folder`` (dynamic quantisation, weights per tensor, by ONNX Runtime's
+    quantiser: no torch), beside them; made once."""
+    image, text = folder / "image.onnx", folder / "text.onnx"
     q_image, q_text = folder / "image-int8.onnx", folder / "text-int8.onnx"
     for src, dst in ((image, q_image), (text, q_text)):
         if not dst.is_file():
@@ -153,6 +160,26 @@ def export(model: Any, image_size: int, folder: Path, int8: bool = False) -> tup
                 root.setLevel(level)
             _place(whole, dst)
     return q_image, q_text
+
+
+def int8_folder(folder: Path, model_key: str) -> Path:
+    """A folder holding the int8 towers of the ONNX model folder ``folder``, with its tokenizer and meta:
+    ``folder`` itself where it can be written (a downloaded pack, an export in the cache), else a copy of
+    the small files in the user's cache beside the quantised towers."""
+    import shutil
+
+    target = folder
+    if not os.access(folder, os.W_OK):
+        target = model_folder(model_key) / "int8"
+        target.mkdir(parents=True, exist_ok=True)
+        for name in (TOKENIZER, TEXT_META, IMAGE_META, "organizer.json"):
+            if (folder / name).is_file() and not (target / name).is_file():
+                shutil.copyfile(folder / name, target / name)
+        for name in ("image.onnx", "text.onnx"):
+            if not (target / name).exists():
+                (target / name).symlink_to((folder / name).resolve())
+    quantise(target)
+    return target
 
 
 def _export_text(model: Any, target: Path) -> None:

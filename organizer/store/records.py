@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -200,3 +201,5 @@ class LibraryStatus(LibraryStats):
     backup_failed: str | None = None  # when the last backup failed and why (None: it did not, or one worked since)
     read_only: bool = False  # the library could only be opened for reading (read-only media, a full disk)
     offline: list[tuple[str, int]] = field(default_factory=list)  # folders not there now, with their photos
+    # CLIP's path now ("onnx int8", "torch bf16"...; None: not loaded) and the int8 check's verdict (None: not made)
+    precision: dict[str, Any] | None = None
