@@ -125,7 +125,9 @@ class Library:
         paths = pc.candidates(self.store, [os.fspath(r) for r in roots], self.settings.scan.follow_links)
         if len(paths) < pc.MIN_PHOTOS:
             return  # too small to judge: fp32 for now
-        fp32 = ModelSet(self._with_precision("fp32")).clip
+        # the library's own model where it runs fp32 (auto before a verdict): two models in memory, not three
+        fp32 = self.models.clip if not self.models.clip.key.endswith("+int8") else ModelSet(
+            self._with_precision("fp32")).clip
         int8 = ModelSet(self._with_precision("int8")).clip
         result: pc.Verdict = yield from pc.check(
             fp32, int8, pc.spread(paths), limits_decode=self.settings.decode,
@@ -139,11 +141,13 @@ class Library:
                    f"{a.top_changes:.1%} of shown labels changed" if a else "")
         if result.int8:
             self._use_precision("int8")
+            self.models.__dict__["clip"] = int8  # the one just checked, loaded already
             yield Notice(f"Precision: int8 agrees with fp32 on {a.vectors if a else 0} images of this library "
                          f"({figures}; the image tower at {result.speedup or 0:.1f}x fp32's speed): this library uses int8 on "
                          f"{result.cpu} CPUs.")
         else:
-            self._use_precision("fp32")
+            if self.models.clip.key.endswith("+int8"):
+                self._use_precision("fp32")
             again = " Its photos are embedded again in fp32." if was_int8 else ""
             yield Notice(f"Precision: int8 does not agree with fp32 closely enough on this library "
                          f"({'; '.join(result.failures)}): it stays fp32, for good.{again}")

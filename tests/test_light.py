@@ -194,3 +194,28 @@ def test_without_torch_the_training_commands_say_to_install_the_train_extra(tmp_
         code, out, _ = _run(BLOCKED, *argv, "--library", str(tmp_path / "lib"))
         assert code != 0 and "needs the train extra" in out and "pip install 'organizer[train]'" in out, out[-1500:]
         assert "Traceback" not in out and not (tmp_path / "lib").exists()  # said before anything was made
+
+
+def test_without_torch_the_radius_graph_of_a_large_library_is_the_same(monkeypatch) -> None:
+    """Clusters above 15,000 vectors use the pruned exact radius graph, which ran on torch only (a light
+    install's `clusters` failed on a large library); without torch it runs in numpy and gives the same graph."""
+    import numpy as np
+
+    from organizer.analysis.neighbours import radius_graph
+    from organizer.models import ort
+    from organizer.progress import drain
+
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((30, 64))
+    x = (np.repeat(centres, 100, axis=0) + 0.35 * rng.standard_normal((3000, 64))).astype(np.float32)
+    with_torch = drain(radius_graph(x, 0.2, block=512))
+    monkeypatch.setattr(ort, "torch_version", lambda: "none")
+    monkeypatch.setitem(sys.modules, "torch", None)  # any import of torch fails
+    without = drain(radius_graph(x, 0.2, block=512))
+
+    def pairs(rg) -> set[tuple[int, int]]:
+        g = rg.graph.tocoo()
+        return {(int(rg.order[i]), int(rg.order[j])) for i, j in zip(g.row, g.col, strict=True)}
+
+    found = pairs(without)
+    assert found == pairs(with_torch) and len(found) > 3000 * 2  # neighbours found, the same ones

@@ -4,7 +4,7 @@ Two unit vectors are within cosine distance ``eps`` when their Euclidean distanc
 ``r = sqrt(2 * eps)``. Projecting onto orthonormal directions never lengthens a difference, so a
 pair whose projections onto the top principal components are farther apart than ``r`` cannot be
 neighbours. Rows are visited in blocks grouped by a coarse k-means cell; each block is compared
-with every row in the 64-d projection (bf16, cheap), and only the columns that survive are
+with every row in the 64-d projection (bf16 with torch, float32 without: cheap), and only the columns that survive are
 checked exactly, in float32 and in full dimension. The result is the graph a brute-force search
 gives; on clustered data few columns survive, which is where the time goes down.
 """
@@ -26,7 +26,12 @@ class RadiusGraph:
 
 
 def radius_graph(x: np.ndarray, eps: float, block: int = 2048, dims: int = 64) -> Generator[int, None, RadiusGraph]:
-    """Yields the rows done so far; returns the graph."""
+    """Yields the rows done so far; returns the graph. With torch, the projection is compared in bf16;
+    without it (the light install), in numpy float32: the same graph."""
+    from organizer.models.ort import torch_version
+
+    if torch_version() == "none":
+        return (yield from _radius_graph_numpy(x, eps, block, dims))
     import torch
     from scipy.sparse import csr_matrix
 
@@ -61,6 +66,59 @@ def radius_graph(x: np.ndarray, eps: float, block: int = 2048, dims: int = 64) -
                         np.concatenate(indices) if indices else np.zeros(0, np.int32),
                         np.asarray(indptr, np.int64)), shape=(n, n))
     return RadiusGraph(graph, order.numpy())
+
+
+def _radius_graph_numpy(x: np.ndarray, eps: float, block: int, dims: int) -> Generator[int, None, RadiusGraph]:
+    """:func:`radius_graph` in numpy float32 (no torch): the same bound, the same exact check."""
+    from scipy.sparse import csr_matrix
+
+    n = len(x)
+    full = np.ascontiguousarray(x, dtype=np.float32)
+    full = full / np.maximum(np.linalg.norm(full, axis=1, keepdims=True), 1e-12)
+    rng = np.random.default_rng(0)
+    sample = full[rng.permutation(n)[: min(n, 20_000)]]
+    _, _, vh = np.linalg.svd(sample - sample.mean(0), full_matrices=False)
+    z = np.ascontiguousarray(full @ vh[: min(dims, full.shape[1])].T)
+    order = np.argsort(_cells_numpy(z, max(1, n // 512), rng), kind="stable")
+    full, z = full[order], z[order]
+    sq = (z * z).sum(1)
+    half_sq = sq / 2
+    row_bound = (sq - 2.0 * eps - 0.02) / 2  # the slack as in the bf16 path (here it covers float32 rounding)
+    indptr = [0]
+    indices: list[np.ndarray] = []
+    data: list[np.ndarray] = []
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        cand = (z[lo:hi] @ z.T) - half_sq >= row_bound[lo:hi, None]
+        cols = np.flatnonzero(cand.any(0))
+        sims = full[lo:hi] @ full[cols].T  # exact, only where a neighbour can be
+        rows_i, cols_j = np.nonzero((sims >= 1.0 - eps) & cand[:, cols])
+        per_row = np.bincount(rows_i, minlength=hi - lo)
+        indptr.extend((indptr[-1] + np.cumsum(per_row)).tolist())
+        indices.append(cols[cols_j].astype(np.int32))  # row-major nonzero: columns ascend per row
+        data.append(np.maximum(1.0 - sims[rows_i, cols_j], 1e-9).astype(np.float32))
+        yield hi
+    graph = csr_matrix((np.concatenate(data) if data else np.zeros(0, np.float32),
+                        np.concatenate(indices) if indices else np.zeros(0, np.int32),
+                        np.asarray(indptr, np.int64)), shape=(n, n))
+    return RadiusGraph(graph, order)
+
+
+def _cells_numpy(z: np.ndarray, cells: int, rng: np.random.Generator, iters: int = 6) -> np.ndarray:
+    """A coarse k-means over the projection: cell ids that put neighbours in the same blocks."""
+    n = len(z)
+    if cells <= 1:
+        return np.zeros(n, np.int64)
+    centres = z[rng.permutation(n)[:cells]].copy()
+    assign = np.zeros(n, np.int64)
+    zsq = (z * z).sum(1, keepdims=True)
+    for _ in range(iters):
+        assign = (zsq - 2 * z @ centres.T + (centres * centres).sum(1)).argmin(1)
+        counts = np.bincount(assign, minlength=cells)
+        sums = np.zeros_like(centres)
+        np.add.at(sums, assign, z)
+        centres = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centres)
+    return assign
 
 
 def _cells(z, cells: int, g, iters: int = 6):  # -> torch.LongTensor of cell ids
