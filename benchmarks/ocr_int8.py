@@ -11,7 +11,6 @@ street photos. A harder set (`hard_set`) adds, per kind, 8 signs of 6 words: sma
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -22,46 +21,21 @@ from ocr import VOCAB, text_set
 from PIL import Image, ImageDraw, ImageFont
 
 
-def _det_input(path: Path, canvas: int = 960) -> np.ndarray:
-    """As RapidOCR's detector takes a photo: longest side at the canvas, sides a multiple of 32, (x - 0.5) / 0.5."""
-    im = Image.open(path)
-    im.draft("RGB", (canvas, canvas))
-    im = im.convert("RGB")
-    im.thumbnail((canvas, canvas))
-    w, h = (max(32, round(s / 32) * 32) for s in im.size)
-    x = (np.asarray(im.resize((w, h)), np.float32) / 255.0 - 0.5) / 0.5
-    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
-
-
 def quantised_detector() -> Path:
-    import onnx
-    import rapidocr
-    from onnx import version_converter
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
+    """The app's own int8 detector recipe (organizer.models.ocr_int8), calibrated on 16 benchmark photos."""
+    from organizer.media.decode import decode
+    from organizer.models import ocr_int8
 
     out = DATA / "ocr-det-int8.onnx"
     if out.exists():
         return out
-    src = Path(os.path.dirname(rapidocr.__file__)) / "models" / "PP-OCRv6_det_small.onnx"
-    model = onnx.load(str(src))
-    name = model.graph.input[0].name
-    up, pre = DATA / "ocr-det-17.onnx", DATA / "ocr-det-pre.onnx"
-    onnx.save(version_converter.convert_version(model, 17), str(up))  # per-channel QDQ needs opset 13+
-    quant_pre_process(str(up), str(pre), skip_symbolic_shape=True)
+    src = ocr_int8.source()
+    assert src is not None, "RapidOCR's detector is not installed"
     calibration = sorted(photos_12mp(40, with_text_every=5).glob("*.jpg"))[:16]
-
-    class Photos(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.left = iter(calibration)
-
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            path = next(self.left, None)
-            return None if path is None else {name: _det_input(path)}
-
+    inputs = [ocr_int8.det_input(np.asarray(decode(p.read_bytes(), 10**9, max_side=960).image), 960)
+              for p in calibration]
     t = time.perf_counter()
-    quantize_static(str(pre), str(out), Photos(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    ocr_int8.quantise(src, out, inputs)
     print(f"quantised in {time.perf_counter() - t:.1f} s on {len(calibration)} photos: "
           f"{src.stat().st_size / 1e6:.1f} MB -> {out.stat().st_size / 1e6:.1f} MB")
     return out

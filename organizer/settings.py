@@ -104,6 +104,10 @@ class OcrSettings(_Section):
         "clip", description="'clip' skips OCR on photos whose whole-photo embedding does not look like text.")
     gate_margin: float = Field(
         -0.01, description="Run OCR when the best text prompt beats the best non-text prompt by this margin.")
+    int8_detector: Literal["auto", "off"] = Field(
+        "auto", title="int8 text detector",
+        description="'auto': RapidOCR's text detector runs in int8 once calibrated on the first 16 photos OCR "
+        "reads (the same words found, measured; 1.3-3.4x as fast); 'off': fp32 always.")
 
 
 class FaceSettings(_Section):

@@ -40,7 +40,8 @@ def settings_for(tmp_path: Path, models_dir: Path, **over: object):
     from organizer.settings import Settings
 
     base: dict = {"library": str(tmp_path / "lib"), "models": {"dir": str(models_dir)},
-                  "ocr": {"enabled": False, "gate": "none"}, "detection": {"score_threshold": 0.0},
+                  "ocr": {"enabled": False, "gate": "none", "int8_detector": "off"},
+                  "detection": {"score_threshold": 0.0},
                   "embed": {"batch_size": 4}}
     for k, v in over.items():
         if isinstance(v, dict):

@@ -37,7 +37,7 @@ class ModelSet:
         explicit = m.ocr != "easyocr"  # a folder of EasyOCR weights was named: use EasyOCR
         folder = local_folder("ocr", m.ocr if explicit else "easyocr", self.models_dir)
         engine = "easyocr" if explicit and o.engine == "auto" else o.engine
-        return make_ocr(engine, folder, o.languages, m.device, o.canvas, o.min_confidence)
+        return make_ocr(engine, folder, o.languages, m.device, o.canvas, o.min_confidence, o.int8_detector)
 
     @cached_property
     def face(self) -> FaceModel:
