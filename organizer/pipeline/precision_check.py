@@ -143,7 +143,7 @@ def candidates(store: Any, roots: Sequence[str], links: str) -> list[str]:
     """The files a sample is drawn from: the library's photos and what the roots hold."""
     from organizer.media.scan import walk
 
-    paths = set(store.paths_under("/")[0])
+    paths = set(store.all_paths())  # "/" would miss a Windows library's "C:\\..." paths
     for entry in walk(roots, exclude=[str(store.folder)], links=links):
         paths.add(entry.path)
     return sorted(paths)

@@ -619,6 +619,11 @@ class Store:
             missing = s.execute(select(func.count(Photo.id)).where(Photo.id.not_in(present))).scalar_one()
         return int(photos), int(missing)
 
+    def all_paths(self) -> list[str]:
+        """Every indexed path (a sample for the int8 check is drawn from them)."""
+        with self.read() as s:
+            return list(s.execute(select(PhotoPath.path)).scalars())
+
     def paths_under(self, folder: str) -> tuple[list[str], list[str]]:
         """(indexed paths, skipped paths) at or under ``folder``."""
         with self.read() as s:
