@@ -624,8 +624,6 @@ def _log_to(path: Path) -> None:
 
 def _landmark_prompts() -> list[str]:
     """The landmark catalogue's zero-shot prompts (the int8 check compares the labels they give)."""
-    try:
-        from organizer.landmarks.head import catalogue_prompts
-    except ImportError:
-        return []
+    from organizer.landmarks.head import catalogue_prompts
+
     return catalogue_prompts()
