@@ -6,7 +6,6 @@ low-contrast text, and detects 1.3x (AVX-512 VNNI) to 3.4x (AVX2) as fast. The t
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Iterable
@@ -32,13 +31,10 @@ def source() -> Path | None:
 
 def target(src: Path) -> Path:
     """Where the int8 copy of ``src`` is kept: the user's cache, named by the source's digest."""
+    from organizer.models.download import file_sha256
     from organizer.settings import user_cache
 
-    h = hashlib.blake2b(digest_size=6)
-    with src.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return user_cache() / "ocr" / f"{src.stem}-{h.hexdigest()}-int8.onnx"
+    return user_cache() / "ocr" / f"{src.stem}-{file_sha256(src)[:12]}-int8.onnx"
 
 
 def det_input(rgb: np.ndarray, canvas: int) -> np.ndarray:
