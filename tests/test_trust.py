@@ -595,9 +595,11 @@ def test_landmark_threshold_and_ocr_gate_are_in_the_rework_keys(make_settings, p
 
 # ---- 19. the vector index under concurrent searches --------------------------------------------
 
-def test_concurrent_syncs_never_duplicate_rows(make_settings, photo_dir: Path) -> None:
+def test_concurrent_syncs_never_duplicate_rows(make_settings, photo_dir: Path, monkeypatch) -> None:
+    from organizer.search import index as index_module
     from organizer.search.index import VectorIndex
 
+    monkeypatch.setattr(index_module, "LOAD_BATCH", 3)  # the store is read in batches: 3 rows, then 1
     lib = Library(make_settings())
     run(lib, photo_dir)
     index = VectorIndex(lib.store, lib.models.clip.key)

@@ -1,9 +1,20 @@
-"""All vectors of one embedding space as one matrix in memory, kept in step with the store."""
+"""All vectors of one embedding space in memory, kept in step with the store, searched with one scan.
+
+On the CPU a small index is a numpy float32 matrix (exact scores, milliseconds). From ``INT8_FROM`` rows it is
+int8 with one scale a row (512 bytes a 512-d vector instead of 2,048), scanned by numkong's SIMD int8 dot
+products in blocks on every core: a million photos (about 5M vectors with their parts) fit in 2.6 GB and a
+query scans them all in about 0.1 s (benchmarks/search.py: timings, memory and recall against float32). On a
+GPU the matrix is a torch fp16 tensor."""
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -11,9 +22,11 @@ from organizer.parts import PART_TYPES, Modality
 from organizer.store.db import Store
 
 MODALITIES = (Modality.IMAGE.value, Modality.TEXT.value)
-# Below this many rows a float32 matrix-vector product in numpy takes milliseconds: a search on the CPU then
-# needs no torch at all (a cold `organizer search` does not pay for importing it).
-NUMPY_UP_TO = 200_000
+# From this many rows the CPU index stores int8 (in float32 it would take 400 MB here and 10 GB at 5M rows).
+INT8_FROM = 200_000
+BLOCK = 131_072  # rows of one int8 block: the unit of work of the scan's threads
+LOAD_BATCH = 100_000  # rows read from the store at a time, so a large index loads without a float copy of it all
+DTYPES = ("auto", "fp32", "int8", "bf16", "fp16")
 _TYPE_CODE = {t: i for i, t in enumerate(PART_TYPES)}
 _MOD_CODE = {m: i for i, m in enumerate(MODALITIES)}
 
@@ -27,12 +40,70 @@ class Grouping:
     photos: np.ndarray  # the photo id of each run
 
 
+def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows as int8 and the float32 scale of each (symmetric: the largest magnitude maps to 127)."""
+    v = np.asarray(vectors, np.float32)
+    scale = np.abs(v).max(axis=1) / 127.0 if len(v) else np.zeros(0, np.float32)
+    scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    return np.rint(v / scale[:, None]).astype(np.int8), scale
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1)), thread_name_prefix="organizer-scan")
+
+
+def _dots(query: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """int8 dot products of one query row with every row of ``block``, as float32 (exact: int32 sums)."""
+    try:
+        import numkong
+    except ImportError:  # a platform without its wheel: numpy, correct but several times slower
+        return block.astype(np.float32) @ query[0].astype(np.float32)
+    return np.asarray(numkong.cdist(query, block, metric="dot", out_dtype="float32"), np.float32)[0]
+
+
+class _Int8Rows:
+    """Blocks of int8 rows with their scales; appended to without copying what is there (a large index is
+    never held twice)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[np.ndarray] = []
+        self.scales: list[np.ndarray] = []
+        self.rows = 0
+
+    def append(self, vectors: np.ndarray) -> None:
+        for i in range(0, len(vectors), BLOCK):
+            q, s = quantise(vectors[i : i + BLOCK])
+            if self.blocks and len(self.blocks[-1]) + len(q) <= BLOCK:  # top up a short last block
+                q, s = np.concatenate([self.blocks.pop(), q]), np.concatenate([self.scales.pop(), s])
+            self.blocks.append(q)
+            self.scales.append(s)
+            self.rows += len(vectors[i : i + BLOCK])
+
+    def similarities(self, query: np.ndarray) -> np.ndarray:
+        if not self.blocks:
+            return np.zeros(0, np.float32)
+        q, qs = quantise(np.asarray(query, np.float32)[None, :])
+        parts = list(_pool().map(lambda b: _dots(q, b), self.blocks)) if len(self.blocks) > 1 else [
+            _dots(q, self.blocks[0])]
+        return np.concatenate(parts) * np.concatenate(self.scales) * qs[0]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(b.nbytes for b in self.blocks) + sum(s.nbytes for s in self.scales)
+
+    @property
+    def dim(self) -> int:
+        return self.blocks[0].shape[1] if self.blocks else 0
+
+
 class VectorIndex:
-    """Rows are stored parts. On the CPU the matrix is a numpy float32 array, except for large indexes on
-    CPUs that multiply bf16 natively (AVX512-BF16/AMX), where it is a torch bf16 tensor (half the memory);
-    on GPUs a torch fp16 tensor."""
+    """Rows are stored parts. ``dtype``: "auto" (CPU: float32, int8 from ``INT8_FROM`` rows; GPU: fp16),
+    "fp32" or "int8" (numpy/numkong), "bf16" or "fp16" (a torch tensor; float32 where torch is not installed)."""
 
     def __init__(self, store: Store, model_key: str, dtype: str = "auto", device: str = "cpu") -> None:
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
         self.store = store
         self.model_key = model_key
         self.device = device
@@ -43,9 +114,7 @@ class VectorIndex:
         self.photo_ids = np.zeros(0, np.int64)
         self.type_codes = np.zeros(0, np.int8)
         self.mod_codes = np.zeros(0, np.int8)
-        self._chunks: list[np.ndarray] = []
-        self._matrix = None  # numpy array or torch tensor, built lazily from chunks
-        self._numpy: bool | None = None  # decided when the matrix is first built
+        self._rows: np.ndarray | _Int8Rows | Any = None  # float32 array, int8 blocks or torch tensor
         self._grouping: Grouping | None = None
         # held by whoever syncs or reads the arrays: two threads never append the same rows
         self.lock = threading.RLock()
@@ -53,41 +122,20 @@ class VectorIndex:
     def __len__(self) -> int:
         return len(self.part_ids)
 
-    def _use_numpy(self, rows: int) -> bool:
+    def _torch(self) -> bool:
         from organizer.models.ort import torch_version
 
-        if torch_version() == "none":  # the light install: numpy fp32, whatever was asked
-            return True
-        if self.device != "cpu" or self._dtype_name in ("bf16", "fp16"):
+        if torch_version() == "none":  # the light install: numpy, whatever was asked
             return False
-        if self._dtype_name == "fp32":
-            return True
-        from organizer.models.cpu import native_bf16
-
-        return rows < NUMPY_UP_TO or not native_bf16()
+        return self.device != "cpu" or self._dtype_name in ("bf16", "fp16")
 
     @property
     def dtype_name(self) -> str:
-        _ = self.matrix
-        if self._numpy:
+        if isinstance(self._rows, _Int8Rows):
+            return "int8 (numkong)"
+        if self._rows is None or isinstance(self._rows, np.ndarray):
             return "fp32 (numpy)"
-        return str(self.dtype).replace("torch.", "")
-
-    @property
-    def dtype(self):  # torch dtype
-        import torch
-
-        if self._dtype_name == "fp32":
-            return torch.float32
-        if self._dtype_name == "bf16":
-            return torch.bfloat16
-        if self._dtype_name == "fp16":
-            return torch.float16
-        from organizer.models.base import bf16_native
-
-        if self.device == "cuda":
-            return torch.float16
-        return torch.bfloat16 if bf16_native(self.device) else torch.float32
+        return str(self._rows.dtype).replace("torch.", "")
 
     def sync(self) -> int:
         """Load what was added since the last call (everything, if something was removed); returns rows added."""
@@ -99,27 +147,54 @@ class VectorIndex:
         if gen != self._generation:
             self._reset()
             self._generation = gen
-        rows = self.store.vectors(self.model_key, after_id=self._last_id)
-        if len(rows.embedding_ids) == 0:
-            return 0
-        self._last_id = int(rows.embedding_ids[-1])
-        self.part_ids = np.concatenate([self.part_ids, rows.part_ids])
-        self.photo_ids = np.concatenate([self.photo_ids, rows.photo_ids])
-        self.type_codes = np.concatenate([self.type_codes, np.array([_TYPE_CODE[t] for t in rows.types], np.int8)])
-        self.mod_codes = np.concatenate([self.mod_codes, np.array([_MOD_CODE[m] for m in rows.modalities], np.int8)])
-        self._chunks.append(rows.matrix)
-        self._grouping = None
-        return len(rows.embedding_ids)
+        added = 0
+        for rows in self._batches():
+            self._append(rows.part_ids, rows.photo_ids, rows.types, rows.modalities, rows.matrix)
+            self._last_id = int(rows.embedding_ids[-1])
+            added += len(rows.embedding_ids)
+        return added
+
+    def _batches(self) -> Iterator[Any]:
+        while True:
+            rows = self.store.vectors(self.model_key, after_id=self._last_id, limit=LOAD_BATCH)
+            if len(rows.embedding_ids) == 0:
+                return
+            yield rows
+            if len(rows.embedding_ids) < LOAD_BATCH:
+                return
 
     def add_arrays(self, part_ids: np.ndarray, photo_ids: np.ndarray, types: list[str], modalities: list[str],
                    matrix: np.ndarray) -> None:
         """Add rows directly (benchmarks and tests of the ranking layer)."""
-        self.part_ids = np.concatenate([self.part_ids, part_ids.astype(np.int64)])
-        self.photo_ids = np.concatenate([self.photo_ids, photo_ids.astype(np.int64)])
+        self._append(part_ids, photo_ids, types, modalities, matrix)
+
+    def _append(self, part_ids: np.ndarray, photo_ids: np.ndarray, types: list[str], modalities: list[str],
+                matrix: np.ndarray) -> None:
+        self.part_ids = np.concatenate([self.part_ids, np.asarray(part_ids, np.int64)])
+        self.photo_ids = np.concatenate([self.photo_ids, np.asarray(photo_ids, np.int64)])
         self.type_codes = np.concatenate([self.type_codes, np.array([_TYPE_CODE[t] for t in types], np.int8)])
         self.mod_codes = np.concatenate([self.mod_codes, np.array([_MOD_CODE[m] for m in modalities], np.int8)])
-        self._chunks.append(np.asarray(matrix, np.float16))
         self._grouping = None
+        self._add_vectors(np.asarray(matrix))
+
+    def _add_vectors(self, matrix: np.ndarray) -> None:
+        if self._torch():
+            import torch
+
+            dtype = torch.float16 if self.device != "cpu" or self._dtype_name == "fp16" else torch.bfloat16
+            new = torch.from_numpy(np.ascontiguousarray(matrix, np.float32)).to(self.device).to(dtype)
+            self._rows = new if self._rows is None else torch.cat([self._rows, new])
+            return
+        if isinstance(self._rows, _Int8Rows):
+            self._rows.append(matrix)
+            return
+        rows = np.asarray(matrix, np.float32) if self._rows is None else np.concatenate(
+            [self._rows, np.asarray(matrix, np.float32)])
+        if self._dtype_name == "int8" or self._dtype_name == "auto" and len(rows) >= INT8_FROM:
+            self._rows = _Int8Rows()
+            self._rows.append(rows)
+        else:
+            self._rows = rows
 
     def _reset(self) -> None:
         self._last_id = 0
@@ -127,44 +202,20 @@ class VectorIndex:
         self.photo_ids = np.zeros(0, np.int64)
         self.type_codes = np.zeros(0, np.int8)
         self.mod_codes = np.zeros(0, np.int8)
-        self._chunks = []
-        self._matrix = None
-        self._numpy = None
+        self._rows = None
         self._grouping = None
 
-    @property
-    def matrix(self):  # numpy float32 array or torch tensor (n, dim)
-        if self._numpy is None:
-            self._numpy = self._use_numpy(len(self.part_ids))
-        if self._numpy:
-            if self._chunks:
-                new = np.concatenate(self._chunks).astype(np.float32)
-                self._matrix = new if self._matrix is None or len(self._matrix) == 0 else np.concatenate(
-                    [self._matrix, new])
-                self._chunks = []
-            if self._matrix is None:
-                self._matrix = np.zeros((0, 0), np.float32)
-            return self._matrix
-        import torch
-
-        if self._chunks:
-            new = torch.from_numpy(np.concatenate(self._chunks) if len(self._chunks) > 1 else self._chunks[0].copy())
-            new = new.to(self.device).to(self.dtype)
-            self._matrix = new if self._matrix is None or len(self._matrix) == 0 else torch.cat([self._matrix, new])
-            self._chunks = []
-        if self._matrix is None:
-            self._matrix = torch.zeros((0, 0), dtype=self.dtype)
-        return self._matrix
-
     def similarities(self, query: np.ndarray) -> np.ndarray:
-        """Cosine similarity of the (unit) query with every row, as float32: one matrix-vector product."""
-        m = self.matrix
-        if len(m) == 0:
+        """Cosine similarity of the (unit) query with every row, as float32: one scan."""
+        if self._rows is None or len(self) == 0:
             return np.zeros(0, np.float32)
-        if self._numpy:
-            return np.asarray(m @ np.asarray(query, np.float32), np.float32)
+        if isinstance(self._rows, _Int8Rows):
+            return self._rows.similarities(query)
+        if isinstance(self._rows, np.ndarray):
+            return np.asarray(self._rows @ np.asarray(query, np.float32), np.float32)
         import torch
 
+        m = self._rows
         q = torch.from_numpy(np.asarray(query, np.float32)).to(self.device).to(m.dtype)
         with torch.inference_mode():
             return (m @ q).float().cpu().numpy()
@@ -179,7 +230,12 @@ class VectorIndex:
         return self._grouping
 
     def nbytes(self) -> int:
-        m = self.matrix
-        size = m.nbytes if self._numpy else m.element_size() * m.nelement()
-        return int(size) + sum(a.nbytes for a in (
-            self.part_ids, self.photo_ids, self.type_codes, self.mod_codes))
+        """The vectors' bytes and the per-row arrays' (the grouping's excepted)."""
+        rows = self._rows
+        if rows is None:
+            size = 0
+        elif isinstance(rows, (_Int8Rows, np.ndarray)):
+            size = rows.nbytes
+        else:
+            size = rows.element_size() * rows.nelement()
+        return int(size) + sum(a.nbytes for a in (self.part_ids, self.photo_ids, self.type_codes, self.mod_codes))

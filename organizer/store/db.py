@@ -889,7 +889,9 @@ class Store:
             s.execute(delete(Part).where(Part.id.in_([p.id for p in old])))
             self._bump_removals(s)
 
-    def vectors(self, model: str, after_id: int = 0, types: Sequence[str] | None = None) -> VectorRows:
+    def vectors(self, model: str, after_id: int = 0, types: Sequence[str] | None = None,
+                limit: int | None = None) -> VectorRows:
+        """Stored vectors of ``model`` after embedding id ``after_id``, in id order (at most ``limit``)."""
         stmt = (
             select(Embedding.id, Embedding.part_id, Part.photo_id, Part.type, Embedding.modality, Embedding.vector)
             .join(Part, Part.id == Embedding.part_id)
@@ -898,6 +900,8 @@ class Store:
         )
         if types is not None:
             stmt = stmt.where(Part.type.in_(list(types)))
+        if limit is not None:
+            stmt = stmt.limit(limit)
         with self.read() as s:
             rows = s.execute(stmt).all()
         return _vector_rows(rows)
