@@ -758,3 +758,24 @@ def test_kill_9_during_checkpoint_saves_leaves_a_whole_one(tmp_path: Path) -> No
               for c in (ck, ck.with_name(ck.name + ft.PREVIOUS))]
     newest = max(s["step"] for s in states if s is not None)
     assert newest >= int(done[-1])  # a whole checkpoint at least as new as the last one reported saved
+
+
+def test_an_int8_index_shows_the_float32_order_and_scores(make_settings, photo_dir: Path) -> None:
+    """A large library's index is int8; the photos it would show are scored again from their stored vectors, so
+    the order and the scores are float32's (int8 alone moves a similarity by about 0.002 here)."""
+    from organizer.search.engine import SearchQuery
+    from organizer.search.index import VectorIndex
+
+    lib = Library(make_settings())
+    run(lib, photo_dir, parts=True)
+    query = SearchQuery(text="a red square", threshold=-10.0)
+    plain = lib.search(query)
+    assert lib.searcher.index.dtype_name == "fp32 (numpy)"
+    lib.searcher.index = VectorIndex(lib.store, lib.searcher.index.model_key, dtype="int8")
+    results = lib.search(query)
+    assert lib.searcher.index.dtype_name == "int8 (numkong)" and lib.searcher.index.approximate
+    assert [r.photo_id for r in results] == [r.photo_id for r in plain]
+    for r, p in zip(results, plain, strict=True):
+        assert r.score == pytest.approx(p.score, abs=1e-6)
+        assert [x.part_id for x in r.parts] == [x.part_id for x in p.parts]
+        assert [x.similarity for x in r.parts] == pytest.approx([x.similarity for x in p.parts], abs=1e-6)

@@ -15,7 +15,7 @@ from organizer.models.clip import ClipModel
 from organizer.parts import PART_TYPES, Modality
 from organizer.search.index import VectorIndex
 from organizer.search.keywords import query_tokens
-from organizer.search.ranking import RankedPhoto, rank, row_scores
+from organizer.search.ranking import RankedPhoto, rank_refined, row_scores
 from organizer.settings import Settings
 from organizer.store.db import Store
 from organizer.store.records import PhotoRecord
@@ -120,34 +120,49 @@ class Searcher:
                 return self._describe([RankedPhoto(pid, p, p, 0.0) for pid, p in best])
         self.index.sync()
         concept, rest = self._concept(q.text) if q.text else (None, None)
+        # each query is (vector, its modality, its share of the score)
         if concept is not None:
             # a query that names a label: similarity to the label's concept, blended with CLIP's score
             # for the rest of the words ("Grandma at the beach")
-            raw = self.index.similarities(concept)
-            scores = row_scores(self.index, raw, Modality.IMAGE.value, weights, s.calibration)
+            queries = [(concept, Modality.IMAGE.value, 1.0)]
             if rest:
-                raw_t = self.index.similarities(self.clip.embed_texts([rest])[0])
-                text_scores = row_scores(self.index, raw_t, Modality.TEXT.value, weights, s.calibration)
-                scores = s.label_blend * scores + (1 - s.label_blend) * text_scores
+                queries = [(concept, Modality.IMAGE.value, s.label_blend),
+                           (self.clip.embed_texts([rest])[0], Modality.TEXT.value, 1 - s.label_blend)]
             keyword = self._keyword_scores(query_tokens(rest or ""))
             exact = self.store.exact_hits(query_tokens(rest)) if rest else set()
         elif q.text:
-            vec = self.clip.embed_texts([q.text])[0]
+            queries = [(self.clip.embed_texts([q.text])[0], Modality.TEXT.value, 1.0)]
             tokens = query_tokens(q.text)
             keyword = self._keyword_scores(tokens)
             exact = self.store.exact_hits(tokens) if tokens else set()
-            raw = self.index.similarities(vec)
-            scores = row_scores(self.index, raw, Modality.TEXT.value, weights, s.calibration)
         else:
-            raw = self.index.similarities(self.embed_image_file(q.image or ""))
-            scores = row_scores(self.index, raw, Modality.IMAGE.value, weights, s.calibration)
+            queries = [(self.embed_image_file(q.image or ""), Modality.IMAGE.value, 1.0)]
             keyword, exact = {}, set()
+        allowed = None if only is None else np.fromiter(only, np.int64, len(only))
+
+        def scorer(rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+            scores, raw = self._scores(queries, weights, rows)
+            if allowed is not None:
+                scores[~np.isin(self.index.photo_ids if rows is None else self.index.photo_ids[rows], allowed)] = -np.inf
+            return scores, raw
+
         if only is not None:
-            scores[~np.isin(self.index.photo_ids, np.fromiter(only, np.int64, len(only)))] = -np.inf
             keyword = {pid: v for pid, v in keyword.items() if pid in only}
             exact &= set(only)
-        ranked = rank(self.index, scores, raw, top_k, threshold, keyword, exact=exact)
+        ranked = rank_refined(self.index, scorer, top_k, threshold, keyword, exact=exact)
         return self._describe(ranked)
+
+    def _scores(self, queries: list[tuple[np.ndarray, str, float]], weights: Mapping[str, float],
+                rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Every row's score (``rows``: only those, from their exact vectors) and the first query's similarity."""
+        cal = self.settings.search.calibration
+        scores, first = None, None
+        for vec, modality, share in queries:
+            raw = self.index.similarities(vec) if rows is None else self.index.exact_similarities(vec, rows)
+            part = share * row_scores(self.index, raw, modality, weights, cal, rows=rows)
+            scores, first = (part, raw) if scores is None else (scores + part, first)
+        assert scores is not None and first is not None
+        return scores, first
 
     def _concept(self, text: str) -> tuple[np.ndarray | None, str | None]:
         """The mean concept of the labels ``text`` names, and the words left once their names are removed."""
@@ -180,12 +195,15 @@ class Searcher:
 
     def _suggest(self, concept: np.ndarray, taken: set[int], members: list[int], top_k: int) -> list[PhotoMatch]:
         self.index.sync()
-        raw = self.index.similarities(concept)
-        scores = row_scores(self.index, raw, Modality.IMAGE.value, {"text": 0.0}, self.settings.search.calibration)
-        out = np.isin(self.index.part_ids, np.array(members, np.int64)) | np.isin(
-            self.index.photo_ids, np.fromiter(taken, np.int64, len(taken)))
-        scores[out] = -np.inf
-        return self._describe(rank(self.index, scores, raw, top_k, -np.inf))
+        members_a, taken_a = np.array(members, np.int64), np.fromiter(taken, np.int64, len(taken))
+
+        def scorer(rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+            scores, raw = self._scores([(concept, Modality.IMAGE.value, 1.0)], {"text": 0.0}, rows)
+            at = slice(None) if rows is None else rows
+            scores[np.isin(self.index.part_ids[at], members_a) | np.isin(self.index.photo_ids[at], taken_a)] = -np.inf
+            return scores, raw
+
+        return self._describe(rank_refined(self.index, scorer, top_k, -np.inf))
 
     def embed_image_file(self, path: str) -> np.ndarray:
         if not os.path.exists(path):

@@ -183,7 +183,8 @@ class VectorIndex:
 
             dtype = torch.float16 if self.device != "cpu" or self._dtype_name == "fp16" else torch.bfloat16
             new = torch.from_numpy(np.ascontiguousarray(matrix, np.float32)).to(self.device).to(dtype)
-            self._rows = new if self._rows is None else torch.cat([self._rows, new])
+            old: Any = self._rows
+            self._rows = new if old is None else torch.cat([old, new])
             return
         if isinstance(self._rows, _Int8Rows):
             self._rows.append(matrix)
@@ -219,6 +220,26 @@ class VectorIndex:
         q = torch.from_numpy(np.asarray(query, np.float32)).to(self.device).to(m.dtype)
         with torch.inference_mode():
             return (m @ q).float().cpu().numpy()
+
+    @property
+    def approximate(self) -> bool:
+        """Whether similarities are approximate (int8) and exact ones can be had for a few rows."""
+        return isinstance(self._rows, _Int8Rows) and self.store is not None
+
+    def exact_similarities(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Similarities of ``rows`` from their stored float16 vectors (exact as a float32 index's)."""
+        if not self.approximate:
+            return self.similarities(query)[rows]
+        vectors = self.store.vectors_of_parts(self.model_key, self.part_ids[rows])
+        return np.asarray(vectors.astype(np.float32) @ np.asarray(query, np.float32), np.float32)
+
+    def rows_of(self, photo_ids: np.ndarray) -> np.ndarray:
+        """The rows of these photos."""
+        g = self.grouping
+        at = np.searchsorted(g.photos, photo_ids)
+        at = at[(at < len(g.photos)) & (g.photos[np.minimum(at, len(g.photos) - 1)] == photo_ids)]
+        ends = np.r_[g.starts[1:], len(g.order)]
+        return np.concatenate([g.order[g.starts[i] : ends[i]] for i in at]) if len(at) else np.zeros(0, np.int64)
 
     @property
     def grouping(self) -> Grouping:

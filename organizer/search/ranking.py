@@ -3,7 +3,7 @@ take each photo's best part, blend keyword matches, keep the top k. All in array
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,21 +31,41 @@ class RankedPhoto:
 
 
 def row_scores(index: VectorIndex, raw: np.ndarray, query_modality: str, weights: Mapping[str, float],
-               calibration: Mapping[str, tuple[float, float]]) -> np.ndarray:
-    """Calibrated, weighted score of every row; rows of a type weighted 0 get -inf (left out)."""
+               calibration: Mapping[str, tuple[float, float]], rows: np.ndarray | None = None) -> np.ndarray:
+    """Calibrated, weighted score of every row (or of ``rows``, whose similarities ``raw`` holds); rows of a type
+    weighted 0 get -inf (left out)."""
     w = np.array([weights.get(t, 1.0) for t in PART_TYPES], np.float32)
     lo = np.zeros(len(MODALITIES), np.float32)
     span = np.ones(len(MODALITIES), np.float32)
     for i, m in enumerate(MODALITIES):
         a, b = calibration.get(f"{query_modality}>{m}", (0.0, 1.0))
         lo[i], span[i] = a, max(b - a, 1e-6)
-    row_w = w[index.type_codes]
-    scores = soft_cap((raw - lo[index.mod_codes]) / span[index.mod_codes] * row_w)
+    types, mods = (index.type_codes, index.mod_codes) if rows is None else (index.type_codes[rows], index.mod_codes[rows])
+    row_w = w[types]
+    scores = soft_cap((raw - lo[mods]) / span[mods] * row_w)
     scores[row_w == 0] = -np.inf
     return scores.astype(np.float32, copy=False)
 
 
 KNEE = 0.95
+# An approximate (int8) index re-scores this many photos from their exact vectors before the final ranking
+REFINE = (4, 50)  # top k times 4, plus 50
+Scorer = Callable[[np.ndarray | None], tuple[np.ndarray, np.ndarray]]  # rows (None: all) -> (scores, raw)
+
+
+def rank_refined(index: VectorIndex, scorer: Scorer, top_k: int, threshold: float,
+                 keyword: Mapping[int, float] | None = None, exact: Collection[int] = ()) -> list[RankedPhoto]:
+    """:func:`rank` of ``scorer``'s scores; on an approximate index the likely photos (several times top k, by
+    the approximate scores) are scored again from their exact vectors first, so the order shown is the exact
+    one (benchmarks/search.py measures how often)."""
+    scores, raw = scorer(None)
+    if not index.approximate or len(scores) == 0:
+        return rank(index, scores, raw, top_k, threshold, keyword, exact=exact)
+    pool = rank(index, scores, raw, REFINE[0] * top_k + REFINE[1], -np.inf, keyword, parts_per_photo=0, exact=exact)
+    rows = index.rows_of(np.array([p.photo_id for p in pool], np.int64))
+    if len(rows):
+        scores[rows], raw[rows] = scorer(rows)
+    return rank(index, scores, raw, top_k, threshold, keyword, exact=exact)
 
 
 def soft_cap(scores: np.ndarray, knee: float = KNEE) -> np.ndarray:

@@ -906,6 +906,20 @@ class Store:
             rows = s.execute(stmt).all()
         return _vector_rows(rows)
 
+    def vectors_of_parts(self, model: str, part_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The float16 vectors of ``model`` for these parts, in their order (a part without one: zeros)."""
+        found: dict[int, bytes] = {}
+        with self.read() as s:
+            for chunk in chunked([int(p) for p in part_ids]):
+                found.update(s.execute(select(Embedding.part_id, Embedding.vector)
+                                       .where(Embedding.model == model, Embedding.part_id.in_(chunk))).tuples().all())
+        dim = len(next(iter(found.values()))) // 2 if found else 0
+        out = np.zeros((len(part_ids), dim), np.float16)
+        for i, p in enumerate(part_ids):
+            if int(p) in found:
+                out[i] = np.frombuffer(found[int(p)], np.float16)
+        return out
+
     def parts(self, part_ids: Iterable[int]) -> dict[int, PartRow]:
         out: dict[int, PartRow] = {}
         with self.read() as s:
