@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT.parent))
 
 from organizer.parts import PART_TYPES  # noqa: E402
 from organizer.search.index import INT8_FROM, VectorIndex  # noqa: E402
-from organizer.search.ranking import rank, row_scores  # noqa: E402
+from organizer.search.ranking import rank, rank_refined, row_scores  # noqa: E402
 from organizer.settings import SearchSettings  # noqa: E402
 
 DIM = 512
@@ -121,13 +121,22 @@ def build_store(folder: Path, n: int) -> None:
     (folder / ".complete").write_text("ok")
 
 
-def timed_queries(idx: VectorIndex, qs: np.ndarray) -> tuple[list[float], list[list[int]]]:
+def timed_queries(idx: VectorIndex, qs: np.ndarray, refine: bool) -> tuple[list[float], list[list[int]]]:
+    """The app's ranking (organizer/search/engine.py): with ``refine``, an int8 index's likely photos are scored
+    again from their stored vectors (rank_refined); without, the int8 scores alone decide."""
     cal = SearchSettings().calibration
     times, found = [], []
     for q in qs:
+        def scorer(rows: np.ndarray | None, q: np.ndarray = q) -> tuple[np.ndarray, np.ndarray]:
+            raw = idx.similarities(q) if rows is None else idx.exact_similarities(q, rows)
+            return row_scores(idx, raw, "text", WEIGHTS, cal, rows=rows), raw
+
         s = time.perf_counter()
-        raw = idx.similarities(q)
-        res = rank(idx, row_scores(idx, raw, "text", WEIGHTS, cal), raw, 20, -10.0)
+        if refine:
+            res = rank_refined(idx, scorer, 20, -10.0)
+        else:
+            scores, raw = scorer(None)
+            res = rank(idx, scores, raw, 20, -10.0)
         times.append(time.perf_counter() - s)
         found.append([r.photo_id for r in res])
     return times, found
@@ -180,18 +189,28 @@ def child(photos: int, n_queries: int, store: bool, dtype: str) -> None:
         source = "from arrays (generating them included)"
     load = time.perf_counter() - s
     loaded_rss = peak_rss()
-    timed_queries(idx, qs[:2])  # warm: threads, caches
-    times, found = timed_queries(idx, qs)
+    timed_queries(idx, qs[:2], False)  # warm: threads, caches
+    times, found = timed_queries(idx, qs, False)
     rss = peak_rss()
     exact = exact_float32(idx, centres, n, qs)
-    recall = np.mean([len(set(a) & set(b)) / max(1, len(b)) for a, b in zip(found, exact, strict=True)])
-    top1 = np.mean([a[:1] == b[:1] for a, b in zip(found, exact, strict=True)])
     g = idx.grouping
     mem = idx.nbytes() + g.order.nbytes + g.starts.nbytes + g.photos.nbytes
     print(f"{photos:>9,} photos, {n:>9,} vectors, {idx.dtype_name:>14}: index {mem / 2**30:5.2f} GiB, "
           f"load {load:6.1f} s {source}; peak RSS {loaded_rss:5.2f} GiB loaded ({base:4.2f} before), "
-          f"{rss:5.2f} GiB after {len(qs)} queries; query {pct(times)}; recall@20 {recall:.3f}, "
-          f"same first photo {top1:.0%} (against float32)", flush=True)
+          f"{rss:5.2f} GiB after {len(qs)} queries", flush=True)
+    print(f"    {idx.dtype_name} scores alone: query {pct(times)}; {agreement(found, exact)}", flush=True)
+    if idx.approximate:
+        times, found = timed_queries(idx, qs, True)
+        print(f"    the app's search (int8, then the likely photos scored again from the library file): query "
+              f"{pct(times)}; {agreement(found, exact)}; peak RSS {peak_rss():5.2f} GiB", flush=True)
+
+
+def agreement(found: list[list[int]], exact: list[list[int]]) -> str:
+    recall = np.mean([len(set(a) & set(b)) / max(1, len(b)) for a, b in zip(found, exact, strict=True)])
+    same = np.mean([a == b for a, b in zip(found, exact, strict=True)])
+    top1 = np.mean([a[:1] == b[:1] for a, b in zip(found, exact, strict=True)])
+    return (f"recall@20 {recall:.3f}, same first photo {top1:.0%}, same 20 in the same order {same:.0%} "
+            f"(against float32)")
 
 
 def main() -> None:
@@ -203,9 +222,12 @@ def main() -> None:
                     help="photos up to which the plain float32 path runs too (it needs 10 KB a photo)")
     ap.add_argument("--encode", action="store_true", help="also time the query's encoding (CLIP's text tower)")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--dtype", default="auto", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.child:
+    if args.child and args.build:  # the library file alone, in a process of its own (its memory is not the load's)
+        build_store(ROOT / "data" / f"search-store-{args.child}", args.child * PER_PHOTO)
+    elif args.child:
         child(args.child, args.queries, args.store, args.dtype)
         return
     print(cpu_line())
@@ -213,6 +235,8 @@ def main() -> None:
     if args.encode:
         encode()
     for photos in args.photos:
+        if args.store:
+            subprocess.run([sys.executable, __file__, "--child", str(photos), "--build"], check=True)
         runs = [("auto", args.store)] + ([("fp32", False)] if photos <= args.plain_up_to else [])
         for dtype, store in runs:
             cmd = [sys.executable, __file__, "--child", str(photos), "--queries", str(args.queries),

@@ -25,7 +25,7 @@ MODALITIES = (Modality.IMAGE.value, Modality.TEXT.value)
 # From this many rows the CPU index stores int8 (in float32 it would take 400 MB here and 10 GB at 5M rows).
 INT8_FROM = 200_000
 BLOCK = 131_072  # rows of one int8 block: the unit of work of the scan's threads
-LOAD_BATCH = 100_000  # rows read from the store at a time, so a large index loads without a float copy of it all
+LOAD_BATCH = 50_000  # rows read from the store at a time, so a large index loads without a float copy of it all
 DTYPES = ("auto", "fp32", "int8", "bf16", "fp16")
 _TYPE_CODE = {t: i for i, t in enumerate(PART_TYPES)}
 _MOD_CODE = {m: i for i, m in enumerate(MODALITIES)}
@@ -40,12 +40,19 @@ class Grouping:
     photos: np.ndarray  # the photo id of each run
 
 
-def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows as int8 and the float32 scale of each (symmetric: the largest magnitude maps to 127)."""
-    v = np.asarray(vectors, np.float32)
-    scale = np.abs(v).max(axis=1) / 127.0 if len(v) else np.zeros(0, np.float32)
-    scale = np.where(scale > 0, scale, 1.0).astype(np.float32)
-    return np.rint(v / scale[:, None]).astype(np.int8), scale
+def quantise(vectors: np.ndarray, step: int = 16_384) -> tuple[np.ndarray, np.ndarray]:
+    """Rows as int8 and the float32 scale of each (symmetric: the largest magnitude maps to 127); ``step`` rows
+    at a time, so no float32 copy of the whole input is made."""
+    out = np.empty(vectors.shape, np.int8)
+    scale = np.empty(len(vectors), np.float32)
+    for i in range(0, len(vectors), step):
+        v = np.array(vectors[i : i + step], np.float32)  # a copy: rounded in place below
+        s = np.abs(v).max(axis=1) / 127.0
+        s[s == 0] = 1.0
+        np.rint(v / s[:, None], out=v)
+        out[i : i + step] = v
+        scale[i : i + step] = s
+    return out, scale
 
 
 @cache
@@ -115,6 +122,7 @@ class VectorIndex:
         self.type_codes = np.zeros(0, np.int8)
         self.mod_codes = np.zeros(0, np.int8)
         self._rows: np.ndarray | _Int8Rows | Any = None  # float32 array, int8 blocks or torch tensor
+        self._large = False  # known to reach INT8_FROM rows before its first is added
         self._grouping: Grouping | None = None
         # held by whoever syncs or reads the arrays: two threads never append the same rows
         self.lock = threading.RLock()
@@ -148,6 +156,8 @@ class VectorIndex:
             self._reset()
             self._generation = gen
         added = 0
+        if self._rows is None and self._dtype_name == "auto":  # a large library is int8 from its first row
+            self._large = self.store.vector_count(self.model_key) >= INT8_FROM
         for rows in self._batches():
             self._append(rows.part_ids, rows.photo_ids, rows.types, rows.modalities, rows.matrix)
             self._last_id = int(rows.embedding_ids[-1])
@@ -191,7 +201,7 @@ class VectorIndex:
             return
         rows = np.asarray(matrix, np.float32) if self._rows is None else np.concatenate(
             [self._rows, np.asarray(matrix, np.float32)])
-        if self._dtype_name == "int8" or self._dtype_name == "auto" and len(rows) >= INT8_FROM:
+        if self._dtype_name == "int8" or self._dtype_name == "auto" and (self._large or len(rows) >= INT8_FROM):
             self._rows = _Int8Rows()
             self._rows.append(rows)
         else:
@@ -204,6 +214,7 @@ class VectorIndex:
         self.type_codes = np.zeros(0, np.int8)
         self.mod_codes = np.zeros(0, np.int8)
         self._rows = None
+        self._large = False
         self._grouping = None
 
     def similarities(self, query: np.ndarray) -> np.ndarray:

@@ -906,6 +906,10 @@ class Store:
             rows = s.execute(stmt).all()
         return _vector_rows(rows)
 
+    def vector_count(self, model: str) -> int:
+        with self.read() as s:
+            return int(s.execute(select(func.count(Embedding.id)).where(Embedding.model == model)).scalar_one())
+
     def vectors_of_parts(self, model: str, part_ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """The float16 vectors of ``model`` for these parts, in their order (a part without one: zeros)."""
         found: dict[int, bytes] = {}
