@@ -163,7 +163,7 @@ def pct(xs: list[float]) -> str:
     return f"p50 {np.percentile(a, 50):5.0f} ms, p95 {np.percentile(a, 95):5.0f} ms"
 
 
-def child(photos: int, n_queries: int, store: bool, dtype: str) -> None:
+def child(photos: int, n_queries: int, store: bool, dtype: str, recall: bool = True) -> None:
     n = photos * PER_PHOTO
     centres = subjects(n)
     qs = queries(centres, n_queries)
@@ -192,7 +192,7 @@ def child(photos: int, n_queries: int, store: bool, dtype: str) -> None:
     timed_queries(idx, qs[:2], False)  # warm: threads, caches
     times, found = timed_queries(idx, qs, False)
     rss = peak_rss()
-    exact = exact_float32(idx, centres, n, qs)
+    exact = exact_float32(idx, centres, n, qs) if recall else None
     g = idx.grouping
     mem = idx.nbytes() + g.order.nbytes + g.starts.nbytes + g.photos.nbytes
     print(f"{photos:>9,} photos, {n:>9,} vectors, {idx.dtype_name:>14}: index {mem / 2**30:5.2f} GiB, "
@@ -205,7 +205,9 @@ def child(photos: int, n_queries: int, store: bool, dtype: str) -> None:
               f"{pct(times)}; {agreement(found, exact)}; peak RSS {peak_rss():5.2f} GiB", flush=True)
 
 
-def agreement(found: list[list[int]], exact: list[list[int]]) -> str:
+def agreement(found: list[list[int]], exact: list[list[int]] | None) -> str:
+    if exact is None:
+        return "recall not measured"
     recall = np.mean([len(set(a) & set(b)) / max(1, len(b)) for a, b in zip(found, exact, strict=True)])
     same = np.mean([a == b for a, b in zip(found, exact, strict=True)])
     top1 = np.mean([a[:1] == b[:1] for a, b in zip(found, exact, strict=True)])
@@ -221,14 +223,17 @@ def main() -> None:
     ap.add_argument("--plain-up-to", type=int, default=200_000,
                     help="photos up to which the plain float32 path runs too (it needs 10 KB a photo)")
     ap.add_argument("--encode", action="store_true", help="also time the query's encoding (CLIP's text tower)")
+    ap.add_argument("--no-recall", action="store_true",
+                    help="timings and memory only (recall does not depend on the CPU path: int8 sums are exact)")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--dtype", default="auto", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child and args.build:  # the library file alone, in a process of its own (its memory is not the load's)
         build_store(ROOT / "data" / f"search-store-{args.child}", args.child * PER_PHOTO)
-    elif args.child:
-        child(args.child, args.queries, args.store, args.dtype)
+        return
+    if args.child:
+        child(args.child, args.queries, args.store, args.dtype, not args.no_recall)
         return
     print(cpu_line())
     print(f"float32 below {INT8_FROM:,} vectors, int8 from there (auto); the plain path is float32 throughout")
@@ -240,7 +245,7 @@ def main() -> None:
         runs = [("auto", args.store)] + ([("fp32", False)] if photos <= args.plain_up_to else [])
         for dtype, store in runs:
             cmd = [sys.executable, __file__, "--child", str(photos), "--queries", str(args.queries),
-                   "--dtype", dtype] + (["--store"] if store else [])
+                   "--dtype", dtype] + (["--store"] if store else []) + (["--no-recall"] if args.no_recall else [])
             if dtype == "fp32":
                 print("  plain: ", end="", flush=True)
             subprocess.run(cmd, check=True)

@@ -1,0 +1,1 @@
+"""One module per command group; each handler takes the library and the parsed arguments."""
