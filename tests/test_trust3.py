@@ -370,11 +370,9 @@ def test_a_full_disk_prints_one_line_without_logging_tracebacks(capsys, args: li
 
 
 def test_a_disk_io_error_on_a_full_disk_says_the_disk_is_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import organizer.store.db as db
-
     store = Store(tmp_path / "lib")
     usage = shutil.disk_usage(tmp_path)
-    monkeypatch.setattr(db.shutil, "disk_usage", lambda p: usage._replace(free=0))
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage._replace(free=0))
     err = store.translate(sqlite3.OperationalError("disk I/O error"), "write")
     assert err.kind == "full" and "is full" in str(err)
     monkeypatch.undo()
