@@ -76,7 +76,6 @@ class _Int8Rows:
     def __init__(self) -> None:
         self.blocks: list[np.ndarray] = []
         self.scales: list[np.ndarray] = []
-        self.rows = 0
 
     def append(self, vectors: np.ndarray) -> None:
         for i in range(0, len(vectors), BLOCK):
@@ -85,7 +84,6 @@ class _Int8Rows:
                 q, s = np.concatenate([self.blocks.pop(), q]), np.concatenate([self.scales.pop(), s])
             self.blocks.append(q)
             self.scales.append(s)
-            self.rows += len(vectors[i : i + BLOCK])
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
         if not self.blocks:
@@ -98,10 +96,6 @@ class _Int8Rows:
     @property
     def nbytes(self) -> int:
         return sum(b.nbytes for b in self.blocks) + sum(s.nbytes for s in self.scales)
-
-    @property
-    def dim(self) -> int:
-        return self.blocks[0].shape[1] if self.blocks else 0
 
 
 class VectorIndex:
