@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
+import annotated_types
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
@@ -52,8 +54,9 @@ class ModelSettings(_Section):
         "release workflow publishes, checked against their manifest): a mirror or a local server instead.")
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
-        "auto", description="'auto' uses bf16 where the CPU or GPU runs it natively, else fp32; 'int8' (opt-in) "
-        "runs CLIP quantised through ONNX Runtime, in an embedding space of its own.")
+        "auto", description="'auto': on the ONNX path (no torch, or backend 'onnx') int8 where this library's own "
+        "check accepts it, else fp32; with torch, bf16 where the CPU or GPU runs it natively, else fp32. 'int8' "
+        "runs CLIP quantised through ONNX Runtime without the check, in an embedding space of its own.")
     backend: Literal["auto", "torch", "onnx"] = Field(
         "auto", description="Where CLIP and the object detector run on the CPU: 'auto' measures torch against "
         "ONNX Runtime once per model and machine and keeps the faster.")
@@ -335,3 +338,58 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
             _merge(base[key], value)
         else:
             base[key] = value
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One setting as the model declares it, for the shells that build their forms and flags from it."""
+
+    path: str  # "clusters.eps"
+    type: type  # int, float, str or bool (Path and other types: str)
+    default: Any
+    choices: tuple[str, ...] | None  # a Literal's values
+    lo: float | None  # lower bound, open (>) where ``lo_open``
+    hi: float | None
+    lo_open: bool
+    hi_open: bool
+    description: str
+
+    def bounds(self) -> str:
+        """The allowed range in words: "0 < x <= 2", "at least 1", "" (none)."""
+        def num(v: float) -> str:
+            return f"{int(v):,}" if v.is_integer() else f"{v:g}"
+
+        if self.lo is not None and self.hi is not None:
+            return f"{num(self.lo)} {'<' if self.lo_open else '<='} x {'<' if self.hi_open else '<='} {num(self.hi)}"
+        if self.lo is not None:
+            return f"{'more than' if self.lo_open else 'at least'} {num(self.lo)}"
+        if self.hi is not None:
+            return f"{'less than' if self.hi_open else 'at most'} {num(self.hi)}"
+        return ""
+
+
+def field_spec(path: str, model: type[BaseModel] = Settings) -> FieldSpec:
+    """The declaration of the setting at ``path`` ("section.name"): type, default, choices, bounds, description."""
+    *sections, name = path.split(".")
+    for section in sections:
+        annotation = model.model_fields[section].annotation
+        assert isinstance(annotation, type) and issubclass(annotation, BaseModel), path
+        model = annotation
+    field = model.model_fields[name]
+    lo = hi = None
+    lo_open = hi_open = False
+    for m in field.metadata:
+        if isinstance(m, annotated_types.Ge):
+            lo = float(m.ge)  # type: ignore[arg-type]
+        elif isinstance(m, annotated_types.Gt):
+            lo, lo_open = float(m.gt), True  # type: ignore[arg-type]
+        elif isinstance(m, annotated_types.Le):
+            hi = float(m.le)  # type: ignore[arg-type]
+        elif isinstance(m, annotated_types.Lt):
+            hi, hi_open = float(m.lt), True  # type: ignore[arg-type]
+    annotation = field.annotation
+    choices = tuple(str(c) for c in get_args(annotation)) if get_origin(annotation) is Literal else None
+    kinds: tuple[type, ...] = (bool, int, float)
+    kind = kinds[kinds.index(annotation)] if annotation in kinds else str
+    return FieldSpec(path, kind, field.get_default(call_default_factory=True), choices, lo, hi, lo_open, hi_open,
+                     field.description or field.title or "")

@@ -149,3 +149,22 @@ def test_relocate_a_moved_folder(tmp_path: Path, capsys, tiny_models: Path) -> N
     st = json.loads(capsys.readouterr().out)
     assert st["photos"] == 3 and st["missing_photos"] == 0 and st["missing_paths"] == 0
     assert main(["relocate", str(tmp_path / "nowhere"), str(new), *args]) == 2
+
+
+def test_settings_flags_take_type_choices_default_and_bounds_from_the_settings_model(capsys) -> None:
+    """The CLI's settings flags are built from the settings model's fields (no second copy of a bound or a
+    choice to drift): the help shows the model's default and range, the choices are its Literal's values, and a
+    value out of range is refused by the model with the flag named as given on the command line."""
+    from organizer.settings import ClusterSettings, field_spec
+
+    with pytest.raises(SystemExit):
+        main(["clusters", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    eps = ClusterSettings.model_fields["eps"]
+    assert f"(default {eps.default}; 0 < x <= 2)" in out and "(default 2; 1 <= x <= 10,000)" in out
+    assert field_spec("models.precision").choices == ("auto", "fp32", "bf16", "int8")
+    with pytest.raises(SystemExit):
+        main(["search", "x", "--precision", "int4"])
+    assert "invalid choice: 'int4'" in capsys.readouterr().err
+    assert field_spec("search.top_k").bounds() == "at least 1" and field_spec("search.top_k").type is int
+    assert field_spec("library").type is str and field_spec("ocr.gate").choices == ("clip", "none")

@@ -10,6 +10,7 @@ from organizer import __version__
 from organizer.cli.output import CONFIRM_OVER
 from organizer.errors import BadArgumentError
 from organizer.media.scan import display
+from organizer.settings import field_spec
 
 MAX_DAYS = 36_500  # --older-than: a hundred years covers every photo
 
@@ -17,6 +18,16 @@ MAX_DAYS = 36_500  # --older-than: a hundred years covers every photo
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # exit 2 with one line, no usage dump
         self.exit(2, f"{self.prog}: error: {display(message)}\n(see `{self.prog} --help`)\n")
+
+
+def setting(p: argparse.ArgumentParser | argparse._ArgumentGroup, flag: str, path: str, what: str | None = None,
+            **kw: Any) -> None:
+    """An option that overrides the setting at ``path`` ("clusters.eps") for this call. Its type, choices, default
+    and bounds are the settings model's, shown in the help; a value out of bounds is refused where every
+    setting is checked (Settings.load), with the same words as in a settings file."""
+    f = field_spec(path)
+    shown = "; ".join(x for x in (f"default {f.default}", f.bounds()) if x)
+    p.add_argument(flag, type=f.type, choices=f.choices, help=f"{(what or f.description).rstrip('.')} ({shown})", **kw)
 
 
 def add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
@@ -32,12 +43,9 @@ def add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
     g.add_argument("--ocr-model", metavar="DIR", default=d, help="folder holding EasyOCR's weights")
     g.add_argument("--face-model", metavar="DIR", default=d, help="folder holding dlib's face weights (default: "
                    "--models DIR/face, else the face-recognition-models package)")
-    g.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default=d)
-    g.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"], default=d,
-                   help="CLIP's precision: auto (bf16 where the hardware has it, else fp32), or int8 through ONNX "
-                   "Runtime (opt-in: its own embedding space, so the library is re-embedded)")
-    g.add_argument("--backend", choices=["auto", "torch", "onnx"], default=d,
-                   help="where CLIP and the detector run on the CPU (auto: the faster, measured once per model and machine)")
+    setting(g, "--device", "models.device", "where the models run", default=d)
+    setting(g, "--precision", "models.precision", default=d)
+    setting(g, "--backend", "models.backend", default=d)
     g.add_argument("--settings", metavar="FILE", default=d, help="settings file (default: the user's settings.json)")
     g.add_argument("--json", action="store_true", default=d, help="print machine-readable JSON")
 
@@ -55,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     ix.add_argument("--no-detect", action="store_true", help="no object detection in the parts pass")
     ix.add_argument("--no-ocr", action="store_true", help="no OCR in the parts pass")
     ix.add_argument("--no-faces", action="store_true", help="no faces pass")
-    ix.add_argument("--ocr-gate", choices=["clip", "none"], help="skip OCR on photos unlikely to hold text (clip)")
+    setting(ix, "--ocr-gate", "ocr.gate", "skip OCR on photos unlikely to hold text (clip)")
     ix.add_argument("--quiet", action="store_true", help="no progress bar")
 
     se = sub.add_parser("search", help="search by text or by an example photo")
@@ -64,8 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--image", metavar="FILE", help="search by this photo instead of text")
     se.add_argument("--weights", metavar="TYPE=W,...", help="weight per part type (0 leaves a type out), "
                     "e.g. person=2,vehicle=0.5")
-    se.add_argument("--threshold", type=float, help="minimum score of a result")
-    se.add_argument("--top", type=int, help="number of photos to return")
+    setting(se, "--threshold", "search.threshold", "minimum score of a result")
+    setting(se, "--top", "search.top_k", "number of photos to return")
     se.add_argument("--landmark", metavar="NAME", help="only photos labelled with this landmark")
     se.add_argument("--person", metavar="NAME", action="append", default=[],
                     help="only photos showing this person (repeat: photos showing all of them)")
@@ -106,15 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--parts", action="store_true", help="cluster detected objects instead of whole photos")
     cl.add_argument("--recompute", action="store_true", help="recompute even if nothing changed")
     cl.add_argument("--show", metavar="LABEL", type=int, help="list the photos of one cluster (-1: unclustered)")
-    cl.add_argument("--eps", type=float, help="DBSCAN radius in cosine distance (default 0.2)")
-    cl.add_argument("--min-samples", type=int, help="DBSCAN min_samples (default 2)")
+    setting(cl, "--eps", "clusters.eps", "DBSCAN radius in cosine distance")
+    setting(cl, "--min-samples", "clusters.min_samples", "DBSCAN min_samples")
 
     pr = sub.add_parser("project", help="3D t-SNE map of the library, stored and reused")
     add_common(pr, suppress=True)
     pr.add_argument("--parts", action="store_true", help="project detected objects instead of whole photos")
     pr.add_argument("--recompute", action="store_true", help="recompute even if nothing changed")
     pr.add_argument("--export", metavar="FILE", help="write coordinates and labels to FILE (.csv or .json)")
-    pr.add_argument("--sample", type=int, help="points t-SNE runs on (default 3000); the rest are placed")
+    setting(pr, "--sample", "projection.sample", "points t-SNE runs on; the rest are placed")
 
     lm = sub.add_parser("landmarks", help="landmarks found in the library; train and evaluate the landmark head")
     add_common(lm, suppress=True)
@@ -139,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     le.add_argument("data", metavar="DATA")
     le.add_argument("--head", metavar="DIR", help="the trained head (default: the library's heads/landmarks)")
     le.add_argument("--negatives", metavar="DIR", help="a folder of non-landmark photos: rate of rejection")
-    le.add_argument("--threshold", type=float, help="confidence threshold (default: the landmarks setting, 0.5)")
+    setting(le, "--threshold", "landmarks.threshold", "confidence threshold")
 
     la = sub.add_parser("label", help="your own labels (people, places, pets): add, list, rename, merge, remove, "
                         "suggest")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import annotated_types
 from pydantic import BaseModel
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -31,22 +30,17 @@ from organizer.settings import (
     LandmarkSettings,
     ProjectionSettings,
     Settings,
+    field_spec,
 )
 
 
 def _bounds(model: type[BaseModel], name: str, step: float) -> tuple[float, float]:
     """The setting's own bounds, from the settings model (one place for them: the page kept narrower copies
-    and clamped a value from the file on Save, with no edit made); an open end is as far as a spin box goes."""
-    lo, hi = -1e9, 1e9
-    for m in model.model_fields[name].metadata:
-        if isinstance(m, annotated_types.Ge):
-            lo = float(m.ge)  # type: ignore[arg-type]
-        elif isinstance(m, annotated_types.Gt):
-            lo = float(m.gt) + step  # type: ignore[arg-type]
-        elif isinstance(m, annotated_types.Le):
-            hi = float(m.le)  # type: ignore[arg-type]
-        elif isinstance(m, annotated_types.Lt):
-            hi = float(m.lt) - step  # type: ignore[arg-type]
+    and clamped a value from the file on Save, with no edit made); an open end is ``step`` inside it, a missing
+    one as far as a spin box goes."""
+    f = field_spec(name, model)
+    lo = -1e9 if f.lo is None else f.lo + (step if f.lo_open else 0.0)
+    hi = 1e9 if f.hi is None else f.hi - (step if f.hi_open else 0.0)
     return lo, hi
 
 
