@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 from filelock import FileLock, Timeout
 
 from organizer.errors import BadArgumentError
-from organizer.media.scan import normalise, resolve
 from organizer.models.registry import ModelSet
+from organizer.paths import normalise, resolve
 from organizer.pipeline.indexer import Indexer
 from organizer.progress import Event, Notice, Progress
 from organizer.search.engine import PhotoMatch, Searcher, SearchQuery

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from organizer.errors import LibraryError, ModelUnavailableError, OrganizerError
-from organizer.media.scan import display
+from organizer.paths import display
 from organizer.progress import Summary
 
 PHASES = {

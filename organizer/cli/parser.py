@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 from organizer import __version__
 from organizer.cli.output import CONFIRM_OVER
 from organizer.errors import BadArgumentError
-from organizer.media.scan import display
+from organizer.paths import display
 from organizer.settings import field_spec
 
 MAX_DAYS = 36_500  # --older-than: a hundred years covers every photo

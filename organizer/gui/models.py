@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QImage, QPixmap
 
 from organizer.gui.thumbnails import SIZE, Thumbnails
-from organizer.media.scan import display
+from organizer.paths import display
 
 PhotoIdRole = Qt.ItemDataRole.UserRole
 PathRole = Qt.ItemDataRole.UserRole + 1

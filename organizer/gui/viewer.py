@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from organizer.media.decode import SkipError, load
-from organizer.media.scan import display
+from organizer.paths import display
 from organizer.wording import date_words
 
 if TYPE_CHECKING:

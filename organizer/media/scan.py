@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+
+from organizer.paths import is_under, normalise, resolve
 
 NOT_PHOTOS = "not an image"  # the skip reason of a file that is never read (decode.SkipReason.NOT_IMAGE)
 
@@ -29,32 +29,6 @@ class ScanProblem:
     what: str  # "folder", "file" or "link" (a link not followed)
     detail: str
     reason: str | None = None  # the skip reason to record for a file (None: unreadable, retried at every scan)
-
-
-def normalise(path: str | os.PathLike[str]) -> str:
-    return os.path.normpath(os.path.abspath(os.fspath(path)))
-
-
-def resolve(path: str | os.PathLike[str]) -> str:
-    """A root as the library stores it: absolute, with symbolic links resolved, so that a folder reached
-    through a link and directly is one folder."""
-    return os.path.normpath(os.path.realpath(os.path.abspath(os.fspath(path))))
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
-def display(path: str) -> str:
-    """A path (or one line of text holding one) as a person sees it: bytes that are not UTF-8 shown as U+FFFD,
-    and control characters escaped (``\\n``, ``\\x1b``), so that a file name holding a newline or a terminal's
-    escape sequence prints as one line and recolours nothing."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        path = os.fsencode(path).decode("utf-8", "replace")
-    if _CONTROL.search(path):
-        path = _CONTROL.sub(lambda m: repr(m.group())[1:-1], path)
-    return path
 
 
 # Pseudo file systems: their "files" are the kernel's (a read of /proc/kmsg blocks for good, /dev/zero never
@@ -209,13 +183,3 @@ def _describe(e: OSError) -> str:
     if e.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
     return e.strerror or str(e)
-
-
-def is_under(path: str, folder: str) -> bool:
-    folder = normalise(folder)
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-def folder_prefix(folder: str | Path) -> str:
-    """The prefix that every path under ``folder`` starts with (for SQL LIKE/range queries)."""
-    return normalise(folder).rstrip(os.sep) + os.sep

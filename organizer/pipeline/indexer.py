@@ -19,10 +19,11 @@ from organizer.landmarks.head import head_steps, labels_key
 from organizer.landmarks.labeller import label_photos
 from organizer.media.decode import Decoded, SkipError, SkipReason, load
 from organizer.media.lookahead import bounded_map
-from organizer.media.scan import FileEntry, ScanProblem, display, resolve, walk
+from organizer.media.scan import FileEntry, ScanProblem, walk
 from organizer.models.clip import prepare
 from organizer.models.registry import ModelSet
 from organizer.parts import FACE, FACE_MODALITY, Modality, PartType
+from organizer.paths import display, resolve
 from organizer.pipeline.ocr_gate import OcrGate
 from organizer.progress import Event, Meter, Notice, Progress, Skipped, Stored, Summary
 from organizer.settings import Settings

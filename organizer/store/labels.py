@@ -224,7 +224,7 @@ class LabelStore:
                         raise BadArgumentError(f"No photo {value} in the library")
                     photo_id = int(value)
                 else:
-                    from organizer.media.scan import normalise
+                    from organizer.paths import normalise
 
                     found = s.execute(select(PhotoPath.photo_id).where(PhotoPath.path == normalise(item))).scalar()
                     if found is None:

@@ -14,7 +14,7 @@ import re
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator
 
-from organizer.media.scan import display
+from organizer.paths import display
 
 __all__ = ["FsPath", "display", "from_db", "to_db"]
 

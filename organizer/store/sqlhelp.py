@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 
 from organizer import fsutil
-from organizer.media.scan import display
+from organizer.paths import display
 from organizer.store.paths import to_db
 from organizer.store.records import (
     PartRow,

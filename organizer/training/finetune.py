@@ -29,8 +29,9 @@ from organizer.fsutil import fsync
 from organizer.landmarks.catalogue import friendly_name
 from organizer.media.decode import SkipError, load
 from organizer.media.lookahead import bounded_map
-from organizer.media.scan import display, walk
+from organizer.media.scan import walk
 from organizer.models.clip import ClipModel, prepare
+from organizer.paths import display
 from organizer.progress import Notice, Progress
 
 CHECKPOINT = "checkpoint"

@@ -14,8 +14,9 @@ import numpy as np
 from organizer.errors import BadArgumentError
 from organizer.landmarks.catalogue import catalogue
 from organizer.landmarks.head import HeadClass, LandmarkHead
-from organizer.media.scan import normalise, walk
+from organizer.media.scan import walk
 from organizer.models.clip import ClipModel
+from organizer.paths import normalise
 from organizer.progress import Progress
 from organizer.training.data import CleaningReport, Embedded, Item, clean, embed_items, read_dataset, split
 from organizer.training.head import Evaluation, TrainConfig, TrainResult, evaluate, train_head

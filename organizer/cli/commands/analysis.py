@@ -10,7 +10,7 @@ from typing import Any
 
 from organizer.cli.output import drive
 from organizer.errors import BadArgumentError
-from organizer.media.scan import display
+from organizer.paths import display
 
 
 def check_export(target: Path) -> None:

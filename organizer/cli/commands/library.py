@@ -12,7 +12,7 @@ from typing import Any
 from organizer.cli.output import ask, confirm, drive
 from organizer.cli.parser import MAX_DAYS
 from organizer.errors import BadArgumentError, LibraryError
-from organizer.media.scan import display
+from organizer.paths import display
 from organizer.wording import index_summary, plural, skip_line
 
 JSON_STATUS = "organizer.status/1"

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from organizer.errors import BadArgumentError
-from organizer.media.scan import display
+from organizer.paths import display
 from organizer.wording import plural
 
 

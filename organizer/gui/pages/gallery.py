@@ -277,7 +277,7 @@ class LibraryPage(QWidget):
 
     def show_offline(self, offline: list[tuple[str, int]]) -> None:
         """Folders not there now, most photos first: the banner names the first and counts the others."""
-        from organizer.media.scan import display
+        from organizer.paths import display
 
         self.offline = offline
         self.banner.setVisible(bool(offline))
