@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from filelock import FileLock, Timeout
 
@@ -28,6 +28,11 @@ from organizer.settings import Settings
 from organizer.store import backup, sessions
 from organizer.store.db import DB_NAME, Store
 from organizer.store.records import CheckReport, LibraryStatus, PhotoDetails, PhotoRow
+
+if TYPE_CHECKING:  # imported where first used: a status or a search need neither
+    from organizer.models.clip import ClipModel
+    from organizer.people.people import People
+    from organizer.store.labels import LabelStore
 
 UNDO_KEY = "undo_journal"  # meta key: the newest labels and people actions, with what they changed
 UNDO_KEEP = 20
@@ -188,7 +193,7 @@ class Library:
         return Searcher(self.store, self.models.clip, self.settings, people=self.people)
 
     @cached_property
-    def people(self) -> Any:  # People
+    def people(self) -> People:
         """Faces grouped by person; named people are labels."""
         from organizer.people.people import People
 
@@ -205,6 +210,32 @@ class Library:
     def search(self, query: SearchQuery) -> list[PhotoMatch]:
         return self.searcher.search(query)
 
+    def suggest(self, label: str, top_k: int = 20) -> list[PhotoMatch]:
+        """Photos not yet in ``label`` that look most like it."""
+        return self.searcher.suggest(label, top_k)
+
+    # ---- the models, for the shells -----------------------------------------------------------
+
+    @property
+    def clip(self) -> ClipModel:
+        """The CLIP model in use (training and fine-tuning take it)."""
+        return self.models.clip
+
+    def embedding_space(self) -> str:
+        """The key of the vector space searches run in (the JSON output names it)."""
+        return self.models.clip.key
+
+    def search_model_loaded(self) -> bool:
+        return self.models.clip.is_loaded
+
+    def load_search_model(self) -> None:
+        """Load CLIP now (the window's warm-up), so that the first search does not wait for it."""
+        self.models.clip.load()
+
+    def faces_off(self) -> str | None:
+        """Why faces are not found (switched off, dlib or the weights missing); None when they are."""
+        return self.models.faces_off()
+
     def clusters(self, mode: str = "whole", force: bool = False) -> Iterator[Any]:
         """Progress events, then a ClusterResult (reused when the embeddings did not change)."""
         from organizer.analysis.clusters import Clusterer
@@ -218,7 +249,8 @@ class Library:
         return Projector(self.store, self.models.clip, self.settings).run(mode, force)
 
     @cached_property
-    def labels(self) -> Any:  # LabelStore
+    def labels(self) -> LabelStore:
+        """The user's labels (people are labels too)."""
         from organizer.store.labels import LabelStore
 
         return LabelStore(self.store)

@@ -322,13 +322,13 @@ class MainWindow(QMainWindow):
     def warm_up(self) -> None:
         """Load the search model in the background soon after the window shows, and say so, so that the
         first search does not wait for it. A daemon thread: quitting never waits for a model load."""
-        if self.lib.models.clip.is_loaded or (self.task is not None and self.task.running()):
+        if self.lib.search_model_loaded() or (self.task is not None and self.task.running()):
             return
         self.statusBar().showMessage("Loading the search model in the background...")
 
         def load() -> None:
             try:
-                self.lib.models.clip.load()
+                self.lib.load_search_model()
                 error = ""
             except Exception as e:  # noqa: BLE001 - shown when a search needs it
                 error = str(e) or type(e).__name__
@@ -639,7 +639,7 @@ class MainWindow(QMainWindow):
         sugg = []
         if self.lib.label_has_concept(name):  # a person's label holds faces: the People page suggests for them
             try:
-                sugg = self.lib.searcher.suggest(name, 30)
+                sugg = self.lib.suggest(name, 30)
             except Exception as e:  # noqa: BLE001
                 self.show_message(str(e))
         self.labels_page.suggestions.set_rows([Row(r.photo_id, r.path, r.hash, r.score, r.parts) for r in sugg])
@@ -799,7 +799,7 @@ class MainWindow(QMainWindow):
 
     def show_people(self) -> None:
         try:
-            off = self.lib.models.faces_off()
+            off = self.lib.faces_off()
             self._overview = self.lib.people.overview()
         except Exception as e:  # noqa: BLE001 - shown, not raised
             self.show_message(str(e))

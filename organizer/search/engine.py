@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from organizer.search.ranking import RankedPhoto, rank_refined, row_scores
 from organizer.settings import Settings
 from organizer.store.db import Store
 from organizer.store.records import PhotoRecord
+
+if TYPE_CHECKING:
+    from organizer.people.people import People
 
 SCHEMA = "organizer.search/1"
 
@@ -69,7 +72,7 @@ class SearchQuery:
 class Searcher:
     """Keeps the vector index in memory between queries and in step with the store."""
 
-    def __init__(self, store: Store, clip: ClipModel, settings: Settings, people: Any = None) -> None:
+    def __init__(self, store: Store, clip: ClipModel, settings: Settings, people: People | None = None) -> None:
         self.store = store
         self.clip = clip
         self.settings = settings

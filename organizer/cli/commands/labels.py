@@ -43,7 +43,7 @@ def label(lib: Any, args: argparse.Namespace) -> int:
                 parts = labels.resolve(items)
                 lib.curate(f"{'confirm' if positive else 'reject'} for {args.name}", parts,
                            lambda p=parts, ok=positive: labels.add(args.name, p, positive=ok))
-        results = lib.searcher.suggest(args.name, args.top)
+        results = lib.suggest(args.name, args.top)
         if args.json:
             print(json.dumps({"schema": "organizer.label-suggestions/1", "label": args.name, "suggestions": [
                 {"photo_id": r.photo_id, "path": r.path, "score": round(r.score, 4),

@@ -33,7 +33,7 @@ def landmarks(lib: Any, args: argparse.Namespace) -> int:
 
         out = Path(args.out) if args.out else heads
         cfg = TrainConfig(loss=args.loss, max_epochs=args.epochs, lr=args.lr)
-        res: TrainOutcome = drive(train_landmarks(Path(args.data), out, lib.models.clip, cfg, args.min_count,
+        res: TrainOutcome = drive(train_landmarks(Path(args.data), out, lib.clip, cfg, args.min_count,
                                                    lib.settings.landmarks.threshold, args.near_duplicates,
                                                    args.unfreeze), args, TrainOutcome)
         r, t = res.report, res.test
@@ -66,7 +66,7 @@ def landmarks(lib: Any, args: argparse.Namespace) -> int:
 
     threshold = args.threshold if args.threshold is not None else lib.settings.landmarks.threshold
     ev: Evaluation = drive(evaluate_landmarks(Path(args.data), Path(args.head) if args.head else heads,
-                                               lib.models.clip, threshold,
+                                               lib.clip, threshold,
                                                Path(args.negatives) if args.negatives else None), args, Evaluation)
     if args.json:
         print(json.dumps({"schema": "organizer.landmarks-eval/1", **asdict(ev)}, indent=2))

@@ -60,7 +60,7 @@ def search(lib: Any, args: argparse.Namespace) -> int:
                     persons=list(args.person))
     results = lib.search(q)
     if args.json:
-        print(json.dumps(to_json(q, results, lib.models.clip.key, lib.settings), indent=2))
+        print(json.dumps(to_json(q, results, lib.embedding_space(), lib.settings), indent=2))
         return 0
     if not results:
         print("No photos match." + ("" if lib.photo_count() else " The library is empty: "

@@ -87,7 +87,7 @@ def finetune(lib: Any, args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(lib.settings.library) / "models" / "clip-finetuned"
     cfg = FinetuneConfig(steps=args.steps, batch_size=args.batch, lr=args.lr, loss=args.loss, margin=args.margin,
                          checkpoint_every=args.checkpoint_every)
-    rep: FinetuneReport | None = drive(finetune(Path(args.data), Path(args.background), lib.models.clip, out, cfg),
+    rep: FinetuneReport | None = drive(finetune(Path(args.data), Path(args.background), lib.clip, out, cfg),
                                         args, FinetuneReport)
     if rep is None:
         print("Stopped before the end; run the same command again to resume from the last checkpoint.")

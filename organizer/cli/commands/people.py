@@ -26,7 +26,7 @@ def face_ids(items: Sequence[str]) -> list[int]:
 
 
 def people(lib: Any, args: argparse.Namespace) -> int:
-    off = lib.models.faces_off()
+    off = lib.faces_off()
     people = lib.people
     action = args.people_command or "list"
     if action == "list":
