@@ -408,7 +408,7 @@ def test_a_decoder_raising_anything_is_a_skip_and_warnings_go_to_the_log(make_se
 # ---- 10. writes on a read-only or damaged library: one line -----------------------------------
 
 def test_writes_on_a_read_only_library_are_one_line(capsys, args: list[str], tmp_path: Path, monkeypatch) -> None:
-    import organizer.library as library
+    import organizer.library.base as library  # where Library opens its Store
 
     folder = many_photos(tmp_path / "photos", 3)
     assert cli(capsys, "index", str(folder), "--no-parts", *args)[0] == 0
@@ -427,7 +427,7 @@ def test_a_full_disk_outside_index_is_one_line(capsys, args: list[str], tmp_path
 
     from sqlalchemy import event
 
-    import organizer.library as library
+    import organizer.library.base as library  # where Library opens its Store
 
     folder = many_photos(tmp_path / "photos", 120)
     assert cli(capsys, "index", str(folder), "--no-parts", *args)[0] == 0
