@@ -24,7 +24,7 @@ from organizer.models.clip import prepare
 from organizer.models.registry import ModelSet
 from organizer.parts import FACE, FACE_MODALITY, Modality, PartType
 from organizer.paths import display, resolve
-from organizer.pipeline.ocr_gate import OcrGate
+from organizer.pipeline.extractors import extractors
 from organizer.progress import Event, Meter, Notice, Progress, Skipped, Stored, Summary
 from organizer.settings import Settings
 from organizer.store.db import TRANSIENT_REASONS as TRANSIENT
@@ -347,21 +347,19 @@ class Indexer:
         yield from self._store_new(changed, summary)
 
     def _parts_round(self, summary: Summary) -> Generator[Event, None, list[FileEntry]]:
-        det_on, ocr_on = self.settings.detection.enabled, self.settings.ocr.enabled
         key = self.models.parts_key()
         todo = self.store.photos_needing_parts(key)
         if not todo:
             return []
         clip = self.models.clip
-        detector = self.models.detector if det_on else None
-        ocr = self.models.ocr if ocr_on else None
-        for name, m in (("CLIP", clip), ("object detector", detector), ("OCR", ocr)):
-            if m is not None and not m.is_loaded:
+        found_by = extractors(self.models, self.settings, self.store)
+        for name, m in [("CLIP", clip), *((x.name, x.model) for x in found_by)]:
+            if not m.is_loaded:
                 yield Progress("models", 0, 0, name)
                 m.load()
-        gate = OcrGate(clip, self.store, self.settings.ocr.gate_margin) if ocr and self.settings.ocr.gate == "clip" else None
-        dec, det = self.settings.decode, self.settings.detection
-        canvas = max(det.canvas if det_on else 0, self.settings.ocr.canvas if ocr_on else 0, clip.image_size)
+        for x in found_by:
+            x.prepare()
+        canvas = max([clip.image_size, *(x.canvas for x in found_by)])
         # faces from the same decoded photo where the faces pass would decode it at this size: one decode of a
         # 12 MP photo saved (about 0.1 s of a core each); photos left over go through the faces pass
         faces_key, faces_due = self._faces_here(canvas)
@@ -372,7 +370,7 @@ class Indexer:
             except ModelUnavailableError:
                 faces_key, faces_due = None, set()  # the faces pass says why, after the parts are stored
         meter = Meter("parts", len(todo))
-        work = _reader(dec, canvas, self.store.photo_hashes(pid for pid, _ in todo))
+        work = _reader(self.settings.decode, canvas, self.store.photo_hashes(pid for pid, _ in todo))
         changed: list[FileEntry] = []
 
         group = PARTS_GROUP
@@ -383,32 +381,11 @@ class Indexer:
             if failed:
                 self.store.mark_failed(failed, parts=key)
                 summary.failed += self._newly_failed(failed)
-            images = [im for _, im in live]
-            dets = detector.detect([_fit(im, det.canvas) for im in images]) if detector else [[] for _ in live]
-            results: list[list[NewPart]] = []
-            crops: list[Image.Image] = []
-            owners: list[tuple[int, NewPart]] = []
-            for i, ((pid, im), found) in enumerate(zip(live, dets, strict=True)):
-                kept = [d for d in found if det.min_area <= _area(d.box) <= det.max_area][: det.max_parts]
-                results.append([])
-                for d in kept:
-                    part = NewPart(d.type, np.zeros(0), Modality.IMAGE.value, d.box, d.score, d.label)
-                    crops.append(_crop(im, d.box))
-                    owners.append((i, part))
-                if ocr is not None and (gate is None or gate.wants(pid)):
-                    summary.ocr_run += 1
-                    for region in ocr.read(im):
-                        results[i].append(NewPart(PartType.TEXT.value, np.zeros(0), Modality.TEXT.value,
-                                                  region.box, region.confidence, None, region.text))
-            if crops:
-                vecs = clip.embed_images(crops, mode="pad")
-                for (i, part), v in zip(owners, vecs, strict=True):
-                    part.vector = v
-                    results[i].append(part)
-            texts = [p for r in results for p in r if p.type == PartType.TEXT.value]
-            if texts:
-                for p, v in zip(texts, clip.embed_texts([p.text or "" for p in texts]), strict=True):
-                    p.vector = v
+            results: list[list[NewPart]] = [[] for _ in live]
+            for x in found_by:
+                for mine, theirs in zip(results, x.extract(live, summary), strict=True):
+                    mine += theirs
+            self._embed_parts(live, results)
             done, with_faces = [], []
             for (pid, im), parts in zip(live, results, strict=True):
                 parts.sort(key=lambda p: p.type != PartType.TEXT.value)
@@ -432,6 +409,19 @@ class Indexer:
         summary.seconds["parts"] = summary.seconds.get("parts", 0.0) + meter.elapsed
         return changed
 
+    def _embed_parts(self, live: Sequence[tuple[int, Image.Image]], results: list[list[NewPart]]) -> None:
+        """Vectors for the group's parts: image parts cropped and through CLIP's image tower in one batch, text
+        parts through its text tower in another."""
+        clip = self.models.clip
+        crops = [(p, _crop(im, p.box)) for (_, im), parts in zip(live, results, strict=True) for p in parts
+                 if p.modality == Modality.IMAGE.value]
+        if crops:
+            for (p, _), v in zip(crops, clip.embed_images([c for _, c in crops], mode="pad"), strict=True):
+                p.vector = v
+        texts = [p for parts in results for p in parts if p.modality == Modality.TEXT.value]
+        if texts:
+            for p, v in zip(texts, clip.embed_texts([p.text or "" for p in texts]), strict=True):
+                p.vector = v
 
     # ---- third pass: faces, inside the person boxes the parts pass found -------------------------
 
@@ -557,22 +547,11 @@ def _info(h: str, size: int, d: Decoded) -> PhotoInfo:
                      camera_make=m.camera_make, camera_model=m.camera_model, gps_lat=m.gps_lat, gps_lon=m.gps_lon)
 
 
-def _area(box: tuple[float, float, float, float]) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
-
-
 def _crop(im: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
     w, h = im.size
     x0, y0 = int(box[0] * w), int(box[1] * h)
     x1, y1 = max(x0 + 1, int(round(box[2] * w))), max(y0 + 1, int(round(box[3] * h)))
     return im.crop((x0, y0, x1, y1))
-
-
-def _fit(im: Image.Image, side: int) -> Image.Image:
-    if max(im.size) <= side:
-        return im
-    s = side / max(im.size)
-    return im.resize((max(1, round(im.width * s)), max(1, round(im.height * s))), Image.Resampling.BILINEAR)
 
 
 def _under(path: str, root: str) -> bool:
