@@ -291,6 +291,7 @@ def test_faces_come_from_the_parts_pass_decode_with_the_same_result(make_setting
     """With the detector on, a new photo's faces are found from the photo the parts pass decoded (one decode
     of the photo at the detection canvas, not two), and are the faces the faces pass alone finds."""
     import organizer.pipeline.indexer as indexer
+    import organizer.pipeline.rereading as rereading  # where the later passes decode
 
     decodes: list[int | None] = []
     real_load = indexer.load
@@ -300,6 +301,7 @@ def test_faces_come_from_the_parts_pass_decode_with_the_same_result(make_setting
         return real_load(path, dec, max_side=max_side, **kw)
 
     monkeypatch.setattr(indexer, "load", counting)
+    monkeypatch.setattr(rereading, "load", counting)
     together = Library(make_settings())
     s = index(together, face_photos)
     canvas = together.settings.detection.canvas

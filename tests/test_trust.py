@@ -549,7 +549,7 @@ def test_landmark_training_with_an_image_linked_from_outside(capsys, args: list[
 # ---- 16, 17. passes always finish; index with no paths resumes a scan ---------------------------
 
 def test_photos_that_fail_in_a_later_pass_are_marked_done(make_settings, photo_dir: Path, monkeypatch) -> None:
-    import organizer.pipeline.indexer as ix
+    import organizer.pipeline.rereading as ix  # where the later passes decode
 
     lib = Library(make_settings())
     run(lib, photo_dir)

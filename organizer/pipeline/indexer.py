@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
@@ -22,9 +22,11 @@ from organizer.media.lookahead import bounded_map
 from organizer.media.scan import FileEntry, ScanProblem, walk
 from organizer.models.clip import prepare
 from organizer.models.registry import ModelSet
-from organizer.parts import FACE, FACE_MODALITY, Modality, PartType
+from organizer.parts import Modality, PartType
 from organizer.paths import display, resolve
 from organizer.pipeline.extractors import extractors
+from organizer.pipeline.faces import Faces
+from organizer.pipeline.rereading import Changed, changed_entries, crop, reader
 from organizer.progress import Event, Meter, Notice, Progress, Skipped, Stored, Summary
 from organizer.settings import Settings
 from organizer.store.db import TRANSIENT_REASONS as TRANSIENT
@@ -56,6 +58,7 @@ class Indexer:
         self.models = models
         self.settings = settings
         self._failed: set[int] = set()  # photos a pass of this run could not read (counted once)
+        self.faces = Faces(store, models, settings, self._newly_failed)
 
     def _newly_failed(self, photo_ids: list[int]) -> int:
         new = set(photo_ids) - self._failed
@@ -259,20 +262,20 @@ class Indexer:
         meter = Meter("whole", len(todo))
         expect = self.store.photo_hashes(pid for pid, _, _ in todo)
 
-        def work(item: tuple[int, int, str]) -> np.ndarray | _Changed | None:
+        def work(item: tuple[int, int, str]) -> np.ndarray | Changed | None:
             try:
                 r = load(item[2], dec, min_side=size)
             except Exception:  # noqa: BLE001 - recorded as failed for this model, retried when seen again
                 return None
             if r.hash != expect.get(item[0], r.hash):
-                return _Changed.of(item[2])
+                return Changed.of(item[2])
             return prepare(r.image, size, "crop")
 
         rows: list[tuple[int, np.ndarray]] = []
         changed: list[FileEntry] = []
         for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, self.settings.embed.batch_size * 2),
                              self.settings.embed.batch_size):
-            changed += [px.entry for _, px in chunk if isinstance(px, _Changed) and px.entry is not None]
+            changed += changed_entries(chunk)
             ok = [(item, px) for item, px in chunk if isinstance(px, np.ndarray)]
             failed = [item[0] for item, px in chunk if px is None]
             if failed:
@@ -362,7 +365,7 @@ class Indexer:
         canvas = max([clip.image_size, *(x.canvas for x in found_by)])
         # faces from the same decoded photo where the faces pass would decode it at this size: one decode of a
         # 12 MP photo saved (about 0.1 s of a core each); photos left over go through the faces pass
-        faces_key, faces_due = self._faces_here(canvas)
+        faces_key, faces_due = self.faces.due_at(canvas)
         if faces_due and not self.models.face.is_loaded:
             yield Progress("models", 0, 0, "faces")
             try:
@@ -370,12 +373,12 @@ class Indexer:
             except ModelUnavailableError:
                 faces_key, faces_due = None, set()  # the faces pass says why, after the parts are stored
         meter = Meter("parts", len(todo))
-        work = _reader(self.settings.decode, canvas, self.store.photo_hashes(pid for pid, _ in todo))
+        work = reader(self.settings.decode, canvas, self.store.photo_hashes(pid for pid, _ in todo))
         changed: list[FileEntry] = []
 
         group = PARTS_GROUP
         for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, ahead=group * 2), group):
-            changed += _changed(chunk)
+            changed += changed_entries(chunk)
             live = [(pid, im) for (pid, _), im in chunk if isinstance(im, Image.Image)]
             failed = [pid for (pid, _), im in chunk if im is None]
             if failed:
@@ -395,7 +398,7 @@ class Indexer:
                     summary.text_found += sum(p.type == PartType.TEXT.value for p in parts)
                     if faces_key is not None and pid in faces_due:
                         people = [p.box for p in parts if p.type == PartType.PERSON.value]
-                        faces = self._faces(im, people)
+                        faces = self.faces.find(im, people)
                         if self.store.replace_faces(pid, faces, faces_key):
                             with_faces.append(pid)
                             summary.faces_found += len(faces)
@@ -413,7 +416,7 @@ class Indexer:
         """Vectors for the group's parts: image parts cropped and through CLIP's image tower in one batch, text
         parts through its text tower in another."""
         clip = self.models.clip
-        crops = [(p, _crop(im, p.box)) for (_, im), parts in zip(live, results, strict=True) for p in parts
+        crops = [(p, crop(im, p.box)) for (_, im), parts in zip(live, results, strict=True) for p in parts
                  if p.modality == Modality.IMAGE.value]
         if crops:
             for (p, _), v in zip(crops, clip.embed_images([c for _, c in crops], mode="pad"), strict=True):
@@ -430,128 +433,18 @@ class Indexer:
         none, in the whole photo. Its own pass and key, so that switching faces on costs no detection or OCR.
         A file changed since it was indexed is indexed again, and its new photo gets its parts and faces."""
         for _ in range(ROUNDS):
-            changed = yield from self._faces_round(summary)
+            changed = yield from self.faces.round(summary)
             if not changed:
                 return
             yield from self._changed_files(changed, summary)
             yield from self.parts_pass(summary)
 
-    def _faces_round(self, summary: Summary) -> Generator[Event, None, list[FileEntry]]:
-        key = self.models.faces_key()
-        if key is None:
-            return []
-        todo = self.store.photos_needing_faces(key)
-        if not todo:
-            return []
-        face = self.models.face
-        if not face.is_loaded:
-            yield Progress("models", 0, 0, "faces")
-            face.load()
-        dec, canvas = self.settings.decode, self.settings.detection.canvas
-        meter = Meter("faces", len(todo))
-        work = _reader(dec, canvas, self.store.photo_hashes(pid for pid, _ in todo))
-        changed: list[FileEntry] = []
-        for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, ahead=8), 8):
-            changed += _changed(chunk)
-            chunk = [(item, im if isinstance(im, Image.Image) or im is None else _CHANGED) for item, im in chunk]
-            failed = [pid for (pid, _), im in chunk if im is None]
-            if failed:
-                self.store.mark_failed(failed, faces=key)
-                summary.failed += self._newly_failed(failed)
-            boxes = self.store.person_boxes([pid for (pid, _), im in chunk if isinstance(im, Image.Image)])
-            done = []
-            for (pid, _), im in chunk:
-                if not isinstance(im, Image.Image):
-                    continue
-                parts = self._faces(im, boxes.get(pid, []))
-                if self.store.replace_faces(pid, parts, key):
-                    done.append(pid)
-                    summary.faces_found += len(parts)
-            summary.faces_done += len(done)
-            if done:
-                yield Stored("faces", done)
-            yield meter.step(len(chunk), chunk[-1][0][1])
-        summary.seconds["faces"] = summary.seconds.get("faces", 0.0) + meter.elapsed
-        return changed
-
-    def _faces_here(self, canvas: int) -> tuple[str | None, set[int]]:
-        """The faces key and the photos that need faces, where the parts pass can find them (photos decoded at
-        the size the faces pass uses); else (None, nothing)."""
-        if canvas != self.settings.detection.canvas:
-            return None, set()
-        try:
-            key = self.models.faces_key()
-        except ModelUnavailableError:
-            return None, set()  # the faces pass says why, after the parts are stored
-        if key is None:
-            return None, set()
-        return key, {pid for pid, _ in self.store.photos_needing_faces(key)}
-
-    def _faces(self, im: Image.Image, people: Sequence[tuple[float, float, float, float]]) -> list[NewPart]:
-        """The faces of one photo as parts: inside its person boxes (padded) or, with none, in the whole photo."""
-        f, face = self.settings.faces, self.models.face
-        regions = [_pad(b, f.padding) for b in people]
-        found = [x for x in face.find(im, regions or None) if x.score >= f.min_score]
-        return [NewPart(FACE, x.descriptor if x.descriptor is not None else np.zeros(0, np.float32), FACE_MODALITY,
-                        x.box, x.score, space=face.key, landmarks=x.landmarks, quality=x.quality) for x in found]
-
-
-@dataclass(frozen=True, slots=True)
-class _Changed:
-    """A file a later pass read is no longer the photo it was indexed as: its bytes changed (a picture saved
-    over it under the same name). ``entry``: the file as it is now (None: gone since)."""
-
-    entry: FileEntry | None
-
-    @staticmethod
-    def of(path: str) -> _Changed:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return _Changed(None)
-        return _Changed(FileEntry(path, st.st_size, st.st_mtime_ns))
-
-
-_CHANGED = _Changed(None)
-
-
-def _changed(chunk: Sequence[tuple[Any, Any]]) -> list[FileEntry]:
-    return [r.entry for _, r in chunk if isinstance(r, _Changed) and r.entry is not None]
-
-
-def _reader(dec: Any, side: int, expect: dict[int, str]) -> Any:
-    """Read (photo id, path) as an upright image of at most ``side`` pixels; None where it cannot be read (a
-    pass records that as failed for its key, retried when the file is seen again); a :class:`_Changed` where
-    the file's bytes are no longer the photo's (``expect``: photo id -> hash)."""
-
-    def work(item: tuple[int, str]) -> Image.Image | _Changed | None:
-        try:
-            r = load(item[1], dec, max_side=side)
-        except Exception:  # noqa: BLE001 - one odd file never ends a run
-            return None
-        if r.hash != expect.get(item[0], r.hash):
-            return _Changed.of(item[1])
-        return r.image
-
-    return work
-
-
-def _pad(box: tuple[float, float, float, float], share: float) -> tuple[float, float, float, float]:
-    dx, dy = (box[2] - box[0]) * share, (box[3] - box[1]) * share
-    return (max(0.0, box[0] - dx), max(0.0, box[1] - dy), min(1.0, box[2] + dx), min(1.0, box[3] + dy))
 
 
 def _info(h: str, size: int, d: Decoded) -> PhotoInfo:
     m = d.meta
     return PhotoInfo(hash=h, size=size, format=m.format, width=m.width, height=m.height, taken_at=m.taken_at,
                      camera_make=m.camera_make, camera_model=m.camera_model, gps_lat=m.gps_lat, gps_lon=m.gps_lon)
-
-
-def _crop(im: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
-    w, h = im.size
-    x0, y0 = int(box[0] * w), int(box[1] * h)
-    x1, y1 = max(x0 + 1, int(round(box[2] * w))), max(y0 + 1, int(round(box[3] * h)))
-    return im.crop((x0, y0, x1, y1))
 
 
 def _under(path: str, root: str) -> bool:
