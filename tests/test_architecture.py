@@ -47,11 +47,12 @@ def _is_library(node: ast.expr) -> bool:
 
 def test_the_shells_never_reach_past_library() -> None:
     """The CLI and the window call the core through Library's own methods: never its store, and never through
-    its models or its searcher (``lib.models.clip.load()``: Library.load_search_model is the door)."""
+    its models, its searcher, its labels or its people (``lib.models.clip.load()``: Library.load_search_model is
+    the door; ``lib.labels.rename(...)``: Library.rename_label, which also journals it for undo)."""
     offenders = []
     for f in [*(ROOT / "cli").rglob("*.py"), ROOT / "selftest.py", *(ROOT / "gui").rglob("*.py")]:
         for node in ast.walk(ast.parse(f.read_text())):
             if isinstance(node, ast.Attribute) and (node.attr == "store" or (
-                    node.attr in ("models", "searcher") and _is_library(node.value))):
+                    node.attr in ("models", "searcher", "labels", "people") and _is_library(node.value))):
                 offenders.append(f"{f.name}:{node.lineno}: .{node.attr}")
     assert offenders == []

@@ -89,39 +89,6 @@ class Curation(LibraryBase):
 
         return LabelStore(self.store)
 
-    def label_photo_ids(self, name: str) -> list[int]:
-        """The photos a label holds (through a whole photo or one of its parts)."""
-        positive, _ = self.labels.members(name)
-        return sorted({p.photo_id for p in self.store.parts(positive).values()})
-
-    def label_parts_of(self, name: str, photo_ids: Sequence[int]) -> list[int]:
-        """The parts through which these photos are in a label (the whole photo, an object, a face)."""
-        positive, _ = self.labels.members(name)
-        wanted = set(photo_ids)
-        return [p for p, r in self.store.parts(positive).items() if r.photo_id in wanted]
-
-    def label_has_concept(self, name: str) -> bool:
-        """Whether a label holds photos or objects in CLIP's space (it can suggest more); a person's label holds
-        faces, which the People page suggests for."""
-        from organizer.parts import FACE
-
-        positive, _ = self.labels.members(name)
-        return any(r.type != FACE for r in self.store.parts(positive).values())
-
-    def label_photos(self, name: str, photo_ids: Sequence[int], positive: bool = True) -> int:
-        """Put whole photos in a label (or, ``positive`` False, reject them from it); returns how many were new."""
-        return self.labels.add(name, self.labels.whole_parts(photo_ids), positive=positive)
-
-    def label_parts(self, name: str, part_ids: Sequence[int]) -> int:
-        """Put parts in a label; a face is taken out of whoever it was named before (a face shows one person)."""
-        from organizer.parts import FACE
-
-        known = self.labels.known_parts(part_ids)
-        rows = self.store.parts(known)
-        faces = [p for p in known if rows[p].type == FACE]
-        others = [p for p in known if rows[p].type != FACE]
-        return (self.labels.assign(name, faces) if faces else 0) + (self.labels.add(name, others) if others else 0)
-
     def curate(self, what: str, parts: Sequence[int], action: Callable[[], T]) -> T:
         """Run a labels or people ``action`` that may change the memberships of ``parts`` (and make or drop
         labels), undoably: what those parts belonged to is kept in the library (the newest

@@ -11,12 +11,12 @@ from organizer.store.records import LibraryStatus, PhotoDetails, PhotoRow
 if TYPE_CHECKING:  # imported where first used: a status or a search need neither
     pass
 
-from organizer.library.curation import Curation
 from organizer.library.indexing import Indexing
+from organizer.library.naming import Naming
 from organizer.library.upkeep import Upkeep, backup_failure_words
 
 
-class Views(Indexing, Curation, Upkeep):
+class Views(Indexing, Naming, Upkeep):
     def photo_rows(self, order: str = "date", landmark: str | None = None,
                    photo_ids: Sequence[int] | None = None) -> list[PhotoRow]:
         """Gallery rows of every photo, of one landmark's, or of some: by date taken ("date": oldest first;

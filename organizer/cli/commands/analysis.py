@@ -6,11 +6,14 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from organizer.cli.output import drive
 from organizer.errors import BadArgumentError
 from organizer.paths import display
+
+if TYPE_CHECKING:
+    from organizer.library import Library
 
 
 def check_export(target: Path) -> None:
@@ -26,7 +29,7 @@ def check_export(target: Path) -> None:
         raise BadArgumentError(f"--export {target}: the folder {parent} cannot be written")
 
 
-def clusters(lib: Any, args: argparse.Namespace) -> int:
+def clusters(lib: Library, args: argparse.Namespace) -> int:
     from organizer.analysis.clusters import ClusterResult
 
     mode = "parts" if args.parts else "whole"
@@ -66,7 +69,7 @@ def clusters(lib: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def project(lib: Any, args: argparse.Namespace) -> int:
+def project(lib: Library, args: argparse.Namespace) -> int:
     from organizer.analysis.projection import ProjectionResult
 
     mode = "parts" if args.parts else "whole"

@@ -5,18 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from organizer.library import Library
 
 
-def label(lib: Any, args: argparse.Namespace) -> int:
-    labels = lib.labels
+def label(lib: Library, args: argparse.Namespace) -> int:
     action = args.label_command
     if action == "add":
-        parts = labels.resolve(args.items)
-        new = lib.curate(f"label {args.name}", parts, lambda: lib.label_parts(args.name, parts))
+        new = lib.label_parts(args.name, lib.resolve_items(args.items))
         print(f"{args.name}: {new} added.")
     elif action == "list":
-        infos = labels.list()
+        infos = lib.label_infos()
         if args.json:
             print(json.dumps({"schema": "organizer.labels/1", "labels": [
                 {"name": i.name, "photos": i.photos, "parts": i.members, "rejected": i.rejected} for i in infos]},
@@ -26,23 +27,18 @@ def label(lib: Any, args: argparse.Namespace) -> int:
         for i in infos if not args.json else []:
             print(f"{i.photos:6} photos  {i.name}" + (f"  ({i.rejected} rejected suggestions)" if i.rejected else ""))
     elif action == "rename":
-        lib.curate(f"rename {args.old}", members(labels, args.old), lambda: labels.rename(args.old, args.new))
+        lib.rename_label(args.old, args.new)
         print(f"Renamed {args.old} to {args.new}.")
     elif action == "merge":
-        lib.curate(f"merge {args.source} into {args.target}", members(labels, args.source, args.target),
-                   lambda: labels.merge(args.source, args.target))
+        lib.merge_labels(args.source, args.target)
         print(f"Merged {args.source} into {args.target}.")
     elif action == "remove":
-        parts = labels.resolve(args.items) if args.items else None
-        lib.curate(f"remove {args.name}", parts if parts is not None else members(labels, args.name),
-                   lambda: labels.remove(args.name, parts))
+        lib.remove_label(args.name, lib.resolve_items(args.items) if args.items else None)
         print(f"Removed {'from ' if args.items else ''}{args.name}.")
     else:  # suggest
         for items, positive in ((args.confirm, True), (args.reject, False)):
             if items:
-                parts = labels.resolve(items)
-                lib.curate(f"{'confirm' if positive else 'reject'} for {args.name}", parts,
-                           lambda p=parts, ok=positive: labels.add(args.name, p, positive=ok))
+                lib.label_parts(args.name, lib.resolve_items(items), positive=positive)
         results = lib.suggest(args.name, args.top)
         if args.json:
             print(json.dumps({"schema": "organizer.label-suggestions/1", "label": args.name, "suggestions": [
@@ -55,16 +51,7 @@ def label(lib: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def members(labels: Any, *names: str) -> list[int]:
-    """Every part in these labels (what renaming, merging or removing them may change)."""
-    out: list[int] = []
-    for name in names:
-        pos, neg = labels.members(name)
-        out += pos + neg
-    return out
-
-
-def undo(lib: Any, args: argparse.Namespace) -> int:
+def undo(lib: Library, args: argparse.Namespace) -> int:
     what = lib.undo_last()
     if args.json:
         print(json.dumps({"schema": "organizer.undo/1", "undone": what}))

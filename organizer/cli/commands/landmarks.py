@@ -6,12 +6,15 @@ import argparse
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from organizer.cli.output import drive
 
+if TYPE_CHECKING:
+    from organizer.library import Library
 
-def landmarks(lib: Any, args: argparse.Namespace) -> int:
+
+def landmarks(lib: Library, args: argparse.Namespace) -> int:
     action = args.landmarks_command or "list"
     if action == "list":
         counts = lib.landmark_counts()
@@ -79,6 +82,6 @@ def landmarks(lib: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def relabel(lib: Any) -> None:
+def relabel(lib: Library) -> None:
     labelled = lib.relabel_landmarks()
     print(f"Relabelled the library: {labelled} photos show a landmark.")

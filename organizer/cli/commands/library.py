@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from organizer.cli.output import ask, confirm, drive
 from organizer.cli.parser import MAX_DAYS
@@ -15,13 +15,16 @@ from organizer.errors import BadArgumentError, LibraryError
 from organizer.paths import display
 from organizer.wording import index_summary, plural, skip_line
 
+if TYPE_CHECKING:
+    from organizer.library import Library
+
 JSON_STATUS = "organizer.status/1"
 
 
 JSON_INDEX = "organizer.index/1"
 
 
-def index(lib: Any, args: argparse.Namespace) -> int:
+def index(lib: Library, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from organizer.progress import Notice, Skipped, Summary
@@ -47,7 +50,7 @@ def index(lib: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def search(lib: Any, args: argparse.Namespace) -> int:
+def search(lib: Library, args: argparse.Namespace) -> int:
     from organizer.search.engine import SearchQuery, parse_weights, to_json
     from organizer.settings import SearchSettings, check_value
 
@@ -81,7 +84,7 @@ def search(lib: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def status(lib: Any, args: argparse.Namespace) -> int:
+def status(lib: Library, args: argparse.Namespace) -> int:
     st = lib.status()
     if args.json:
         print(json.dumps({"schema": JSON_STATUS, **asdict(st)}, indent=2, default=str))
@@ -118,10 +121,10 @@ def status(lib: Any, args: argparse.Namespace) -> int:
     print(f"Models: clip {m['clip']}; detector {m['detector'] or 'off'}; ocr {m['ocr'] or 'off'}; "
           f"face {m['face'] or 'off'}")
     if st.precision:
-        p = st.precision
+        prec = st.precision
         checked = ", ".join(f"{cls}: {'agrees' if v.get('int8') else 'refused (' + '; '.join(v.get('failures', [])) + ')'}"
-                            for cls, v in p.get("classes", {}).items())
-        print(f"Precision: {'int8' if p.get('int8') else 'fp32'} (int8 checked against fp32 on this library's "
+                            for cls, v in prec.get("classes", {}).items())
+        print(f"Precision: {'int8' if prec.get('int8') else 'fp32'} (int8 checked against fp32 on this library's "
               f"photos: {checked})")
     print(f"Backups: {st.backups}" + (f" (newest: {display(st.newest_backup)})" if st.newest_backup else ""))
     if st.backup_failed:
@@ -131,7 +134,7 @@ def status(lib: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def forget(lib: Any, args: argparse.Namespace) -> int:
+def forget(lib: Library, args: argparse.Namespace) -> int:
     paths = lib.paths_to_forget(args.paths)
     if not paths:
         raise BadArgumentError("Nothing in the library is under " + ", ".join(display(p) for p in args.paths))
@@ -146,7 +149,7 @@ def forget(lib: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def relocate(lib: Any, args: argparse.Namespace) -> int:
+def relocate(lib: Library, args: argparse.Namespace) -> int:
     n = lib.relocate(args.old, args.new)
     if args.json:
         print(json.dumps({"schema": "organizer.relocate/1", "old": args.old, "new": args.new, "files": n}))
@@ -155,7 +158,7 @@ def relocate(lib: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def prune(lib: Any, args: argparse.Namespace) -> int:
+def prune(lib: Library, args: argparse.Namespace) -> int:
     if args.older_than is not None and not (0 <= args.older_than <= MAX_DAYS):
         raise BadArgumentError(f"--older-than must be a number of days from 0 to {MAX_DAYS:,}")
     paths, photos = lib.prune_missing(args.older_than, dry_run=True)
@@ -172,7 +175,7 @@ def prune(lib: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def check(lib: Any, args: argparse.Namespace) -> int:
+def check(lib: Library, args: argparse.Namespace) -> int:
     rep = lib.check()
     if args.json:
         print(json.dumps({"schema": "organizer.check/1", "ok": rep.ok, "integrity": rep.integrity,
@@ -186,13 +189,13 @@ def check(lib: Any, args: argparse.Namespace) -> int:
                          ("consistency", rep.consistency)):
         for line in found[:20]:
             print(f"{title}: {line}")
-    found = lib.backups()
-    print("Problems found. " + (f"Bring back a backup with `organizer restore` (newest: {found[0]})."
-                                if found else "There is no backup to restore."))
+    backups = lib.backups()
+    print("Problems found. " + (f"Bring back a backup with `organizer restore` (newest: {backups[0]})."
+                                if backups else "There is no backup to restore."))
     return 1
 
 
-def backup(lib: Any, args: argparse.Namespace) -> int:
+def backup(lib: Library, args: argparse.Namespace) -> int:
     made = lib.backup("manual")
     if args.json:
         print(json.dumps({"schema": "organizer.backup/1", "backup": str(made)}))

@@ -7,11 +7,14 @@ import json
 import shlex
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from organizer.cli.output import drive
 from organizer.cli.parser import settings_from
 from organizer.errors import BadArgumentError, OrganizerError
+
+if TYPE_CHECKING:
+    from organizer.library import Library
 
 
 def export_models(args: argparse.Namespace) -> int:
@@ -81,7 +84,7 @@ def pack_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def finetune(lib: Any, args: argparse.Namespace) -> int:
+def finetune(lib: Library, args: argparse.Namespace) -> int:
     from organizer.training.finetune import FinetuneConfig, FinetuneReport, finetune
 
     out = Path(args.out) if args.out else Path(lib.settings.library) / "models" / "clip-finetuned"

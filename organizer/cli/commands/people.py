@@ -6,11 +6,14 @@ import argparse
 import json
 import shlex
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from organizer.errors import BadArgumentError
 from organizer.paths import display
 from organizer.wording import plural
+
+if TYPE_CHECKING:
+    from organizer.library import Library
 
 
 def face_ids(items: Sequence[str]) -> list[int]:
@@ -25,15 +28,14 @@ def face_ids(items: Sequence[str]) -> list[int]:
     return out
 
 
-def people(lib: Any, args: argparse.Namespace) -> int:
+def people(lib: Library, args: argparse.Namespace) -> int:
     off = lib.faces_off()
-    people = lib.people
     action = args.people_command or "list"
     if action == "list":
         from organizer.people.people import to_json
 
         show_all = getattr(args, "all", False)
-        o = people.overview(singles=show_all)
+        o = lib.people_overview(singles=show_all)
         photo_of = lib.part_photos([p.cover for p in o.people if p.cover])
         firsts = lib.first_paths(set(photo_of.values()))
         paths = {f: firsts.get(pid, "") for f, pid in photo_of.items()}
@@ -62,34 +64,31 @@ def people(lib: Any, args: argparse.Namespace) -> int:
         if any(p.name is None for p in o.people):
             print("Name a group by its number: organizer people name NUMBER NAME (numbers stay as listed)")
     elif action == "name":
-        touched = people.touched(args.group, args.name)
-        done = lib.curate(f"name {args.group} {args.name}", touched,
-                          lambda: people.name(args.group, args.name, merge=args.merge))
+        done = lib.name_person(args.group, args.name, merge=args.merge)
         print(f"{done.name}: {plural(done.faces, 'face')}" + (" (merged)" if done.merged else "")
               + f". Search for them: organizer search --person {shlex.quote(done.name)}")
         if done.left_out:
             print(f"Left out: {' '.join(f'face:{f}' for f in done.left_out)}, each in a photo where {done.name} "
                   "already is (one person shows once in a photo).")
     elif action == "merge":
-        kept = lib.curate(f"merge {args.source} and {args.target}", people.touched(args.source, args.target),
-                          lambda: people.merge(args.source, args.target))
-        print(f"Merged into {kept}: {plural(len(lib.labels.members(kept)[0]), 'face')}.")
+        kept, count = lib.merge_people(args.source, args.target)
+        print(f"Merged into {kept}: {plural(count, 'face')}.")
     elif action == "split":
         faces = face_ids(args.faces)
-        lib.curate(f"split {args.name}", faces, lambda: people.split(args.name, faces))
+        lib.split_person(args.name, faces)
         print(f"{plural(len(faces), 'face')} moved out of {args.name}.")
     else:  # suggest
         if args.confirm:
             faces = face_ids(args.confirm)
-            before = lib.curate(f"confirm for {args.name}", faces, lambda: people.confirm(args.name, faces))
+            before = lib.confirm_faces(args.name, faces)
             for f, was in before.items():
                 print(f"face:{f} confirmed as {args.name}" + (f" (it was {was}'s)" if was and was != args.name else "")
                       + ".")
         if args.reject:
             faces = face_ids(args.reject)
-            lib.curate(f"reject for {args.name}", faces, lambda: people.reject(args.name, faces))
+            lib.reject_faces(args.name, faces)
             print(f"{plural(len(faces), 'face')} rejected for {args.name}: never suggested again.")
-        faces = people.suggestions(args.name)[: args.top]
+        faces = lib.face_suggestions(args.name)[: args.top]
         photo_of = lib.part_photos(faces)
         paths = lib.first_paths(photo_of.values())
         if args.json:

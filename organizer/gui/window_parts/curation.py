@@ -6,13 +6,15 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
 
 from organizer.gui.models import Row
 from organizer.library import Library
 from organizer.wording import plural
+
+T = TypeVar("T")
 
 log = logging.getLogger("organizer.gui.window")
 
@@ -40,36 +42,30 @@ class CurationPart:
         from PySide6.QtWidgets import QInputDialog
 
         # empty at first, never a name chosen for the user: Enter on a pre-filled first name mislabelled photos
-        names = ["", *sorted(self.lib.labels.names(), key=str.lower)]
+        names = ["", *sorted(self.lib.label_names(), key=str.lower)]
         name, ok = QInputDialog.getItem(self, "Label as", "Name (a person, a place, a pet):", names, 0, True)
         return name.strip() if ok and name.strip() else None
 
     def label_photos(self, photo_ids: list[int]) -> None:
-        self._label_items(lambda name: self.lib.label_photos(name, photo_ids),
-                          lambda: self.lib.labels.whole_parts(photo_ids))
+        self._label_items(lambda name: self.lib.label_photos(name, photo_ids))
 
     def label_part(self, part_id: int) -> None:
-        self._label_items(lambda name: self.lib.label_parts(name, [part_id]), lambda: [part_id])
+        self._label_items(lambda name: self.lib.label_parts(name, [part_id]))
         if self.photo_shown():  # the new label on the part's outline
             details = self.lib.photo_details(self.viewer.details.id)
             if details is not None:
                 self.viewer.show_details(details)
 
-    def _label_items(self, add: Callable[[str], int], parts: Callable[[], list[int]]) -> None:
+    def _label_items(self, add: Callable[[str], int]) -> None:
         name = self.ask_label_name()
         if not name:
             return
-        try:
-            touched = parts()
-            snap = self.lib.labels.snapshot(touched)
-            added = add(name)
-        except Exception as e:  # noqa: BLE001 - shown, not raised
-            self.show_message(str(e))
+        added = self._curate(lambda: add(name))
+        if added is None:
             return
-        self.push_undo(f"label {name}", lambda: self.lib.labels.restore(snap, touched))
         self.statusBar().showMessage(f"{name}: {added} added. Type its name in search to find it.", 8000)
         if self.tabs.currentWidget() is self.labels_page:
-            self.labels_page.show_labels(self.lib.labels.list())
+            self.labels_page.show_labels(self.lib.label_infos())
 
     def _label_chosen(self, name: str) -> None:
         ids = self.lib.label_photo_ids(name)
@@ -83,35 +79,30 @@ class CurationPart:
         self.labels_page.suggestions.set_rows([Row(r.photo_id, r.path, r.hash, r.score, r.parts) for r in sugg])
 
     def _labels_changed(self, select: str | None = None) -> None:
-        self.labels_page.show_labels(self.lib.labels.list())
+        self.labels_page.show_labels(self.lib.label_infos())
         for i in range(self.labels_page.list.count()):
             if self.labels_page.list.item(i).data(Qt.ItemDataRole.UserRole) == select:
                 self.labels_page.list.setCurrentRow(i)
 
     def _label_renamed(self, old: str, new: str) -> None:
-        labels = self.lib.labels
-        self._curate(f"rename {old}", labels.all_members(old), lambda: labels.rename(old, new))
+        self._curate(lambda: self.lib.rename_label(old, new))
         self._labels_changed(new)
 
     def _label_deleted(self, name: str) -> None:
-        labels = self.lib.labels
-        self._curate(f"delete {name}", labels.all_members(name), lambda: labels.remove(name))
+        self._curate(lambda: self.lib.remove_label(name))
         self._labels_changed()
         self.labels_page.members.set_rows([])
         self.labels_page.suggestions.set_rows([])
 
     def _label_taken_out(self, name: str, photo_ids: list[int]) -> None:
-        labels = self.lib.labels
-        parts = self.lib.label_parts_of(name, photo_ids)
-        self._curate(f"take {plural(len(photo_ids), 'photo')} out of {name}", parts,
-                     lambda: labels.remove(name, parts))
+        self._curate(lambda: self.lib.remove_label(name, self.lib.label_parts_of(name, photo_ids)))
         self._label_chosen(name)
         self._labels_changed(name)
 
     def _label_answered(self, name: str, photo_ids: list[int], confirmed: bool) -> None:
-        self.lib.label_photos(name, photo_ids, positive=confirmed)
+        self._curate(lambda: self.lib.label_photos(name, photo_ids, positive=confirmed))
         self._label_chosen(name)
-        self.labels_page.show_labels(self.lib.labels.list())
+        self.labels_page.show_labels(self.lib.label_infos())
 
     # ---- many photos at once, and undo -----------------------------------------------------------
 
@@ -134,7 +125,7 @@ class CurationPart:
         self.undo_action.setText(f"&Undo {self.undo_stack[-1][0]}" if self.undo_stack else "&Undo")
         self.refresh_library()
         if self.tabs.currentWidget() is self.labels_page:
-            self.labels_page.show_labels(self.lib.labels.list())
+            self.labels_page.show_labels(self.lib.label_infos())
         elif self.tabs.currentWidget() is self.people_page:
             self.show_people()
 
@@ -172,7 +163,7 @@ class CurationPart:
     def show_people(self) -> None:
         try:
             off = self.lib.faces_off()
-            self._overview = self.lib.people.overview()
+            self._overview = self.lib.people_overview()
         except Exception as e:  # noqa: BLE001 - shown, not raised
             self.show_message(str(e))
             return
@@ -214,35 +205,33 @@ class CurationPart:
         self.people_page.suggestions.set_rows(rows_of(ids))
         self.people_page.show_suggestions(bool(ids))
 
-    def _curate(self, what: str, parts: list[int], action: Callable[[], Any]) -> Any:
-        """A labels or people action, undoable from Edit > Undo (and `organizer undo`); None when it failed
-        (said in the window)."""
+    def _curate(self, action: Callable[[], T]) -> T | None:
+        """A labels or people action of the library's (journaled there), undoable from Edit > Undo (and
+        `organizer undo`); None when it failed (said in the window)."""
         try:
-            result = self.lib.curate(what, parts, action)
+            result = action()
         except Exception as e:  # noqa: BLE001 - shown, not raised
             self.show_message(str(e))
             return None
-        self.push_undo(what, lambda: self.lib.undo_last() and None)
+        self.push_undo(self.lib.undo_what() or "change", lambda: self.lib.undo_last() and None)
         return result
 
     def _person_renamed(self, ref: str, name: str) -> None:
         from organizer.people.people import NameInUseError
 
-        people = self.lib.people
-        touched = people.touched(ref, name)
         try:
-            done = self.lib.curate(f"name {name}", touched, lambda: people.name(ref, name))
+            done = self.lib.name_person(ref, name)
         except NameInUseError as e:
             if not self.ask_yes(f"{e.name} is already a person ({plural(e.faces, 'face')}). Merge these faces "
                                 f"into {e.name}? Edit > Undo takes it back."):
                 self.show_people()
                 return
-            done = self._curate(f"merge into {e.name}", touched, lambda: people.name(ref, name, merge=True))
+            done = self._curate(lambda: self.lib.name_person(ref, name, merge=True))
         except Exception as e:  # noqa: BLE001 - shown, not raised
             self.show_message(str(e))
             done = None
         else:
-            self.push_undo(f"name {name}", lambda: self.lib.undo_last() and None)
+            self.push_undo(self.lib.undo_what() or f"name {name}", lambda: self.lib.undo_last() and None)
         if done is not None:
             name = done.name
         self.show_people()
@@ -259,8 +248,8 @@ class CurationPart:
         where = self.lib.part_photos(person.faces + person.suggested)
         faces = [f for f, pid in where.items() if pid in set(photo_ids)]
         if faces:
-            act = self.lib.people.confirm if yes else self.lib.people.reject
-            self._curate(f"{'confirm' if yes else 'not'} {person.name}", faces, lambda: act(person.name, faces))
+            name = person.name
+            self._curate(lambda: self.lib.confirm_faces(name, faces) if yes else self.lib.reject_faces(name, faces))
         self.show_people()
         self._person_chosen(ref)
 

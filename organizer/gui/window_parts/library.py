@@ -102,7 +102,7 @@ class LibraryPart:
         if page is self.landmarks_page:
             self.landmarks_page.show_counts(self.lib.landmark_counts(), self.lib.landmarks_unchecked())
         elif page is self.labels_page:
-            self.labels_page.show_labels(self.lib.labels.list())
+            self.labels_page.show_labels(self.lib.label_infos())
         elif page is self.people_page:
             self.show_people()
         elif page is self.places_page:
