@@ -779,7 +779,7 @@ def test_the_viewer_steps_through_the_gallery_and_zooms(qtbot, window: MainWindo
     qtbot.keyClick(viewer, Qt.Key.Key_Left)  # at the first: stays
     assert viewer.details.id == ids[0]
     fit = viewer.image.pixmap().size()
-    vp = viewer.scroll.viewport().size()  # opened behind the tabs, it still fits the pane it is shown in
+    vp = viewer.scroll_area.viewport().size()  # opened behind the tabs, it still fits the pane it is shown in
     assert fit.width() >= vp.width() - 2 or fit.height() >= vp.height() - 2
     qtbot.keyClick(viewer, Qt.Key.Key_Plus)
     qtbot.keyClick(viewer, Qt.Key.Key_Plus)
@@ -848,7 +848,7 @@ def test_timeline_newest_first_with_months_and_a_remembered_view(qtbot, make_set
     page.timeline.itemClicked.emit(page.timeline.item(2))
     assert page.gallery.currentIndex().row() == 3  # the first photo of December 2018
     page.sort.setCurrentIndex(1)  # oldest first
-    page.size.setValue(160)
+    page.size_slider.setValue(160)
     assert page.gallery.iconSize().width() == 160
     w.close()
     again = MainWindow(lib)  # a new start: as it was left
@@ -1003,7 +1003,7 @@ def test_a_search_that_ends_after_the_window_is_gone_does_nothing(qtbot, make_se
     w.run_search(object())
     assert started.wait(10)
     task = w._search_tasks[-1]
-    thread = task.thread
+    thread = task.qthread
     delivered: list[object] = []
     task.worker.done.connect(lambda r: delivered.append(r))  # the worker's own signal: it does finish
     monkeypatch.setattr("organizer.gui.window.QUIT_WAIT_MS", 50)
@@ -1182,14 +1182,14 @@ def test_the_thumbnail_slider_keeps_the_photos_in_view(qtbot, window: MainWindow
     from organizer.gui.thumbnails import SIZE
 
     page = window.library_page
-    assert page.size.maximum() == SIZE
+    assert page.size_slider.maximum() == SIZE
     gallery = page.gallery
     gallery.set_rows([Row(i, f"/nowhere/{i}.jpg") for i in range(1, 601)])
     window.resize(1000, 800)
     qtbot.wait(50)
     gallery.scrollTo(gallery.model_.index(300), gallery.ScrollHint.PositionAtTop)
     top = gallery.indexAt(QPoint(gallery.spacing() + 4, gallery.spacing() + 4)).data(PhotoIdRole)
-    page.size.setValue(120)
+    page.size_slider.setValue(120)
     after = gallery.indexAt(QPoint(gallery.spacing() + 4, gallery.spacing() + 4)).data(PhotoIdRole)
     assert abs(after - top) <= 12, (top, after)  # the same row of photos, give or take a row
 

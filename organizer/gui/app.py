@@ -15,7 +15,8 @@ def run(settings: Any, argv: Sequence[str] | None = None) -> int:
     from organizer.gui.window import MainWindow
     from organizer.library import Library
 
-    app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName("organizer")
     app.setOrganizationName("organizer")
     from PySide6.QtGui import QIcon

@@ -86,12 +86,12 @@ class PhotoViewer(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.image)
-        self.scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.scroll.setMinimumSize(400, 300)
-        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the arrow keys step through photos
-        self.scroll.viewport().installEventFilter(self)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(self.image)
+        self.scroll_area.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.scroll_area.setMinimumSize(400, 300)
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the arrow keys step through photos
+        self.scroll_area.viewport().installEventFilter(self)
         self.zoom: float | None = None  # None: fit the window; else pixels of the shown image per photo pixel
         self.info = QTextBrowser()
         self.info.setMaximumWidth(360)
@@ -132,7 +132,7 @@ class PhotoViewer(QWidget):
         self.side.setLayout(side)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         layout.addWidget(self.side)
 
     # ---- which photo --------------------------------------------------------------------------
@@ -209,7 +209,9 @@ class PhotoViewer(QWidget):
 
     def _fit_zoom(self) -> float:
         """The zoom at which the shown copy fits the viewport (relative to the photo's own pixels)."""
-        vp = self.scroll.viewport().size()
+        vp = self.scroll_area.viewport().size()
+        if self._pixmap is None:
+            return 1.0
         w, h = max(1, self._pixmap.width()), max(1, self._pixmap.height())
         return min(vp.width() / w, vp.height() / h) * self._copy_scale()
 
@@ -217,6 +219,8 @@ class PhotoViewer(QWidget):
         """The shown copy's pixels per photo pixel (the copy is at most VIEW_SIDE; sides compared longest to
         longest, so a photo turned upright by its EXIF orientation compares right)."""
         d, pm = self.details, self._pixmap
+        if pm is None:
+            return 1.0
         return max(pm.width(), pm.height()) / max(1, d.width, d.height)
 
     def _render(self) -> None:
@@ -224,7 +228,7 @@ class PhotoViewer(QWidget):
         if pm is None:
             return
         if self.zoom is None and self._fit_zoom() <= MAX_UPSCALE:
-            vp = self.scroll.viewport().size()
+            vp = self.scroll_area.viewport().size()
             shown = pm.scaled(vp, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
         else:  # a zoom asked for; or a photo much smaller than the pane, not blown up blurry to fill it
             factor = (self.zoom if self.zoom is not None else MAX_UPSCALE) / self._copy_scale()
@@ -256,7 +260,7 @@ class PhotoViewer(QWidget):
             super().keyPressEvent(e)
 
     def eventFilter(self, obj: Any, e: Any) -> bool:  # noqa: N802 - Qt's name
-        if obj is self.scroll.viewport():
+        if obj is self.scroll_area.viewport():
             if e.type() == QEvent.Type.Wheel:
                 self.set_zoom(self.current_zoom() * (ZOOM_STEP if e.angleDelta().y() > 0 else 1 / ZOOM_STEP))
                 return True

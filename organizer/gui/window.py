@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -56,15 +55,7 @@ OUTSIDE_CHECK_MS = 3000  # how often the window looks for photos another organiz
 __all__ = ["MainWindow"]
 
 
-class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart, QMainWindow):
-    indexing_finished = Signal(object)  # Summary, or None when cancelled or failed
-    search_finished = Signal(int)  # number of results
-    task_finished = Signal(str)  # "clusters", "projection"
-    message_shown = Signal(str)
-    offline_found = Signal(object)  # the folders found offline by a check off the UI thread
-    search_result = Signal(int, object)  # (query serial, results) from the search thread
-    search_error = Signal(int, str)
-
+class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart):
     def __init__(self, library: Library) -> None:
         super().__init__()
         self.lib = library
@@ -152,7 +143,7 @@ class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart, QMainWind
         self._offline_again = False
         self._closed = False
         self._queued_analysis: tuple[str, bool, bool] | None = None  # asked for while another run ran
-        self.undo_stack: list[tuple[str, Callable[[], None]]] = []  # (what, how to undo it), latest last
+        self.undo_stack: list[tuple[str, Callable[[], object]]] = []  # (what, how to undo it), latest last
         self.task_kind = ""
         self.queue: list[list[str]] = []
         self._search_serial = 0
@@ -168,11 +159,11 @@ class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart, QMainWind
         self.skipped_button.clicked.connect(lambda: self.skipped_list.setVisible(not self.skipped_list.isVisible()))
         # how the window was left (sort, thumbnail size), beside the settings file in use
         self.view_settings = QSettings(str(self.lib.settings.file.with_name("window.ini")), QSettings.Format.IniFormat)
-        self.library_page.sort.setCurrentIndex(int(self.view_settings.value("library/sort", 0)))
-        self.library_page.size.setValue(int(self.view_settings.value("library/thumbnail", SIZE)))
+        self.library_page.sort.setCurrentIndex(_setting_int(self.view_settings, "library/sort", 0))
+        self.library_page.size_slider.setValue(_setting_int(self.view_settings, "library/thumbnail", SIZE))
         self.library_page.sort.currentIndexChanged.connect(
             lambda i: (self.view_settings.setValue("library/sort", i), self._show_library()))
-        self.library_page.size.valueChanged.connect(lambda v: self.view_settings.setValue("library/thumbnail", v))
+        self.library_page.size_slider.valueChanged.connect(lambda v: self.view_settings.setValue("library/thumbnail", v))
         self.library_page.filter.currentIndexChanged.connect(lambda _: self._show_library())
         self.library_page.locate.connect(self.locate_folder)
         self.library_page.forget.connect(self.forget_folder)
@@ -269,8 +260,9 @@ class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart, QMainWind
     def _show_drop_hint(self, on: bool) -> None:
         """While something is dragged over the window: a dashed frame and what a drop does."""
         hint = self.drop_hint
-        if on:
-            hint.setGeometry(self.centralWidget().geometry().adjusted(8, 8, -8, -8))
+        central = self.centralWidget()
+        if on and central is not None:
+            hint.setGeometry(central.geometry().adjusted(8, 8, -8, -8))
             hint.raise_()
         hint.setVisible(on)
     def dropEvent(self, e: QDropEvent) -> None:  # noqa: N802
@@ -332,8 +324,8 @@ class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart, QMainWind
                 if not task.stop(QUIT_WAIT_MS):
                     self._stopping.append(task)
         for t in getattr(self, "_search_tasks", []):
-            t.thread.quit()
-            if not t.thread.wait(QUIT_WAIT_MS):
+            t.qthread.quit()
+            if not t.qthread.wait(QUIT_WAIT_MS):
                 self._stopping.append(t)
         self.thumbs.wait(QUIT_WAIT_MS)
         self._closed = True
@@ -347,3 +339,11 @@ class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart, QMainWind
         if self._offline_thread is not None:  # reading the library: let it end before the library closes
             self._offline_thread.join(min(ms / 1000, 5.0))
         self.thumbs.wait(ms)
+
+
+def _setting_int(settings: QSettings, key: str, default: int) -> int:
+    """A whole number the window saved (an INI file holds text; a hand-edited one may hold anything)."""
+    try:
+        return int(str(settings.value(key, default)))
+    except ValueError:
+        return default

@@ -14,7 +14,7 @@ from organizer.wording import with_remedy
 
 
 class GeneratorWorker(QObject):
-    event = Signal(object)  # every event the generator yields
+    progressed = Signal(object)  # every event the generator yields (not `event`: QObject.event is a virtual)
     done = Signal(object)  # the last event, when the generator ran to its end
     failed = Signal(str)  # a readable message
     cancelled = Signal()
@@ -47,10 +47,12 @@ class GeneratorWorker(QObject):
             gen = self._make()
             for ev in gen:
                 last = ev
-                self.event.emit(ev)
+                self.progressed.emit(ev)
                 self._resume.wait()
                 if self._cancel.is_set():
-                    gen.close()  # the core stops between items; what was committed stays
+                    close = getattr(gen, "close", None)  # a generator: the core stops between items
+                    if close is not None:
+                        close()  # what was committed stays
                     self.cancelled.emit()
                     return
             self.done.emit(last)
@@ -72,13 +74,13 @@ class Task(QObject):
 
     def __init__(self, make: Callable[[], Iterator[Any]], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
+        self.qthread = QThread()
         self.worker = GeneratorWorker(make)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
+        self.worker.moveToThread(self.qthread)
+        self.qthread.started.connect(self.worker.run)
         for sig in (self.worker.done, self.worker.failed, self.worker.cancelled):
-            sig.connect(self.thread.quit)
-        self.thread.finished.connect(self.finished)
+            sig.connect(self.qthread.quit)
+        self.qthread.finished.connect(self.finished)
         self.worker.done.connect(self._done)  # bound methods of a QObject: queued to its thread
         self.worker.failed.connect(self._failed)
 
@@ -89,20 +91,20 @@ class Task(QObject):
         self.failed.emit(message)
 
     def start(self) -> None:
-        self.thread.start()
+        self.qthread.start()
 
     def running(self) -> bool:
-        return self.thread.isRunning()
+        return self.qthread.isRunning()
 
     def stop(self, wait_ms: int = 30000) -> bool:
         """Cancel and wait up to ``wait_ms`` for the current step to end; False if it is still running (a
         model loading, a long batch): it stops at its next event, and :meth:`wait` waits for that."""
         self.worker.cancel()
-        self.thread.quit()
-        return bool(self.thread.wait(wait_ms))
+        self.qthread.quit()
+        return bool(self.qthread.wait(wait_ms))
 
     def wait(self, wait_ms: int = 120_000) -> bool:
-        return bool(self.thread.wait(wait_ms))
+        return bool(self.qthread.wait(wait_ms))
 
 
 def call(fn: Callable[[], Any]) -> Iterator[Any]:

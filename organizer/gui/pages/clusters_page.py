@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
@@ -16,6 +19,9 @@ from organizer.gui.pages.analysis_bar import AnalysisBar
 from organizer.gui.pages.gallery import Gallery
 from organizer.gui.thumbnails import Thumbnails
 from organizer.wording import plural
+
+if TYPE_CHECKING:
+    from organizer.analysis.clusters import ClusterResult
 
 
 class ClustersPage(QWidget):
@@ -42,22 +48,23 @@ class ClustersPage(QWidget):
         self._covers: dict[int, tuple[int, str, str | None]] = {}
         thumbs.ready.connect(self._thumb)
 
-    def show_result(self, result: object, covers: dict[int, tuple[str, str | None]]) -> None:
+    def show_result(self, result: ClusterResult, covers: Mapping[int, tuple[str, str | None]]) -> None:
         self.list.clear()
         self._covers = {}
-        for c in result.clusters:  # type: ignore[attr-defined]
+        for c in result.clusters:
             item = QListWidgetItem(f"{c.name}\n{plural(c.photos, 'photo')}")
             item.setData(Qt.ItemDataRole.UserRole, c.label)
-            if c.cover_photo_id in covers:
-                path, key = covers[c.cover_photo_id]
-                self._covers[c.cover_photo_id] = (self.list.count(), path, key)
-                img = self.thumbs.get(c.cover_photo_id, path, key)
+            cover = c.cover_photo_id
+            if cover is not None and cover in covers:
+                path, key = covers[cover]
+                self._covers[cover] = (self.list.count(), path, key)
+                img = self.thumbs.get(cover, path, key)
                 if img is not None:
                     item.setIcon(QIcon(QPixmap.fromImage(img)))
             self.list.addItem(item)
-        found = sum(1 for c in result.clusters if c.label >= 0)  # type: ignore[attr-defined]
-        how = "unchanged since the last run" if result.reused else f"{result.seconds:.1f} s"  # type: ignore[attr-defined]
-        self.status.setText(f"{plural(found, 'cluster')} over {plural(result.points, 'vector')} ({how})")  # type: ignore[attr-defined]
+        found = sum(1 for c in result.clusters if c.label >= 0)
+        how = "unchanged since the last run" if result.reused else f"{result.seconds:.1f} s"
+        self.status.setText(f"{plural(found, 'cluster')} over {plural(result.points, 'vector')} ({how})")
         if self.list.count():
             self.list.setCurrentRow(0)
         else:  # nothing to show (no objects found yet): not the previous result's photos

@@ -6,6 +6,7 @@ platform), a 2D view of the first two axes stands in with the same hover, click 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -109,7 +110,8 @@ class _Picking:
         return False
 
 
-def make_view(parent: QWidget | None = None) -> QWidget:
+def make_view(parent: QWidget | None = None) -> Any:
+    """A widget with ``hovered``, ``clicked`` and ``selected`` signals: the 3D view, or the flat one."""
     if opengl_available():
         return _gl_view_class()(parent)
     return _FlatView(parent)
@@ -229,7 +231,7 @@ class ProjectionPage(QWidget):
         self.preview = QLabel(self, Qt.WindowType.ToolTip)
         self.preview.hide()
         self.photo_ids = np.zeros(0, np.int64)
-        self.paths: dict[int, tuple[str, str | None]] = {}
+        self.paths: Mapping[int, tuple[str, str | None]] = {}
         self._hover: int | None = None
         thumbs.ready.connect(self._thumb)
         self.hint = QLabel()
@@ -249,7 +251,8 @@ class ProjectionPage(QWidget):
             view.clicked.connect(lambda i: self.open_photo.emit(int(self.photo_ids[i])))
             view.selected.connect(lambda idx: self.open_set.emit(sorted({int(self.photo_ids[i]) for i in idx})))
             stretch = self._layout.itemAt(1)
-            self._layout.removeItem(stretch)
+            if stretch is not None:
+                self._layout.removeItem(stretch)
             self._layout.insertWidget(1, view, 1)
             self.hint.setText(("Drag to rotate, wheel to zoom; " if getattr(view, "three_d", False) else
                                "No OpenGL here: showing the first two axes. ")
@@ -260,7 +263,7 @@ class ProjectionPage(QWidget):
         _ = self.view
         super().showEvent(e)
 
-    def show_result(self, result: Any, paths: dict[int, tuple[str, str | None]]) -> None:
+    def show_result(self, result: Any, paths: Mapping[int, tuple[str, str | None]]) -> None:
         pts = result.points
         self.photo_ids = pts.photo_ids
         self.paths = paths

@@ -6,13 +6,16 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt
 
 from organizer.gui.models import Row
-from organizer.library import Library
+from organizer.gui.window_parts.shell import Shell
 from organizer.wording import plural
+
+if TYPE_CHECKING:
+    from organizer.people.people import Named
 
 T = TypeVar("T")
 
@@ -30,11 +33,10 @@ class FaceMark:
     type: str = "face"
 
 
-class CurationPart:
+class CurationPart(Shell):
     """Methods of :class:`organizer.gui.window.MainWindow` (a part of it, not an object of its own: it
     shares the window's widgets and state)."""
 
-    lib: Library
 
     # ---- labels ----------------------------------------------------------------------------------
 
@@ -106,7 +108,7 @@ class CurationPart:
 
     # ---- many photos at once, and undo -----------------------------------------------------------
 
-    def push_undo(self, what: str, undo: Callable[[], None]) -> None:
+    def push_undo(self, what: str, undo: Callable[[], object]) -> None:
         self.undo_stack = [*self.undo_stack[-19:], (what, undo)]
         self.undo_action.setEnabled(True)
         self.undo_action.setText(f"&Undo {what}")
@@ -219,6 +221,7 @@ class CurationPart:
     def _person_renamed(self, ref: str, name: str) -> None:
         from organizer.people.people import NameInUseError
 
+        done: Named | None
         try:
             done = self.lib.name_person(ref, name)
         except NameInUseError as e:

@@ -9,8 +9,8 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 
+from organizer.gui.window_parts.shell import Shell
 from organizer.gui.worker import Task
-from organizer.library import Library
 from organizer.progress import Notice, Progress, Skipped, Stored, Summary
 from organizer.wording import index_summary, phase_name, plural, skip_line
 
@@ -24,11 +24,10 @@ def _eta(seconds: float | None) -> str:
     return f", {s // 60}:{s % 60:02d} left" if s >= 1 else ""
 
 
-class IndexingPart:
+class IndexingPart(Shell):
     """Methods of :class:`organizer.gui.window.MainWindow` (a part of it, not an object of its own: it
     shares the window's widgets and state)."""
 
-    lib: Library
 
     # ---- indexing --------------------------------------------------------------------------------
 
@@ -61,7 +60,7 @@ class IndexingPart:
             self.library_page.show_summary([])  # the last run's summary gives way to this one's progress
         self.task = Task(make, self)
         w = self.task.worker
-        w.event.connect(self._on_event)
+        w.progressed.connect(self._on_event)
         w.done.connect(self._on_done)
         w.failed.connect(self._on_failed)
         w.cancelled.connect(self._on_cancelled)

@@ -18,17 +18,16 @@ from PySide6.QtWidgets import (
 
 from organizer.errors import OrganizerError
 from organizer.gui.models import Row
-from organizer.library import Library
+from organizer.gui.window_parts.shell import Shell
 from organizer.wording import plural, skip_line
 
 log = logging.getLogger("organizer.gui.window")
 
 
-class LibraryPart:
+class LibraryPart(Shell):
     """Methods of :class:`organizer.gui.window.MainWindow` (a part of it, not an object of its own: it
     shares the window's widgets and state)."""
 
-    lib: Library
 
     # ---- pages -----------------------------------------------------------------------------------
 

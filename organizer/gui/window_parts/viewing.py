@@ -6,18 +6,17 @@ import logging
 from typing import Any
 
 from organizer.gui.models import Row
+from organizer.gui.window_parts.shell import Shell
 from organizer.gui.worker import Task, call
-from organizer.library import Library
 from organizer.wording import plural
 
 log = logging.getLogger("organizer.gui.window")
 
 
-class ViewingPart:
+class ViewingPart(Shell):
     """Methods of :class:`organizer.gui.window.MainWindow` (a part of it, not an object of its own: it
     shares the window's widgets and state)."""
 
-    lib: Library
 
     # ---- people ----------------------------------------------------------------------------------
 
