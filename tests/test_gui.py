@@ -3,6 +3,7 @@ test_gui_gl.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -324,6 +325,38 @@ def test_the_settings_page_saves_a_file_unchanged_when_nothing_was_edited(qtbot,
     assert page.changes() == {}
     page.save()
     assert json.loads(own.read_text()) == held
+
+
+def test_the_settings_page_offers_what_the_settings_model_declares(qtbot, tmp_path: Path, monkeypatch) -> None:
+    """Each setting's widget comes from its declaration: a new choice or a changed bound in the settings model
+    shows on the page with no edit to the page (it kept its own lists and ranges)."""
+    from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QSpinBox
+
+    import organizer.gui.pages.settings_page as sp
+    from organizer.settings import FieldSpec, Settings, field_spec
+
+    real = field_spec
+
+    def widened(path: str, model=Settings) -> FieldSpec:  # noqa: ANN001
+        spec = real(path, model)
+        if path == "ocr.engine":
+            return dataclasses.replace(spec, choices=(*spec.choices, "tesseract"))
+        if path == "clusters.min_samples":
+            return dataclasses.replace(spec, hi=7.0)
+        return spec
+
+    monkeypatch.setattr(sp, "field_spec", widened)
+    page = sp.SettingsPage(Settings.load({"library": str(tmp_path / "lib")}, tmp_path / "none.json"))
+    qtbot.addWidget(page)
+    engine = page.editors["ocr.engine"]
+    assert isinstance(engine, QComboBox)
+    assert [engine.itemText(i) for i in range(engine.count())] == ["auto", "rapidocr", "easyocr", "tesseract"]
+    samples = page.editors["clusters.min_samples"]
+    assert isinstance(samples, QSpinBox) and samples.maximum() == 7
+    eps = page.editors["clusters.eps"]
+    assert isinstance(eps, QDoubleSpinBox) and eps.minimum() > 0 and eps.maximum() <= real("clusters.eps").hi
+    assert isinstance(page.editors["faces.enabled"], QCheckBox)
+    assert set(page.values()["projection"]) == {"perplexity", "max_iter", "sample"}
 
 
 def test_quitting_when_the_run_ended_during_the_question(qtbot, window: MainWindow, photo_dir: Path) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,42 +23,104 @@ from PySide6.QtWidgets import (
 )
 
 from organizer.errors import OrganizerError
-from organizer.settings import (
-    ClusterSettings,
-    DetectionSettings,
-    FaceSettings,
-    LandmarkSettings,
-    ProjectionSettings,
-    Settings,
-    field_spec,
-)
+from organizer.settings import FieldSpec, Settings, field_spec
 
 
-def _bounds(model: type[BaseModel], name: str, step: float) -> tuple[float, float]:
+def _bounds(spec: FieldSpec, step: float) -> tuple[float, float]:
     """The setting's own bounds, from the settings model (one place for them: the page kept narrower copies
     and clamped a value from the file on Save, with no edit made); an open end is ``step`` inside it, a missing
     one as far as a spin box goes."""
-    f = field_spec(name, model)
-    lo = -1e9 if f.lo is None else f.lo + (step if f.lo_open else 0.0)
-    hi = 1e9 if f.hi is None else f.hi - (step if f.hi_open else 0.0)
+    lo = -1e9 if spec.lo is None else spec.lo + (step if spec.lo_open else 0.0)
+    hi = 1e9 if spec.hi is None else spec.hi - (step if spec.hi_open else 0.0)
     return lo, hi
 
 
-def _spin(model: type[BaseModel], name: str, step: float, value: float, decimals: int = 3) -> QDoubleSpinBox:
-    s = QDoubleSpinBox()
-    s.setRange(*_bounds(model, name, 10.0 ** -decimals))
-    s.setSingleStep(step)
-    s.setDecimals(decimals)
-    s.setValue(value)
-    return s
+@dataclass(frozen=True)
+class Row:
+    """One setting on the page: where it is in the settings, its words, and (numbers) the step and decimals."""
+
+    path: str  # "clusters.eps"
+    label: str | None  # None: a check box, which names itself
+    tip: str
+    step: float = 1.0
+    decimals: int = 3
 
 
-def _ispin(model: type[BaseModel], name: str, value: int) -> QSpinBox:
-    s = QSpinBox()
-    lo, hi = _bounds(model, name, 1)
-    s.setRange(int(max(lo, -(2**31) + 1)), int(min(hi, 2**31 - 1)))
-    s.setValue(value)
-    return s
+ROWS: tuple[Row, ...] = (
+    Row("models.detector", "Object detector", "Finds people, animals, vehicles... in each photo."),
+    Row("models.device", "Device", "Where the models run: 'auto' takes a GPU when there is one."),
+    Row("detection.enabled", "Find objects", "Find objects in each photo so that they can be searched on their own."),
+    Row("detection.score_threshold", "How sure a found object must be", "Objects found with less confidence are "
+        "ignored (0 to 1; detection score threshold).", 0.05),
+    Row("detection.min_area", "Smallest object (share of the photo)", "Smaller objects are ignored.", 0.005, 4),
+    Row("ocr.enabled", "Read text (OCR)", "Read text in photos (signs, documents, screenshots) so that it can be "
+        "searched."),
+    Row("ocr.engine", "Text reader", "The OCR engine."),
+    Row("faces.enabled", "Find faces (People)", "Find faces and group them by person on the People page."),
+    Row("faces.distance", "How alike two faces must be to be one person", "Smaller: stricter (fewer wrong "
+        "matches, more groups to name); larger: looser (the face descriptor distance; dlib publishes 0.6).", 0.05),
+    Row("landmarks.threshold", "How sure a landmark must be", "A landmark is shown only above this probability "
+        "(0 to 1).", 0.05),
+    Row("landmarks.max_km", "Landmark distance from the photo's GPS (km)", "With GPS, landmarks farther than this "
+        "are ruled out.", 1, 1),
+    Row("clusters.eps", "How alike photos must be to group", "Smaller: only near-identical photos group; larger: "
+        "looser groups (the cosine distance DBSCAN calls eps).", 0.01),
+    Row("clusters.min_samples", "Smallest group", "How many photos make a group (DBSCAN's min samples)."),
+    Row("projection.perplexity", "Map: neighbourhood size", "How many neighbours each photo keeps close on the map "
+        "(t-SNE perplexity).", 1, 1),
+    Row("projection.max_iter", "Map: refinement steps", "More steps: a tidier map, computed more slowly (t-SNE "
+        "iterations)."),
+    Row("projection.sample", "Map: photos laid out exactly", "Above this many, the rest are placed beside their "
+        "nearest laid-out neighbours (t-SNE sample size)."),
+)
+
+
+def editor(row: Row, value: Any) -> QWidget:
+    """The widget for one setting, chosen by its declaration: a check box, a list of its choices, a spin box
+    within its bounds, or a line of text."""
+    spec = field_spec(row.path)
+    if spec.type is bool:
+        box = QCheckBox(row.label or "")
+        box.setChecked(bool(value))
+        return box
+    if spec.choices is not None:
+        combo = QComboBox()
+        combo.addItems(list(spec.choices))
+        combo.setCurrentText(str(value))
+        return combo
+    if spec.type is int:
+        ispin = QSpinBox()
+        lo, hi = _bounds(spec, 1)
+        ispin.setRange(int(max(lo, -(2**31) + 1)), int(min(hi, 2**31 - 1)))
+        ispin.setValue(int(value))
+        return ispin
+    if spec.type is float:
+        spin = QDoubleSpinBox()
+        spin.setRange(*_bounds(spec, 10.0 ** -row.decimals))
+        spin.setSingleStep(row.step)
+        spin.setDecimals(row.decimals)
+        spin.setValue(float(value))
+        return spin
+    return QLineEdit("" if value is None else str(value))
+
+
+def read(widget: QWidget) -> Any:
+    """What an :func:`editor` holds now."""
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    if isinstance(widget, QComboBox):
+        return widget.currentText()
+    if isinstance(widget, QSpinBox | QDoubleSpinBox):
+        return widget.value()
+    assert isinstance(widget, QLineEdit)
+    return widget.text()
+
+
+def _value(settings: Settings, path: str) -> Any:
+    obj: Any = settings
+    for name in path.split("."):
+        obj = getattr(obj, name)
+    return obj
 
 
 class SettingsPage(QWidget):
@@ -75,65 +137,30 @@ class SettingsPage(QWidget):
         lib_row.addWidget(self.library, 1)
         lib_row.addWidget(browse)
         self.clip = QLineEdit(s.models.clip)
-        default_clip = type(s.models).model_fields["clip"].default
+        default_clip = field_spec("models.clip").default
         if s.models.dir is not None and s.models.clip == default_clip and (Path(s.models.dir) / "clip").is_dir():
             # the models folder decides: show that, not the hub default it stands in for
             self.clip.setText("")
             self.clip.setPlaceholderText(f"from the models folder: {Path(s.models.dir) / 'clip'}")
-        self.detector = QLineEdit(s.models.detector)
-        self.device = QComboBox()
-        self.device.addItems(["auto", "cpu", "cuda", "mps"])
-        self.device.setCurrentText(s.models.device)
-        self.detect = QCheckBox("Find objects")
-        self.detect.setChecked(s.detection.enabled)
-        self.score = _spin(DetectionSettings, "score_threshold", 0.05, s.detection.score_threshold)
-        self.min_area = _spin(DetectionSettings, "min_area", 0.005, s.detection.min_area, 4)
-        self.ocr = QCheckBox("Read text (OCR)")
-        self.ocr.setChecked(s.ocr.enabled)
-        self.ocr_engine = QComboBox()
-        self.ocr_engine.addItems(["auto", "rapidocr", "easyocr"])
-        self.ocr_engine.setCurrentText(s.ocr.engine)
-        self.faces = QCheckBox("Find faces (People)")
-        self.faces.setChecked(s.faces.enabled)
-        self.face_distance = _spin(FaceSettings, "distance", 0.05, s.faces.distance)
-        self.landmark_threshold = _spin(LandmarkSettings, "threshold", 0.05, s.landmarks.threshold)
-        self.max_km = _spin(LandmarkSettings, "max_km", 1, s.landmarks.max_km, 1)
-        self.eps = _spin(ClusterSettings, "eps", 0.01, s.clusters.eps)
-        self.min_samples = _ispin(ClusterSettings, "min_samples", s.clusters.min_samples)
-        self.perplexity = _spin(ProjectionSettings, "perplexity", 1, s.projection.perplexity, 1)
-        self.iterations = _ispin(ProjectionSettings, "max_iter", s.projection.max_iter)
-        self.sample = _ispin(ProjectionSettings, "sample", s.projection.sample)
+        # every other setting on the page: its widget built from its declaration in the settings model
+        self.editors: dict[str, QWidget] = {row.path: editor(row, _value(s, row.path)) for row in ROWS}
+        e = self.editors
+        self.detector, self.device = e["models.detector"], e["models.device"]
+        self.detect, self.score, self.min_area = e["detection.enabled"], e["detection.score_threshold"], \
+            e["detection.min_area"]
+        self.ocr, self.ocr_engine = e["ocr.enabled"], e["ocr.engine"]
+        self.faces, self.face_distance = e["faces.enabled"], e["faces.distance"]
+        self.landmark_threshold, self.max_km = e["landmarks.threshold"], e["landmarks.max_km"]
+        self.eps, self.min_samples = e["clusters.eps"], e["clusters.min_samples"]
+        self.perplexity, self.iterations, self.sample = e["projection.perplexity"], e["projection.max_iter"], \
+            e["projection.sample"]
         form = QFormLayout()
         rows: list[tuple[str | None, QWidget, str]] = [
             ("Library folder", lib_row_widget := QWidget(), "Where the database, thumbnails and backups live. "
              "Takes effect at the next start."),
             ("CLIP model (id or folder)", self.clip, "The model that understands the photos. A change re-analyses "
              "every photo at the next start."),
-            ("Object detector", self.detector, "Finds people, animals, vehicles... in each photo."),
-            ("Device", self.device, "Where the models run: 'auto' takes a GPU when there is one."),
-            (None, self.detect, "Find objects in each photo so that they can be searched on their own."),
-            ("How sure a found object must be", self.score, "Objects found with less confidence are ignored "
-             "(0 to 1; detection score threshold)."),
-            ("Smallest object (share of the photo)", self.min_area, "Smaller objects are ignored."),
-            (None, self.ocr, "Read text in photos (signs, documents, screenshots) so that it can be searched."),
-            ("Text reader", self.ocr_engine, "The OCR engine."),
-            (None, self.faces, "Find faces and group them by person on the People page."),
-            ("How alike two faces must be to be one person", self.face_distance, "Smaller: stricter (fewer "
-             "wrong matches, more groups to name); larger: looser (the face descriptor distance; dlib "
-             "publishes 0.6)."),
-            ("How sure a landmark must be", self.landmark_threshold, "A landmark is shown only above this "
-             "probability (0 to 1)."),
-            ("Landmark distance from the photo's GPS (km)", self.max_km, "With GPS, landmarks farther than this "
-             "are ruled out."),
-            ("How alike photos must be to group", self.eps, "Smaller: only near-identical photos group; larger: "
-             "looser groups (the cosine distance DBSCAN calls eps)."),
-            ("Smallest group", self.min_samples, "How many photos make a group (DBSCAN's min samples)."),
-            ("Map: neighbourhood size", self.perplexity, "How many neighbours each photo keeps close on the map "
-             "(t-SNE perplexity)."),
-            ("Map: refinement steps", self.iterations, "More steps: a tidier map, computed more slowly "
-             "(t-SNE iterations)."),
-            ("Map: photos laid out exactly", self.sample, "Above this many, the rest are placed beside their "
-             "nearest laid-out neighbours (t-SNE sample size)."),
+            *((None if isinstance(e[r.path], QCheckBox) else r.label, e[r.path], r.tip) for r in ROWS),
         ]
         lib_row_widget.setLayout(lib_row)
         for label, widget, tip in rows:
@@ -159,19 +186,12 @@ class SettingsPage(QWidget):
             self.library.setText(d)
 
     def values(self) -> dict[str, Any]:
-        return {
-            "library": self.library.text(),
-            "models": {"clip": self.clip.text() or self.base.models.clip, "detector": self.detector.text(),
-                       "device": self.device.currentText()},
-            "detection": {"enabled": self.detect.isChecked(), "score_threshold": self.score.value(),
-                          "min_area": self.min_area.value()},
-            "ocr": {"enabled": self.ocr.isChecked(), "engine": self.ocr_engine.currentText()},
-            "faces": {"enabled": self.faces.isChecked(), "distance": self.face_distance.value()},
-            "landmarks": {"threshold": self.landmark_threshold.value(), "max_km": self.max_km.value()},
-            "clusters": {"eps": self.eps.value(), "min_samples": self.min_samples.value()},
-            "projection": {"perplexity": self.perplexity.value(), "max_iter": self.iterations.value(),
-                           "sample": self.sample.value()},
-        }
+        out: dict[str, Any] = {"library": self.library.text(),
+                               "models": {"clip": self.clip.text() or self.base.models.clip}}
+        for path, widget in self.editors.items():
+            section, name = path.split(".")
+            out.setdefault(section, {})[name] = read(widget)
+        return out
 
     def changes(self) -> dict[str, Any]:
         """What the user changed on this page, against the settings in effect (only that is saved)."""
