@@ -37,17 +37,25 @@ def chunked(items: Iterable[T], n: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` whole or not at all: a temporary file beside it, synced, then renamed
-    over it. A failure (a full disk) leaves the old file as it was and no temporary file behind."""
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """Write ``path`` whole or not at all: yields a temporary path beside it for the caller (or a library) to
+    write; then it is synced and renamed over ``path``, and the folder's entry synced. A failure (a full disk, a
+    killed export) leaves the old file as it was and no temporary file behind. The one recipe for durable
+    writes: every file the app writes in place goes through here or :func:`write_atomic`."""
     tmp = path.with_name(path.name + ".tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        yield tmp
+        fsync(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+    fsync(path.parent)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all (see :func:`replacing`)."""
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+Box = tuple[float, float, float, float]  # a part's place: fractions of the upright photo, x0, y0, x1, y1
+
 
 class PartType(StrEnum):
     WHOLE = "whole"

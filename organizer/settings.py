@@ -19,6 +19,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from organizer.errors import BadArgumentError
+from organizer.fsutil import write_atomic
 from organizer.media.limits import MAX_FILE_BYTES, MAX_PIXELS, READ_STALL_SECONDS
 from organizer.parts import PART_TYPES
 
@@ -272,9 +273,7 @@ class Settings(_Section):
         except ValidationError as e:
             raise BadArgumentError(describe(e, path)) from e
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(data, indent=2))
         return path
 
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from organizer.media.decode import SkipError, load
+from organizer.parts import Box
 
 SIZE = 192
 FACE_SIZE = 96
@@ -45,7 +46,7 @@ def _thumbnail(path: str) -> Image.Image:
     return im
 
 
-def round_face(path: str, box: tuple[float, float, float, float]) -> Image.Image:
+def round_face(path: str, box: Box) -> Image.Image:
     """A face as a round picture: a square around its box (with some hair and chin), masked to a circle."""
     im = load(path, max_side=1600).image
     w, h = im.size
@@ -85,7 +86,7 @@ class Thumbnails(QObject):
             self.pool.start(_Job(photo_id, target, lambda: _thumbnail(path), self._signals))
         return img
 
-    def face(self, face_id: int, path: str, box: tuple[float, float, float, float]) -> QImage | None:
+    def face(self, face_id: int, path: str, box: Box) -> QImage | None:
         """A face's round picture (made in the background the first time: ``face_ready`` says when)."""
         img = self.faces.get(face_id)
         if img is None:

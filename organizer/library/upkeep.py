@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import errno
 import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from filelock import FileLock, Timeout
 
 from organizer.errors import BadArgumentError
 from organizer.paths import normalise, resolve
@@ -21,6 +18,7 @@ if TYPE_CHECKING:  # imported where first used: a status or a search need neithe
     pass
 
 from organizer.library.base import WRITE_LOCK, LibraryBase
+from organizer.store.locks import held
 
 
 def backup_failure_words(f: backup.Failure | None) -> str | None:
@@ -41,26 +39,13 @@ def restore(library: Path, chosen: Path | None = None, other_library: bool = Fal
     from organizer.errors import LibraryError
 
     library = Path(os.path.abspath(library))
-    lock = FileLock(str(library / WRITE_LOCK))
-    try:
-        lock.acquire(timeout=5)
-    except Timeout as e:
-        raise LibraryError("Another organizer is indexing this library; stop it before restoring.",
-                           kind="busy") from e
-    except OSError as e:
-        if e.errno == errno.EROFS:
-            raise LibraryError(f"The library ({library}) is read-only: nothing can be restored into it.",
-                               kind="read-only") from e
-        raise LibraryError(f"Cannot restore into {library}: {e.strerror or e}.", kind="folder") from e
-    try:
+    with held(library / WRITE_LOCK, 5, "Another organizer is indexing this library; stop it before restoring."):
         users = sessions.others(library)
         if users:
             raise LibraryError("The library is open in another organizer (process " + ", ".join(map(str, users))
                                + "); close it (the window, or a command still running), then restore.",
                                kind="busy")
         return backup.restore(library / DB_NAME, library, chosen, other_library)
-    finally:
-        lock.release()
 
 
 class Upkeep(LibraryBase):

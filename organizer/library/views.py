@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # imported where first used: a status or a search need neithe
 from organizer.library.indexing import Indexing
 from organizer.library.naming import Naming
 from organizer.library.upkeep import Upkeep, backup_failure_words
+from organizer.parts import Box
 
 
 class Views(Indexing, Naming, Upkeep):
@@ -76,7 +77,7 @@ class Views(Indexing, Naming, Upkeep):
             parts = [dataclasses.replace(p, label=names.get(p.id)) if p.type == "face" else p for p in parts]
         return PhotoDetails(**fields, parts=parts, landmarks=self.store.top_landmarks(photo_id))
 
-    def face_places(self, faces: Iterable[int]) -> dict[int, tuple[str, tuple[float, float, float, float]]]:
+    def face_places(self, faces: Iterable[int]) -> dict[int, tuple[str, Box]]:
         """Where each face is: (a file of its photo, its box), for cover pictures."""
         rows = self.store.parts(faces)
         paths = self.first_paths({r.photo_id for r in rows.values()})

@@ -13,7 +13,7 @@ from PIL import Image
 from organizer.errors import ModelUnavailableError
 from organizer.fsutil import write_atomic
 from organizer.models.base import LazyModel, best_device, folder_digest
-from organizer.parts import super_category
+from organizer.parts import Box, super_category
 
 # Faster R-CNN ResNet50 FPN v2 (box mAP 46.7) costs about 4.5 s a photo on 2 CPU cores; the
 # MobileNetV3-320 variant (mAP 22.8) about 0.09 s. On a CPU the cheap one keeps the parts pass
@@ -32,7 +32,7 @@ FOLDER_FORMAT = "organizer-detector-1"
 class Detection:
     type: str  # super-category
     label: str  # the detector's own class name
-    box: tuple[float, float, float, float]  # 0..1
+    box: Box  # 0..1
     score: float
 
 

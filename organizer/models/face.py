@@ -20,12 +20,11 @@ from PIL import Image
 
 from organizer.errors import ModelUnavailableError
 from organizer.models.base import LazyModel
-from organizer.parts import iou
+from organizer.parts import Box, iou
 
 PREDICTOR = "shape_predictor_5_face_landmarks.dat"
 DESCRIPTOR = "dlib_face_recognition_resnet_model_v1.dat"
 FILES = (PREDICTOR, DESCRIPTOR)
-Box = tuple[float, float, float, float]
 
 # HOG finds faces of about 80 px and up. Regions are searched at most this large (longest side)...
 SEARCH_SIDE = 800

@@ -14,20 +14,21 @@ from PIL import Image
 
 from organizer.errors import ModelUnavailableError
 from organizer.models.base import LazyModel, best_device
+from organizer.parts import Box
 
 WEIGHT_FILES = ("craft_mlt_25k.pth", "english_g2.pth")
 
 
 @dataclass(slots=True)
 class Word:
-    box: tuple[float, float, float, float]  # pixels: x0, y0, x1, y1
+    box: Box  # pixels: x0, y0, x1, y1
     text: str
     confidence: float
 
 
 @dataclass(slots=True)
 class TextRegion:
-    box: tuple[float, float, float, float]  # 0..1
+    box: Box  # 0..1
     text: str
     confidence: float
 

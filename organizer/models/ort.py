@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from organizer.fsutil import write_atomic
+from organizer.fsutil import replacing, write_atomic
 from organizer.settings import user_cache
 
 log = logging.getLogger("organizer")
@@ -238,13 +238,10 @@ def export_text(model: Any, tokenizer: Any, max_text: int, folder: Path) -> bool
             warnings.simplefilter("ignore")
             _export_text(model.float().eval(), text)
     if not (folder / TOKENIZER).is_file() or not (folder / TEXT_META).is_file():
-        tmp = folder / (TOKENIZER + ".tmp")
-        tokenizer.backend_tokenizer.save(str(tmp))
-        os.replace(tmp, folder / TOKENIZER)
+        with replacing(folder / TOKENIZER) as tmp:
+            tokenizer.backend_tokenizer.save(str(tmp))
         meta = {"max_text": max_text, "pad_id": tokenizer.pad_token_id, "pad_token": tokenizer.pad_token}
-        tmp = folder / (TEXT_META + ".tmp")
-        tmp.write_text(json.dumps(meta))
-        os.replace(tmp, folder / TEXT_META)
+        write_atomic(folder / TEXT_META, json.dumps(meta))
     return True
 
 
@@ -328,15 +325,13 @@ def export_detector(model: Any, target: Path) -> Path:
     import torch
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
     t = time.perf_counter()
     n = {0: "n"}
-    with warnings.catch_warnings(), torch.no_grad():
+    with warnings.catch_warnings(), torch.no_grad(), replacing(target) as tmp:
         warnings.simplefilter("ignore")
         torch.onnx.export(model, ([torch.rand(3, 480, 640)],), str(tmp), input_names=["image"],
                           output_names=["boxes", "labels", "scores"], opset_version=18, dynamo=False,
                           dynamic_axes={"image": {1: "h", 2: "w"}, "boxes": n, "labels": n, "scores": n})
-    os.replace(tmp, target)
     log.info("exported the detector to ONNX in %.1f s: %s", time.perf_counter() - t, target)
     return target
 
@@ -367,9 +362,7 @@ def remember(key: str, choice: str, figures: dict[str, float]) -> None:
     data[key] = choice
     data[key + "|figures"] = figures
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=1))
 
 
 def choice_key(what: str) -> str:

@@ -15,13 +15,11 @@ from PIL import Image
 
 from organizer.models.clip import ClipModel
 from organizer.models.registry import ModelSet
-from organizer.parts import Modality, PartType
+from organizer.parts import Box, Modality, PartType
 from organizer.pipeline.ocr_gate import OcrGate
 from organizer.progress import Summary
 from organizer.settings import Settings
 from organizer.store.db import NewPart, Store
-
-Box = tuple[float, float, float, float]  # fractions of the upright photo: x0, y0, x1, y1
 
 
 class Extractor(ABC):

@@ -14,7 +14,7 @@ from organizer.fsutil import chunked
 from organizer.media.lookahead import bounded_map
 from organizer.media.scan import FileEntry
 from organizer.models.registry import ModelSet
-from organizer.parts import FACE, FACE_MODALITY
+from organizer.parts import FACE, FACE_MODALITY, Box
 from organizer.pipeline.rereading import CHANGED, changed_entries, reader
 from organizer.progress import Event, Meter, Progress, Stored, Summary
 from organizer.settings import Settings
@@ -80,7 +80,7 @@ class Faces:
             return None, set()
         return key, {pid for pid, _ in self.store.photos_needing_faces(key)}
 
-    def find(self, im: Image.Image, people: Sequence[tuple[float, float, float, float]]) -> list[NewPart]:
+    def find(self, im: Image.Image, people: Sequence[Box]) -> list[NewPart]:
         """The faces of one photo as parts: inside its person boxes (padded) or, with none, in the whole photo."""
         f, face = self.settings.faces, self.models.face
         regions = [pad(b, f.padding) for b in people]
@@ -89,6 +89,6 @@ class Faces:
                         x.box, x.score, space=face.key, landmarks=x.landmarks, quality=x.quality) for x in found]
 
 
-def pad(box: tuple[float, float, float, float], share: float) -> tuple[float, float, float, float]:
+def pad(box: Box, share: float) -> Box:
     dx, dy = (box[2] - box[0]) * share, (box[3] - box[1]) * share
     return (max(0.0, box[0] - dx), max(0.0, box[1] - dy), min(1.0, box[2] + dx), min(1.0, box[3] + dy))

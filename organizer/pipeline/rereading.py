@@ -12,6 +12,7 @@ from PIL import Image
 
 from organizer.media.decode import load
 from organizer.media.scan import FileEntry
+from organizer.parts import Box
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ def reader(dec: Any, side: int, expect: dict[int, str]) -> Any:
     return work
 
 
-def crop(im: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
+def crop(im: Image.Image, box: Box) -> Image.Image:
     w, h = im.size
     x0, y0 = int(box[0] * w), int(box[1] * h)
     x1, y1 = max(x0 + 1, int(round(box[2] * w))), max(y0 + 1, int(round(box[3] * h)))

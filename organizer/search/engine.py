@@ -12,7 +12,7 @@ import numpy as np
 from organizer.errors import BadArgumentError
 from organizer.media.decode import SkipError, load
 from organizer.models.clip import ClipModel
-from organizer.parts import PART_TYPES, Modality
+from organizer.parts import PART_TYPES, Box, Modality
 from organizer.search.index import VectorIndex
 from organizer.search.keywords import query_tokens
 from organizer.search.ranking import RankedPhoto, rank_refined, row_scores
@@ -30,7 +30,7 @@ SCHEMA = "organizer.search/1"
 class PartMatch:
     part_id: int
     type: str
-    box: tuple[float, float, float, float]
+    box: Box
     score: float
     similarity: float
     label: str | None = None

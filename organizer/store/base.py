@@ -12,13 +12,12 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from filelock import FileLock, Timeout
 from sqlalchemy import (
     Engine,
     create_engine,
@@ -34,6 +33,7 @@ from organizer import fsutil
 from organizer.errors import LibraryError
 from organizer.store import backup
 from organizer.store.backup import Failure
+from organizer.store.locks import held
 from organizer.store.migrations import current_version, migrate
 from organizer.store.records import (
     CheckReport,
@@ -57,19 +57,8 @@ DB_NAME = "library.sqlite3"
 MARKER = "library.json"  # beside the database: what it held when last closed (a lost -wal file shows)
 
 
-@contextmanager
-
-
-def _lock(path: Path, waiting_for: str) -> Iterator[None]:
-    lock = FileLock(str(path))
-    try:
-        lock.acquire(timeout=120)
-    except Timeout as e:
-        raise LibraryError(f"Gave up waiting after 2 minutes: {waiting_for}.", kind="busy") from e
-    try:
-        yield
-    finally:
-        lock.release()
+def _lock(path: Path, waiting_for: str) -> AbstractContextManager[None]:
+    return held(path, 120, f"Gave up waiting after 2 minutes: {waiting_for}.")
 
 
 def _disk_full(folder: Path) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from organizer.parts import iou
+from organizer.parts import Box, iou
 from organizer.store.base import StoreBase
 from organizer.store.records import (
     NewPart,
@@ -98,9 +98,9 @@ class ContentRepository(StoreBase):
         """Photos the faces pass has looked at with this key (or could not read)."""
         return self._count_photos((Photo.faces_key == faces_key) | (Photo.faces_failed == faces_key))
 
-    def person_boxes(self, photo_ids: Sequence[int]) -> dict[int, list[tuple[float, float, float, float]]]:
+    def person_boxes(self, photo_ids: Sequence[int]) -> dict[int, list[Box]]:
         """The detector's person boxes of each photo (where the faces pass looks first)."""
-        out: dict[int, list[tuple[float, float, float, float]]] = {p: [] for p in photo_ids}
+        out: dict[int, list[Box]] = {p: [] for p in photo_ids}
         with self.read() as s:
             for chunk in chunked(photo_ids):
                 for pid, *box in s.execute(select(Part.photo_id, Part.x0, Part.y0, Part.x1, Part.y1).where(

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from organizer.parts import Box
+
 
 @dataclass(slots=True)
 class FileRef:
@@ -37,7 +39,7 @@ class NewPart:
     type: str
     vector: np.ndarray  # float32, L2-normalised
     modality: str
-    box: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    box: Box = (0.0, 0.0, 1.0, 1.0)
     confidence: float | None = None
     label: str | None = None
     text: str | None = None
@@ -69,7 +71,7 @@ class PartRow:
     id: int
     photo_id: int
     type: str
-    box: tuple[float, float, float, float]
+    box: Box
     confidence: float | None
     label: str | None
     text: str | None

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from organizer.errors import BadArgumentError
+from organizer.fsutil import replacing
 from organizer.landmarks.catalogue import friendly_name
 from organizer.media.decode import SkipError, load
 from organizer.media.lookahead import bounded_map
@@ -156,15 +157,11 @@ def _save_cache(cache: Path, model: str, entries: dict[tuple[str, int, int], tup
                 dim: int) -> None:
     cache.parent.mkdir(parents=True, exist_ok=True)
     keys = list(entries)
-    tmp = cache.with_name(cache.name + ".tmp")
-    with open(tmp, "wb") as f:
+    with replacing(cache) as tmp, open(tmp, "wb") as f:
         np.savez(f, model=np.array(model), paths=np.array([k[0] for k in keys]),
                  sizes=np.array([k[1] for k in keys], np.int64), mtimes=np.array([k[2] for k in keys], np.int64),
                  vectors=np.stack([entries[k][0] for k in keys]) if keys else np.zeros((0, dim), np.float32),
                  hashes=np.array([entries[k][1] for k in keys]))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, cache)
 
 
 @dataclass(slots=True)

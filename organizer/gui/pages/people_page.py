@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from organizer.gui.pages.gallery import Gallery
 from organizer.gui.thumbnails import FACE_SIZE, Thumbnails
+from organizer.parts import Box
 from organizer.wording import plural
 
 RefRole = Qt.ItemDataRole.UserRole  # a person's name, or an unnamed group's number as text
@@ -95,7 +96,7 @@ class PeoplePage(QWidget):
         self._filling = False
         self.show_suggestions(False)
 
-    def show_people(self, overview: Any, covers: dict[int, tuple[str, tuple[float, float, float, float]]],
+    def show_people(self, overview: Any, covers: dict[int, tuple[str, Box]],
                     off: str | None = None) -> None:
         """``covers``: face id -> (photo path, face box) of each person's cover."""
         current = self.current()

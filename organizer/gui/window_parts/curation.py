@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 
 from organizer.gui.models import Row
 from organizer.gui.window_parts.shell import Shell
+from organizer.parts import Box
 from organizer.wording import plural
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class FaceMark:
     """A face to outline on a tile (as a search result's matching part is): the People page's photos."""
 
     part_id: int
-    box: tuple[float, float, float, float]
+    box: Box
     type: str = "face"
 
 
