@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING, Any
 from organizer.search.engine import PhotoMatch, Searcher, SearchQuery
 
 if TYPE_CHECKING:  # imported where first used: a status or a search need neither
+    from organizer.analysis.clusters import ClusterResult
+    from organizer.analysis.projection import ProjectionResult
     from organizer.models.clip import ClipModel
     from organizer.people.people import People
+    from organizer.progress import Progress
     from organizer.store.labels import LabelStore
 
 from organizer.library.base import LibraryBase, T
@@ -70,13 +73,13 @@ class Curation(LibraryBase):
         """Why faces are not found (switched off, dlib or the weights missing); None when they are."""
         return self.models.faces_off()
 
-    def clusters(self, mode: str = "whole", force: bool = False) -> Iterator[Any]:
+    def clusters(self, mode: str = "whole", force: bool = False) -> Iterator[Progress | ClusterResult]:
         """Progress events, then a ClusterResult (reused when the embeddings did not change)."""
         from organizer.analysis.clusters import Clusterer
 
         return Clusterer(self.store, self.models.clip, self.settings).run(mode, force)
 
-    def project(self, mode: str = "whole", force: bool = False) -> Iterator[Any]:
+    def project(self, mode: str = "whole", force: bool = False) -> Iterator[Progress | ClusterResult | ProjectionResult]:
         """Progress events, then a ProjectionResult (reused when the embeddings did not change)."""
         from organizer.analysis.projection import Projector
 
@@ -128,7 +131,7 @@ class Curation(LibraryBase):
 
         return {c.label: c.name for c in Clusterer(self.store, self.models.clip, self.settings).result(mode, True).clusters}
 
-    def export_projection(self, result: Any, target: Path, mode: str = "whole") -> int:
+    def export_projection(self, result: ProjectionResult, target: Path, mode: str = "whole") -> int:
         """Write a projection with cluster names to CSV or JSON; returns the points written."""
         from organizer.analysis.projection import export
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from organizer.store.records import LibraryStatus, PhotoDetails, PhotoRow
+from organizer.store.records import LibraryStatus, PhotoDetails, PhotoRow, SkippedFile
 
 if TYPE_CHECKING:  # imported where first used: a status or a search need neither
     pass
@@ -40,7 +40,7 @@ class Views(Indexing, Naming, Upkeep):
         """(files skipped, photos missing): what the library page offers to list."""
         return self.store.skipped_count(), self.missing_count()
 
-    def problem_files(self, limit: int = 2000) -> tuple[list[Any], list[str]]:
+    def problem_files(self, limit: int = 2000) -> tuple[list[SkippedFile], list[str]]:
         """The skipped files with their reasons, and the missing files (at most ``limit`` of each)."""
         return self.store.skipped_list(limit), self.store.missing_paths()[:limit]
 
