@@ -22,6 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from organizer.media.exif import PhotoMeta, read_meta
 from organizer.media.limits import MAX_FILE_BYTES, MAX_PIXELS, READ_STALL_SECONDS
+from organizer.media.raw import decode_raw, looks_raw, open_raw
 from organizer.media.scan import is_system, kind_of
 
 try:  # HEIC/HEIF through pillow-heif; without it such files are skipped as "not an image".
@@ -209,6 +210,17 @@ def decode(data: bytes, max_pixels: int, min_side: int | None = None, max_side: 
 
 
 def _decode(data: bytes, max_pixels: int, min_side: int | None, max_side: int | None) -> Decoded:
+    kind = looks_raw(data)
+    if kind is not False:  # a camera RAW (or a TIFF, which LibRaw may take as one): before Pillow, which would
+        raw = open_raw(data)  # take a TIFF-based RAW's small thumbnail for the photo
+        if raw is not None:
+            try:
+                image, meta = decode_raw(raw, data, max_pixels, min_side, max_side)
+            finally:
+                raw.close()
+            return Decoded(image, meta)
+        if kind:
+            raise SkipError(SkipReason.TRUNCATED, "a camera RAW file that LibRaw could not open")
     try:
         im = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as e:

@@ -67,7 +67,11 @@ def _text(v: Any) -> str | None:
 
 
 def _date(v: Any) -> datetime | None:
-    text = _text(v)
+    return text_date(_text(v))
+
+
+def text_date(text: str | None) -> datetime | None:
+    """A date as EXIF writes it ("2024:05:17 09:30:00"), or None."""
     if not text:
         return None
     for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y:%m:%d"):

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from organizer.paths import is_under, normalise, resolve
 
 NOT_PHOTOS = "not an image"  # the skip reason of a file that is never read (decode.SkipReason.NOT_IMAGE)
+# Files that belong to a photo beside them (edits, Apple's adjustments, a camera's thumbnail of a clip): never
+# photos of their own, and never reported as skipped files.
+SIDECARS = frozenset({".xmp", ".aae", ".thm"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +76,8 @@ def walk(roots: Iterable[str | os.PathLike[str]], exclude: Iterable[str] = (),
          on_problem: Callable[[ScanProblem], None] | None = None, links: str = "safe") -> Iterator[FileEntry]:
     """Yield every regular file under ``roots`` (files given directly are yielded themselves).
 
-    Hidden files and folders (a leading dot) are left out, and so are the ``exclude`` folders (the
+    Hidden files and folders (a leading dot) and sidecars (:data:`SIDECARS`) are left out, and so are the
+    ``exclude`` folders (the
     library itself) and the system's pseudo file systems (/proc, /sys, /dev). Symbolic links (``links``):
     "safe" follows links to files and to folders, except a link to a folder that holds a root (a link to
     "/" or to the home folder would walk the whole disk); "all" follows every link; "none" follows none.
@@ -169,6 +173,8 @@ def walk(roots: Iterable[str | os.PathLike[str]], exclude: Iterable[str] = (),
                         subfolders.append(item.path)
                     elif not stat.S_ISREG(st.st_mode):
                         problem(path, "file", f"{kind_of(st.st_mode)}, not a file: never read", NOT_PHOTOS)
+                    elif os.path.splitext(item.name)[1].lower() in SIDECARS:
+                        continue
                     elif path not in seen:
                         seen.add(path)
                         yield FileEntry(path, st.st_size, st.st_mtime_ns)

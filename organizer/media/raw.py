@@ -1,0 +1,154 @@
+"""Camera RAW files (DNG, CR2, CR3, NEF, ARW, RAF, ORF, RW2, PEF and the rest LibRaw reads) through rawpy.
+
+A RAW is recognised by its content before Pillow sees it (Pillow would open a TIFF-based RAW's small
+thumbnail as if it were the photo). Decoding prefers the JPEG preview the camera embedded, where it is
+large enough for the caller; else LibRaw demosaics at half size (or full size, for the viewer's own
+pixels) with the camera's white balance, so the same file always gives the same picture. Orientation is
+applied once: the preview's own EXIF where it has one, else LibRaw's flip of the RAW. Camera, lens, date
+taken and GPS come from the RAW's metadata through exifread (rawpy exposes none).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from PIL import Image, ImageOps
+
+from organizer.media.exif import PhotoMeta, text_date
+
+# LibRaw's flip (of the raw data) as an EXIF orientation
+_FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
+_TIFF = (b"II*\x00", b"MM\x00*")
+
+
+def looks_raw(data: bytes) -> bool | None:
+    """Whether ``data`` is a camera RAW by its first bytes: True (a RAW-only signature), None (a TIFF, which many
+    RAWs are: LibRaw decides), False (neither)."""
+    head = data[:16]
+    if head.startswith((b"FUJIFILMCCD-RAW", b"IIRO", b"IIRS", b"MMOR", b"IIU\x00")):  # RAF, ORF, RW2
+        return True
+    if head[4:12] in (b"ftypcrx ",):  # CR3 (an ISO media file of Canon's brand)
+        return True
+    if head.startswith(_TIFF):
+        return True if head[8:10] == b"CR" else None  # CR2; DNG, NEF, ARW, PEF... are plain TIFFs
+    return False
+
+
+def open_raw(data: bytes) -> Any | None:
+    """LibRaw's handle on ``data`` (close it), or None when LibRaw does not take it as a RAW (a plain TIFF) or
+    rawpy is not installed."""
+    try:
+        import rawpy
+    except ImportError:  # pragma: no cover - rawpy is a dependency
+        return None
+    try:
+        raw = rawpy.imread(io.BytesIO(data))
+    except (rawpy.LibRawError, ValueError):
+        return None
+    try:
+        raw.raw_image_visible.shape  # noqa: B018 - a TIFF LibRaw opens but holds no sensor data
+    except rawpy.LibRawError:
+        raw.close()
+        return None
+    return raw
+
+
+def decode_raw(raw: Any, data: bytes, max_pixels: int, min_side: int | None,
+               max_side: int | None) -> tuple[Image.Image, PhotoMeta]:
+    """An upright RGB picture of the RAW ``raw`` (from :func:`open_raw`) and its metadata. The embedded preview
+    serves where it is at least ``min_side`` on its short side and as long as what a half-size demosaic would
+    give (up to ``max_side``); else LibRaw demosaics, at half size when that is enough. With neither size, the
+    viewer wants the photo's own pixels: a full demosaic. LibRaw's errors on a truncated or corrupt file are
+    raised (the caller makes them a skip)."""
+    sizes = raw.sizes
+    flip = int(sizes.flip)
+    width, height = int(sizes.width), int(sizes.height)
+    if flip in (5, 6):
+        width, height = height, width
+    if width * height > max_pixels:
+        from organizer.media.decode import SkipError, SkipReason
+
+        raise SkipError(SkipReason.TOO_LARGE, f"{width}x{height} is over the {max_pixels:,}-pixel limit")
+    meta = raw_meta(data)
+    meta.width, meta.height = width, height
+    meta.orientation = _FLIP_TO_ORIENTATION.get(flip, 1)
+    image = None
+    if min_side or max_side:
+        want_long = min(max_side, max(width, height) // 2) if max_side else 0
+        image = _preview(raw, min_side or 0, want_long, meta.orientation)
+    if image is None:
+        half = bool(min_side or max_side) and min(width, height) // 2 >= (min_side or 0) and \
+            max(width, height) // 2 >= min(max_side or 0, max(width, height) // 2)
+        image = Image.fromarray(raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8))  # flipped
+    if max_side and max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return image, meta
+
+
+_TURN = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_270, 8: Image.Transpose.ROTATE_90}
+
+
+def _preview(raw: Any, want_short: int, want_long: int, orientation: int) -> Image.Image | None:
+    """The camera's embedded preview, upright, when it is large enough; None otherwise."""
+    import rawpy
+
+    try:
+        thumb = raw.extract_thumb()
+    except (rawpy.LibRawError, ValueError):
+        return None
+    try:
+        if thumb.format == rawpy.ThumbFormat.JPEG:
+            im: Image.Image = Image.open(io.BytesIO(thumb.data))
+            if min(im.size) < want_short or max(im.size) < want_long:
+                return None
+            own = im.getexif().get(0x0112, 1)
+            if own not in (None, 1):  # the preview says how it stands: trust it, once
+                return ImageOps.exif_transpose(im).convert("RGB")
+            im = im.convert("RGB")
+        else:
+            im = Image.fromarray(thumb.data).convert("RGB")
+            if min(im.size) < want_short or max(im.size) < want_long:
+                return None
+    except (OSError, ValueError, SyntaxError):
+        return None
+    return im.transpose(_TURN[orientation]) if orientation in _TURN else im
+
+
+def raw_meta(data: bytes) -> PhotoMeta:
+    """Camera, date taken and GPS of a RAW, through exifread (TIFF-based RAWs, CR3, RAF...); as much as it
+    finds, nothing where it finds nothing."""
+    meta = PhotoMeta(format="RAW")
+    try:
+        import exifread
+
+        tags = exifread.process_file(io.BytesIO(data), details=False, extract_thumbnail=False)
+    except Exception:  # noqa: BLE001 - broken metadata must not cost the photo
+        return meta
+    if "Image DNGVersion" in tags or "Image Tag 0xC612" in tags:  # DNGVersion, by name or by number
+        meta.format = "DNG"
+    meta.camera_make = _tag(tags, "Image Make")
+    meta.camera_model = _tag(tags, "Image Model")
+    meta.taken_at = text_date(_tag(tags, "EXIF DateTimeOriginal") or _tag(tags, "Image DateTime"))
+    lat = _degrees(tags.get("GPS GPSLatitude"), _tag(tags, "GPS GPSLatitudeRef"))
+    lon = _degrees(tags.get("GPS GPSLongitude"), _tag(tags, "GPS GPSLongitudeRef"))
+    if lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180:
+        meta.gps_lat, meta.gps_lon = lat, lon
+    return meta
+
+
+def _tag(tags: dict[str, Any], key: str) -> str | None:
+    v = tags.get(key)
+    text = str(v.printable if hasattr(v, "printable") else v).strip("\x00 ").strip() if v is not None else ""
+    return text or None
+
+
+def _degrees(tag: Any, ref: str | None) -> float | None:
+    try:
+        d, m, s = (float(x.num) / float(x.den) for x in tag.values)
+    except (AttributeError, TypeError, ValueError, ZeroDivisionError):
+        return None
+    deg = d + m / 60 + s / 3600
+    return -deg if ref in ("S", "W") else deg
+
+

@@ -1,0 +1,109 @@
+"""Camera files: RAW (DNGs made here; the other formats are LibRaw's), sidecars, bad RAWs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from organizer.library import Library
+from organizer.media.decode import SkipError, load
+from organizer.media.dng import write_dng
+from organizer.search.engine import SearchQuery
+from tests.conftest import text_image
+
+
+def _halves(h: int = 480, w: int = 640) -> np.ndarray:
+    """Left half red, right half blue: which way up a picture is shows."""
+    rgb = np.zeros((h, w, 3), np.uint8)
+    rgb[:, : w // 2] = (210, 40, 40)
+    rgb[:, w // 2:] = (40, 40, 210)
+    return rgb
+
+
+def _reddish(px: tuple[int, ...]) -> bool:
+    return px[0] > px[2] + 60
+
+
+def test_a_dng_is_decoded_from_its_preview_upright_with_its_metadata(tmp_path: Path) -> None:
+    """The embedded JPEG preview serves indexing (no demosaic); the RAW's orientation is applied once; camera,
+    date and GPS come from the RAW's own metadata; the photo's size is the sensor's, upright."""
+    preview = _halves(960, 1280)
+    path = write_dng(tmp_path / "IMG_0001.DNG", _halves(), preview, orientation=6, gps=(43.4633, 11.8796))
+    r = load(str(path), min_side=224)
+    meta = r.decoded.meta
+    assert (meta.format, meta.width, meta.height) == ("DNG", 480, 640)  # turned by the orientation
+    assert (meta.camera_make, meta.camera_model) == ("Organizer", "Test Camera")
+    assert str(meta.taken_at) == "2024-05-17 09:30:00"
+    assert meta.gps_lat == pytest.approx(43.4633, abs=1e-3) and meta.gps_lon == pytest.approx(11.8796, abs=1e-3)
+    im = r.image
+    assert im.size == (960, 1280)  # the preview (1280x960), turned upright once
+    assert _reddish(im.getpixel((480, 20))) and not _reddish(im.getpixel((480, 1260)))  # red on top after a turn
+
+
+def test_a_dng_without_a_large_preview_is_demosaiced(tmp_path: Path) -> None:
+    """A tiny thumbnail is not enough for the detector: LibRaw demosaics, at half size for indexing and at full
+    size where the viewer asks for the photo's own pixels; the colours are the scene's."""
+    path = write_dng(tmp_path / "small.dng", _halves())
+    half = load(str(path), min_side=224).image
+    full = load(str(path)).image
+    assert half.size == (320, 240) and full.size == (640, 480)
+    for im in (half, full):
+        assert _reddish(im.getpixel((10, im.height // 2)))
+        assert not _reddish(im.getpixel((im.width - 10, im.height // 2)))
+
+
+def test_raw_files_are_indexed_with_plain_photos_and_bad_ones_are_skipped(make_settings, tmp_path: Path) -> None:
+    """A folder as a camera leaves it: a DNG with its XMP sidecar, a JPEG, a truncated DNG and a text file
+    named .dng. The DNG is a photo with its date and camera; the sidecar is no skipped file; the bad ones are
+    skipped with their reasons and the run goes on."""
+    folder = tmp_path / "card"
+    folder.mkdir()
+    good = write_dng(folder / "DSC_0001.dng", _halves(), _halves(960, 1280), orientation=1)
+    (folder / "DSC_0001.xmp").write_text("<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")
+    Image.fromarray(_halves()).save(folder / "other.jpg")
+    data = good.read_bytes()
+    (folder / "cut.dng").write_bytes(data[:8] + b"\x00" * 64)  # a header, then nothing LibRaw can read
+    (folder / "notes.dng").write_text("not a raw file at all")
+    lib = Library(make_settings())
+    summary = list(lib.index([str(folder)]))[-1]
+    assert summary.new == 2 and summary.skipped == 2
+    status = lib.status()
+    skipped = {Path(f.path).name: f.reason for f in status.skipped_files}
+    assert set(skipped) == {"cut.dng", "notes.dng"}  # never the sidecar
+    rows = {Path(r.path).name: r for r in lib.photo_rows()}
+    assert set(rows) == {"DSC_0001.dng", "other.jpg"}
+    assert rows["DSC_0001.dng"].taken_at is not None and str(rows["DSC_0001.dng"].taken_at).startswith("2024-05-17")
+    details = lib.photo_details(rows["DSC_0001.dng"].id)
+    assert details is not None and "Test Camera" in (details.camera or "") and details.format == "DNG"
+    assert (details.width, details.height) == (640, 480)
+    lib.close()
+
+
+def test_a_word_on_a_sign_in_a_raw_is_found_by_search(make_settings, tmp_path: Path) -> None:
+    """Real OCR (RapidOCR's weights) reads a sign in a RAW's preview and in a RAW demosaiced by LibRaw."""
+    folder = tmp_path / "signs"
+    folder.mkdir()
+    sign = np.asarray(text_image("CAFE ROMA", (900, 300)).resize((1200, 400)))
+    write_dng(folder / "preview.dng", np.zeros((200, 600, 3), np.uint8), preview=sign)
+    other = np.asarray(text_image("BAKERY", (900, 300)).resize((1200, 400)))
+    write_dng(folder / "mosaic.dng", other)  # no preview: demosaiced
+    lib = Library(make_settings(ocr={"enabled": True, "gate": "none", "engine": "rapidocr"},
+                                detection={"enabled": False}))
+    list(lib.index([str(folder)]))
+    for word, name in (("cafe", "preview.dng"), ("bakery", "mosaic.dng")):
+        res = lib.search(SearchQuery(text=word, top_k=5))
+        assert Path(res[0].path).name == name and res[0].keyword_score > 0, (word, [r.path for r in res])
+    lib.close()
+
+
+def test_a_plain_tiff_is_still_a_tiff(tmp_path: Path) -> None:
+    """A TIFF is offered to LibRaw first (many RAWs are TIFFs); a plain one goes on to Pillow."""
+    Image.fromarray(_halves()).save(tmp_path / "scan.tif")
+    r = load(str(tmp_path / "scan.tif"), min_side=224)
+    assert r.decoded.meta.format == "TIFF" and r.image.size == (640, 480)
+    with pytest.raises(SkipError):
+        (tmp_path / "fake.dng").write_bytes(b"II*\x00" + b"\x00" * 100)
+        load(str(tmp_path / "fake.dng"))
