@@ -46,6 +46,7 @@ class Summary:
     scanned: int = 0
     new: int = 0
     linked: int = 0  # moved, copied or duplicate files pointed at photos already stored
+    paired: int = 0  # RAW files kept with the JPEG of the same shot (one photo, two files)
     unchanged: int = 0
     skipped: int = 0
     removed_paths: int = 0  # paths of files moved or renamed (their photo is found under another path)

@@ -39,6 +39,8 @@ def index_summary(s: Summary) -> list[str]:
     lines = [f"{plural(s.scanned, 'file')} scanned: {plural(s.new, 'new photo')}, "
              f"{s.linked} moved/copied/duplicate files linked, {s.unchanged} unchanged, {s.skipped} skipped, "
              f"{s.removed_paths} moved away, {s.missing_paths} missing (kept; `organizer status` lists them)."]
+    if s.paired:
+        lines.append(f"{plural(s.paired, 'RAW file')} kept with the JPEG of the same shot (one photo, both files).")
     if s.restored:
         lines.append(f"{plural(s.restored, 'missing file')} found again.")
     lines += [f"Offline: {display(r)} (its photos are kept and shown as missing)." for r in s.offline]

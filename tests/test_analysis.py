@@ -198,7 +198,7 @@ def test_schema_1_library_is_migrated(tmp_path: Path, make_settings) -> None:
     from organizer.store.schema import SCHEMA_VERSION
 
     lib = Library(make_settings())
-    assert lib.store.get_meta("schema_version") == str(SCHEMA_VERSION) == "6"
+    assert lib.store.get_meta("schema_version") == str(SCHEMA_VERSION) == "7"
     names = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"clusters", "analysis_points", "analysis_runs", "photo_landmarks", "labels"} <= names
     assert lib.store.stats().photos == 1  # the photo it held is still there
@@ -206,7 +206,7 @@ def test_schema_1_library_is_migrated(tmp_path: Path, make_settings) -> None:
     assert lib.store.landmark_counts() == [("Eiffel Tower", 1)]
     # the library as it was before the upgrade is kept as a backup
     made = backup.backups(db.parent)
-    assert len(made) == 1 and "before-schema-6" in made[0].name
+    assert len(made) == 1 and f"before-schema-{SCHEMA_VERSION}" in made[0].name
     old = sqlite3.connect(made[0])
     assert old.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() == ("1",)
 

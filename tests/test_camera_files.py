@@ -107,3 +107,67 @@ def test_a_plain_tiff_is_still_a_tiff(tmp_path: Path) -> None:
     with pytest.raises(SkipError):
         (tmp_path / "fake.dng").write_bytes(b"II*\x00" + b"\x00" * 100)
         load(str(tmp_path / "fake.dng"))
+
+
+def _card_with_a_pair(folder: Path) -> tuple[Path, Path]:
+    folder.mkdir()
+    raw = write_dng(folder / "DSC_0001.DNG", _halves(), _halves(960, 1280))
+    jpeg = folder / "dsc_0001.jpg"
+    Image.fromarray(_halves()).save(jpeg, quality=90)
+    return raw, jpeg
+
+
+def test_a_raw_and_the_jpeg_of_one_shot_are_one_photo_with_both_files(make_settings, tmp_path: Path) -> None:
+    """Same folder, same name in another case: one photo, shown by its JPEG, the RAW kept as its file; a second
+    scan reads neither again; a RAW on its own is a photo of its own."""
+    raw, jpeg = _card_with_a_pair(tmp_path / "card")
+    write_dng(tmp_path / "card" / "DSC_0002.dng", _halves(), _halves(960, 1280))  # no JPEG of it
+    lib = Library(make_settings())
+    summary = list(lib.index([str(tmp_path / "card")]))[-1]
+    assert (summary.new, summary.paired, summary.skipped) == (2, 1, 0)
+    rows = {Path(r.path).name: r.id for r in lib.photo_rows()}
+    assert set(rows) == {"dsc_0001.jpg", "DSC_0002.dng"}
+    details = lib.photo_details(rows["dsc_0001.jpg"])
+    assert details is not None and {Path(p).name for p in details.paths} == {"dsc_0001.jpg", "DSC_0001.DNG"}
+    assert details.format == "JPEG"
+    again = list(lib.index([str(tmp_path / "card")]))[-1]
+    assert (again.new, again.paired, again.unchanged) == (0, 0, 3)
+    lib.close()
+
+
+def test_forgetting_either_file_of_a_pair_keeps_the_photo_with_the_other(make_settings, tmp_path: Path) -> None:
+    """Forget the JPEG: the photo stays, with its label, shown and read from the RAW (a later pass does not take
+    the RAW for a changed file); forget the RAW instead: the JPEG stays."""
+    raw, jpeg = _card_with_a_pair(tmp_path / "card")
+    lib = Library(make_settings())
+    list(lib.index([str(tmp_path / "card")], parts=False))
+    (pid,) = [r.id for r in lib.photo_rows()]
+    lib.label_photos("Holiday", [pid])
+    lib.forget([str(jpeg)])
+    rows = lib.photo_rows()
+    assert [(r.id, Path(r.path).name) for r in rows] == [(pid, "DSC_0001.DNG")]
+    summary = list(lib.index([str(tmp_path / "card")], parts=True))[-1]  # the parts pass reads the RAW
+    assert summary.new == 0 and summary.failed == 0 and summary.parts_done == 1
+    assert [r.id for r in lib.photo_rows()] == [pid] and lib.label_photo_ids("Holiday") == [pid]
+    lib.close()
+
+    other = tmp_path / "other"
+    raw2, jpeg2 = _card_with_a_pair(other)
+    lib2 = Library(make_settings(library=str(tmp_path / "lib2")))
+    list(lib2.index([str(other)], parts=False))
+    lib2.forget([str(raw2)])
+    assert [Path(r.path).name for r in lib2.photo_rows()] == ["dsc_0001.jpg"]
+    lib2.close()
+
+
+def test_a_raw_whose_jpeg_cannot_be_read_is_a_photo_of_its_own(make_settings, tmp_path: Path) -> None:
+    folder = tmp_path / "card"
+    folder.mkdir()
+    write_dng(folder / "IMG_7.CR2.dng", _halves())  # not a pair: another name
+    write_dng(folder / "IMG_8.dng", _halves(), _halves(960, 1280))
+    (folder / "IMG_8.jpg").write_bytes(b"\xff\xd8\xff" + b"\x00" * 40)  # a JPEG cut off at its start
+    lib = Library(make_settings())
+    summary = list(lib.index([str(folder)], parts=False))[-1]
+    assert (summary.new, summary.paired, summary.skipped) == (2, 0, 1)
+    assert {Path(r.path).name for r in lib.photo_rows()} == {"IMG_7.CR2.dng", "IMG_8.dng"}
+    lib.close()

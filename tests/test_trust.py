@@ -265,8 +265,10 @@ def test_a_schema_upgrade_is_backed_up_first(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     store = Store(tmp_path / "lib")
-    assert store.get_meta("schema_version") == "6"
-    assert [b.name for b in backup.backups(tmp_path / "lib")][0].endswith("before-schema-6.sqlite3")
+    from organizer.store.schema import SCHEMA_VERSION
+
+    assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
+    assert [b.name for b in backup.backups(tmp_path / "lib")][0].endswith(f"before-schema-{SCHEMA_VERSION}.sqlite3")
     assert store.count_needing_faces("any-key") == 1  # the new faces pass will look at the old photo
     from organizer.store.labels import LabelStore
 

@@ -42,7 +42,7 @@ class Faces:
             face.load()
         dec, canvas = self.settings.decode, self.settings.detection.canvas
         meter = Meter("faces", len(todo))
-        work = reader(dec, canvas, self.store.photo_hashes(pid for pid, _ in todo))
+        work = reader(dec, canvas, self.store.expected_hashes(todo))
         changed: list[FileEntry] = []
         for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, ahead=8), 8):
             changed += changed_entries(chunk)

@@ -17,8 +17,9 @@ from organizer.errors import BadArgumentError, ModelUnavailableError
 from organizer.fsutil import chunked
 from organizer.landmarks.head import head_steps, labels_key
 from organizer.landmarks.labeller import label_photos
-from organizer.media.decode import Decoded, SkipError, SkipReason, load
+from organizer.media.decode import Decoded, SkipError, SkipReason, content_hash, load, read_file
 from organizer.media.lookahead import bounded_map
+from organizer.media.pairs import RAW_ROLE, is_raw_name, raw_partners
 from organizer.media.scan import FileEntry, ScanProblem, walk
 from organizer.models.clip import prepare
 from organizer.models.registry import ModelSet
@@ -164,7 +165,12 @@ class Indexer:
         if back:
             summary.restored += self.store.mark_present(back)
         if entries:
-            yield from self._store_new(entries, summary)
+            # a RAW beside the JPEG of the same shot is a file of the JPEG's photo, linked once that is stored
+            partners = raw_partners([e.path for e in entries if is_raw_name(e.path)],
+                                    [*(e.path for e in entries), *(p for p, k in known.items() if not k.missing)])
+            yield from self._store_new([e for e in entries if e.path not in partners], summary)
+            if partners:
+                yield from self._store_pairs([e for e in entries if e.path in partners], partners, summary)
         if file_problems:
             self.store.record_skips([(FileRef(p.path, 0, 0), p.reason or SkipReason.UNREADABLE.value, p.detail)
                                      for p in file_problems])
@@ -249,6 +255,34 @@ class Indexer:
         yield from flush()
         summary.seconds["whole"] = meter.elapsed
 
+    def _store_pairs(self, raws: list[FileEntry], partners: dict[str, str], summary: Summary) -> Iterator[Event]:
+        """Keep each RAW with its JPEG's photo (read and hashed, not decoded); one whose JPEG is not in the
+        library (it could not be read) is indexed as a photo of its own."""
+        dec = self.settings.decode
+
+        def work(e: FileEntry) -> tuple[str | None, SkipError | None]:
+            try:
+                return content_hash(read_file(e.path, dec.max_file_bytes, dec.read_stall_seconds)), None
+            except SkipError as err:
+                return None, err
+
+        items, skips = [], []
+        for e, (h, err) in bounded_map(work, raws, self.settings.embed.workers, ahead=4):
+            ref = FileRef(e.path, e.size, e.mtime_ns)
+            if h is None:
+                assert err is not None
+                skips.append((ref, err.reason.value, err.detail))
+                summary.skipped += 1
+                yield Skipped(e.path, err.reason.value, err.detail)
+            else:
+                items.append((ref, h, RAW_ROLE, partners[e.path]))
+        if skips:
+            self.store.record_skips(skips)
+        alone = {f.path for f in self.store.link_companions(items)} if items else set()
+        summary.paired += len(items) - len(alone)
+        if alone:
+            yield from self._store_new([e for e in raws if e.path in alone], summary)
+
     # ---- a model change: re-embed whole photos in the new space -------------------------------
 
     def reembed(self, summary: Summary) -> Iterator[Event]:
@@ -260,14 +294,14 @@ class Indexer:
         size = clip.image_size
         dec = self.settings.decode
         meter = Meter("whole", len(todo))
-        expect = self.store.photo_hashes(pid for pid, _, _ in todo)
+        expect = self.store.expected_hashes((pid, path) for pid, _, path in todo)
 
         def work(item: tuple[int, int, str]) -> np.ndarray | Changed | None:
             try:
                 r = load(item[2], dec, min_side=size)
             except Exception:  # noqa: BLE001 - recorded as failed for this model, retried when seen again
                 return None
-            if r.hash != expect.get(item[0], r.hash):
+            if r.hash != expect.get(item[2], r.hash):
                 return Changed.of(item[2])
             return prepare(r.image, size, "crop")
 
@@ -373,7 +407,7 @@ class Indexer:
             except ModelUnavailableError:
                 faces_key, faces_due = None, set()  # the faces pass says why, after the parts are stored
         meter = Meter("parts", len(todo))
-        work = reader(self.settings.decode, canvas, self.store.photo_hashes(pid for pid, _ in todo))
+        work = reader(self.settings.decode, canvas, self.store.expected_hashes(todo))
         changed: list[FileEntry] = []
 
         group = PARTS_GROUP

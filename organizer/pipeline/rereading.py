@@ -38,17 +38,17 @@ def changed_entries(chunk: Sequence[tuple[Any, Any]]) -> list[FileEntry]:
     return [r.entry for _, r in chunk if isinstance(r, Changed) and r.entry is not None]
 
 
-def reader(dec: Any, side: int, expect: dict[int, str]) -> Any:
+def reader(dec: Any, side: int, expect: dict[str, str]) -> Any:
     """Read (photo id, path) as an upright image of at most ``side`` pixels; None where it cannot be read (a
     pass records that as failed for its key, retried when the file is seen again); a :class:`Changed` where
-    the file's bytes are no longer the photo's (``expect``: photo id -> hash)."""
+    the file's bytes are no longer what was indexed (``expect``: path -> hash, Store.expected_hashes)."""
 
     def work(item: tuple[int, str]) -> Image.Image | Changed | None:
         try:
             r = load(item[1], dec, max_side=side)
         except Exception:  # noqa: BLE001 - one odd file never ends a run
             return None
-        if r.hash != expect.get(item[0], r.hash):
+        if r.hash != expect.get(item[1], r.hash):
             return Changed.of(item[1])
         return r.image
 

@@ -29,7 +29,7 @@ from organizer.store.schema import (
     PhotoPath,
     Skipped,
 )
-from organizer.store.sqlhelp import chunked, vector_rows
+from organizer.store.sqlhelp import chunked, shown_path, vector_rows
 
 
 class CatalogRepository(StoreBase):
@@ -45,7 +45,8 @@ class CatalogRepository(StoreBase):
                         else None,
                         p.landmark, p.landmark_p, place=p.place or None)
                 for pid, path, gone in s.execute(select(PhotoPath.photo_id, PhotoPath.path, PhotoPath.missing_since)
-                                                 .where(PhotoPath.photo_id.in_(chunk)).order_by(PhotoPath.path)):
+                                                 .where(PhotoPath.photo_id.in_(chunk))
+                                                 .order_by(PhotoPath.role.is_not(None), PhotoPath.path)):
                     (out[pid].missing_paths if gone is not None else out[pid].paths).append(path)
         for info in out.values():
             if not info.paths:  # every file missing: show where it was
@@ -128,7 +129,7 @@ class CatalogRepository(StoreBase):
                    photo_ids: Sequence[int] | None = None) -> list[PhotoRow]:
         """(photo_id, first path, hash) of every photo (or of some), by date taken (undated last) or by path.
         The first path is a present one where the photo has any."""
-        first_path = func.min(PhotoPath.path)
+        first_path = shown_path()
         present = func.max(case((PhotoPath.missing_since.is_(None), 1), else_=0))
         stmt = (select(Photo.id, first_path, Photo.hash, present, Photo.taken_at)
                 .join(PhotoPath, PhotoPath.photo_id == Photo.id).group_by(Photo.id))

@@ -27,7 +27,7 @@ from organizer.store.schema import (
     Photo,
     PhotoPath,
 )
-from organizer.store.sqlhelp import chunked, part_row
+from organizer.store.sqlhelp import chunked, part_row, shown_path
 
 
 class ContentRepository(StoreBase):
@@ -67,7 +67,7 @@ class ContentRepository(StoreBase):
     def _with_a_path(self, needing: Any, limit: int | None) -> list[tuple[int, str]]:
         """(photo id, a present path) of the photos ``needing`` selects, by id."""
         stmt = (
-            select(Photo.id, func.min(PhotoPath.path))
+            select(Photo.id, shown_path())
             .join(PhotoPath, PhotoPath.photo_id == Photo.id)
             .where(needing, PhotoPath.missing_since.is_(None))
             .group_by(Photo.id)

@@ -70,6 +70,36 @@ class FileRepository(StoreBase):
                 out.update((pid, h) for pid, h in s.execute(select(Photo.id, Photo.hash).where(Photo.id.in_(chunk))))
         return out
 
+    def expected_hashes(self, items: Iterable[tuple[int, str]]) -> dict[str, str]:
+        """path -> the hash its bytes should have, for (photo id, path) a later pass reads: the photo's, or the
+        file's own where it is a file in a role (the RAW of a pair, shown once its JPEG is gone)."""
+        paths = [p for _, p in items]
+        out: dict[str, str] = {}
+        with self.read() as s:
+            for chunk in chunked(paths):
+                out.update((p, own or h) for p, own, h in s.execute(
+                    select(PhotoPath.path, PhotoPath.hash, Photo.hash).join(Photo, Photo.id == PhotoPath.photo_id)
+                    .where(PhotoPath.path.in_(chunk))))
+        return out
+
+    def link_companions(self, items: Sequence[tuple[FileRef, str, str, str]]) -> list[FileRef]:
+        """Keep files as companions of the photo another file shows: (file, its hash, role, the path of the file
+        whose photo it belongs to), e.g. a RAW with the JPEG of the same shot. Returns the files whose partner is
+        not in the library (read as photos of their own instead)."""
+        alone: list[FileRef] = []
+        with self.tx() as s:
+            touched: set[int] = set()
+            for f, h, role, partner in items:
+                pid = s.execute(select(PhotoPath.photo_id).where(PhotoPath.path == partner)).scalar_one_or_none()
+                if pid is None:
+                    alone.append(f)
+                    continue
+                touched |= self._link(s, f, pid, role=role, own_hash=h)
+            for pid in touched:
+                if s.get(Photo, pid) is not None:
+                    self._refresh_words(s, pid)
+        return alone
+
     def all_hashes(self) -> set[str]:
         with self.read() as s:
             return set(s.execute(select(Photo.hash)).scalars())
@@ -246,14 +276,18 @@ class FileRepository(StoreBase):
             skipped = list(s.execute(select(Skipped.path).where(under_any(Skipped.path, [folder]))).scalars())
         return indexed, skipped
 
-    def _link(self, s: Session, f: FileRef, photo_id: int) -> set[int]:
-        """Point ``f.path`` at ``photo_id``; returns the photos whose paths changed."""
+    def _link(self, s: Session, f: FileRef, photo_id: int, role: str | None = None,
+              own_hash: str | None = None) -> set[int]:
+        """Point ``f.path`` at ``photo_id`` (``role``: a companion file with its own hash, see PhotoPath.role);
+        returns the photos whose paths changed."""
         row = s.execute(select(PhotoPath).where(PhotoPath.path == f.path)).scalar_one_or_none()
         s.execute(delete(Skipped).where(Skipped.path == f.path))
         if row is None:
-            s.add(PhotoPath(path=f.path, photo_id=photo_id, size=f.size, mtime_ns=f.mtime_ns))
+            s.add(PhotoPath(path=f.path, photo_id=photo_id, size=f.size, mtime_ns=f.mtime_ns, role=role,
+                            hash=own_hash))
             return {photo_id}
         row.size, row.mtime_ns, row.missing_since = f.size, f.mtime_ns, None
+        row.role, row.hash = role, own_hash
         if row.photo_id == photo_id:
             return set()
         old = row.photo_id

@@ -102,7 +102,13 @@ V6 = (
         FOREIGN KEY(part_id) REFERENCES parts (id) ON DELETE CASCADE)""",
 )
 
-DDL: dict[int, tuple[str, ...]] = {1: V1, 2: V2, 3: V3, 4: V4, 5: V5, 6: V6}
+# Version 7: files in roles: the RAW of a RAW+JPEG pair is a file of the JPEG's photo, with its own hash.
+V7 = (
+    "ALTER TABLE paths ADD COLUMN role VARCHAR(8)",
+    "ALTER TABLE paths ADD COLUMN hash VARCHAR(32)",
+)
+
+DDL: dict[int, tuple[str, ...]] = {1: V1, 2: V2, 3: V3, 4: V4, 5: V5, 6: V6, 7: V7}
 
 
 def _step(version: int) -> Callable[[Connection], None]:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from organizer.store.paths import FsPath
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 class Base(DeclarativeBase):
@@ -79,6 +79,10 @@ class PhotoPath(Base):
     # Since when a scan has not found the file (schema 5); None while it is there. A scan never
     # deletes: a photo whose every path is missing stays, with its analysis and labels.
     missing_since: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    # What the file is to its photo (schema 7): None, a file of the photo's own bytes; "raw", the RAW of a
+    # RAW+JPEG pair (one shot: the JPEG is shown, both are kept). Such a file's own hash is in ``hash``.
+    role: Mapped[str | None] = mapped_column(String(8), default=None)
+    hash: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class Part(Base):

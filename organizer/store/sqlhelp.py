@@ -9,7 +9,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import (
+    ColumnElement,
     String,
+    case,
     false,
     func,
     literal,
@@ -25,9 +27,16 @@ from organizer.store.records import (
 )
 from organizer.store.schema import (
     Part,
+    PhotoPath,
 )
 
 CHUNK = 500  # ids per IN (...) clause
+
+
+def shown_path() -> ColumnElement[Any]:
+    """SQL, over a photo's paths grouped by photo: the file to show and read, the first by name of the files of
+    the photo's own bytes; the first of its other files (the RAW of a RAW+JPEG pair) where it has no such file."""
+    return func.coalesce(func.min(case((PhotoPath.role.is_(None), PhotoPath.path))), func.min(PhotoPath.path))
 
 
 T = TypeVar("T")

@@ -21,7 +21,7 @@ from organizer.store.schema import (
     Photo,
     PhotoPath,
 )
-from organizer.store.sqlhelp import chunked, pack, vector_rows
+from organizer.store.sqlhelp import chunked, pack, shown_path, vector_rows
 
 
 class VectorRepository(StoreBase):
@@ -30,7 +30,7 @@ class VectorRepository(StoreBase):
         leaving out photos that are missing or that failed to read for this model."""
         has = select(Embedding.part_id).where(Embedding.model == model)
         stmt = (
-            select(Part.photo_id, Part.id, func.min(PhotoPath.path))
+            select(Part.photo_id, Part.id, shown_path())
             .join(PhotoPath, PhotoPath.photo_id == Part.photo_id)
             .join(Photo, Photo.id == Part.photo_id)
             .where(Part.type == "whole", Part.id.not_in(has), PhotoPath.missing_since.is_(None),
