@@ -12,6 +12,7 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +60,17 @@ def sample_folder(dest: Path) -> Path:
     ImageDraw.Draw(sign).text((60, 140), "CAFE ROMA", fill="black", font=ImageFont.load_default(size=110))
     sign.save(trip / "sign.jpg", quality=90)
     (trip / "notes.jpg").write_text("not a photo")
+    # a video of the trip (the gallery marks it with its length) and a camera RAW
+    import numpy as np
+
+    from organizer.media.dng import write_dng
+    from organizer.media.mp4 import write_video
+
+    street = np.asarray(Image.fromarray(data.rocket()).convert("RGB").resize((320, 240)))
+    write_video(trip / "launch.mp4", 42, lambda t: np.roll(street, int(t * 8), axis=1),
+                created=datetime(2019, 7, 16, 8, 0, tzinfo=UTC))
+    coffee = np.asarray(Image.fromarray(data.coffee()).convert("RGB").resize((640, 480)))
+    write_dng(trip / "coffee-raw.dng", coffee, preview=coffee, taken="2019:07:15 08:30:00")
     return trip
 
 

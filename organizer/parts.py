@@ -22,6 +22,7 @@ class PartType(StrEnum):
     ELECTRONIC = "electronic"
     APPLIANCE = "appliance"
     INDOOR = "indoor"
+    FRAME = "frame"  # a frame of a video (at a time in the clip), embedded whole like the poster frame
 
 
 class Modality(StrEnum):

@@ -46,7 +46,7 @@ class Summary:
     scanned: int = 0
     new: int = 0
     linked: int = 0  # moved, copied or duplicate files pointed at photos already stored
-    paired: int = 0  # RAW files kept with the JPEG of the same shot (one photo, two files)
+    paired: int = 0  # RAW files and motion clips kept with the still of the same shot (one item, two files)
     unchanged: int = 0
     skipped: int = 0
     removed_paths: int = 0  # paths of files moved or renamed (their photo is found under another path)
@@ -63,6 +63,7 @@ class Summary:
     places: int = 0  # photos given a place name from their GPS
     faces_done: int = 0  # photos the faces pass looked at
     faces_found: int = 0
+    frames_found: int = 0  # video frames embedded (besides the posters)
     seconds: dict[str, float] = field(default_factory=dict)
 
 

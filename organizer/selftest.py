@@ -44,21 +44,25 @@ def run(window: bool = True) -> int:
         mosaic = np.zeros((240, 320, 3), np.uint8)
         mosaic[:, :160] = (200, 40, 40)
         write_dng(photos / "raw.dng", mosaic, preview=np.full((480, 640, 3), 90, np.uint8))
+        # a video: OpenCV's FFmpeg must be in the bundle
+        from organizer.media.mp4 import write_video
+
+        write_video(photos / "clip.mp4", 12, lambda t: mosaic)
         settings = Settings.load({"library": str(work / "lib"), "models": {"dir": str(models)},
                                   "ocr": {"enabled": made["ocr"] is not None}},
                                  user_file=work / "settings.json")
         lib = Library(settings)
         summary = [e for e in lib.index([str(photos)]) if isinstance(e, Summary)][0]
-        assert summary.new == 4 and summary.skipped == 1, summary
-        results = lib.search(SearchQuery(text="a red photo", top_k=4, threshold=-10.0))
-        assert len(results) == 4, results
-        print(f"indexed {summary.new} photos, one a DNG (1 skipped), search returned {len(results)}")
+        assert summary.new == 5 and summary.skipped == 1, summary
+        results = lib.search(SearchQuery(text="a red photo", top_k=5, threshold=-10.0))
+        assert len(results) == 5, results
+        print(f"indexed {summary.new} items, a DNG and a video among them (1 skipped), search returned {len(results)}")
         if window:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
             from organizer.gui.app import gallery_rows_offscreen
 
             rows = gallery_rows_offscreen(lib)
-            assert rows == 4, rows
+            assert rows == 5, rows
             print(f"window opened with {rows} photos")
         lib.close()
         print(f"self-test passed in {time.perf_counter() - t0:.1f} s")

@@ -12,7 +12,7 @@ from organizer.progress import Summary
 
 PHASES = {
     "scan": "Scanning", "whole": "Pass 1 of 2: whole photos", "parts": "Pass 2 of 2: objects and text",
-    "faces": "Faces",
+    "faces": "Faces", "frames": "Video frames",
     "landmarks": "Landmarks", "clusters": "Clustering", "projection": "Projecting", "embed": "Embedding",
     "train": "Training", "decode": "Decoding", "finetune": "Fine-tuning", "download": "Downloading models (first use)",
     "waiting": "Waiting for another organizer to finish indexing",
@@ -29,6 +29,13 @@ def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
+def clip_time(seconds: float) -> str:
+    """A time in a video as players show it: "0:07", "1:02:03"."""
+    s = int(round(seconds))
+    h, m = divmod(s // 60, 60)
+    return f"{h}:{m:02d}:{s % 60:02d}" if h else f"{m}:{s % 60:02d}"
+
+
 def skip_line(path: str, reason: str, detail: str = "") -> str:
     """A skipped file as one line: where, why, and the decoder's own words."""
     return f"{display(path)}: {reason}" + (f" ({display(detail)})" if detail else "")
@@ -40,7 +47,10 @@ def index_summary(s: Summary) -> list[str]:
              f"{s.linked} moved/copied/duplicate files linked, {s.unchanged} unchanged, {s.skipped} skipped, "
              f"{s.removed_paths} moved away, {s.missing_paths} missing (kept; `organizer status` lists them)."]
     if s.paired:
-        lines.append(f"{plural(s.paired, 'RAW file')} kept with the JPEG of the same shot (one photo, both files).")
+        lines.append(f"{plural(s.paired, 'RAW file or motion clip', 'RAW files or motion clips')} kept with the "
+                     "still of the same shot (one photo, both files).")
+    if s.frames_found:
+        lines.append(f"Videos: {plural(s.frames_found, 'frame')} embedded besides their poster frames.")
     if s.restored:
         lines.append(f"{plural(s.restored, 'missing file')} found again.")
     lines += [f"Offline: {display(r)} (its photos are kept and shown as missing)." for r in s.offline]

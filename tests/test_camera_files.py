@@ -171,3 +171,109 @@ def test_a_raw_whose_jpeg_cannot_be_read_is_a_photo_of_its_own(make_settings, tm
     assert (summary.new, summary.paired, summary.skipped) == (2, 0, 1)
     assert {Path(r.path).name for r in lib.photo_rows()} == {"IMG_7.CR2.dng", "IMG_8.dng"}
     lib.close()
+
+
+# ---- videos ------------------------------------------------------------------------------------
+
+def _scene(t: float) -> np.ndarray:
+    """Red on the left for the first 15 s, then green: two scenes."""
+    f = np.zeros((240, 320, 3), np.uint8)
+    if t < 15:
+        f[:, :160] = (210, 40, 40)
+    else:
+        f[:] = (30, 170, 60)
+    return f
+
+
+def test_a_video_is_read_upright_with_its_date_place_and_length(tmp_path: Path) -> None:
+    """The rotation in the track header turns the poster frame upright; the date (UTC in the movie header) and
+    GPS (Apple's box) come from the container; the file is hashed in a stream."""
+    from datetime import UTC, datetime
+
+    from organizer.media.decode import content_hash
+    from organizer.media.mp4 import write_video
+
+    path = write_video(tmp_path / "clip.mp4", 30, _scene, rotation=90, created=datetime(2023, 7, 1, 12, 0, tzinfo=UTC),
+                       gps=(38.7223, -9.1393))
+    r = load(str(path), min_side=224)
+    meta = r.decoded.meta
+    assert (meta.format, meta.width, meta.height, meta.duration) == ("MP4", 240, 320, 30.0)
+    assert meta.taken_at == datetime(2023, 7, 1, 12, 0, tzinfo=UTC).astimezone().replace(tzinfo=None)
+    assert (round(meta.gps_lat, 4), round(meta.gps_lon, 4)) == (38.7223, -9.1393)
+    assert r.hash == content_hash(path.read_bytes()) and r.size == path.stat().st_size
+    assert _reddish(r.image.getpixel((120, 10))) and not _reddish(r.image.getpixel((120, 310)))  # turned upright
+
+
+def test_videos_are_indexed_with_their_frames_and_bad_ones_are_skipped(make_settings, tmp_path: Path) -> None:
+    """A folder as a phone leaves it: a video, a photo, a video cut in half and a text file named .mp4. The video
+    is an item with its length; its frames (one per 10 s, the still scene's twin left out) are embedded at their
+    times; a search by one of its frames names where in the clip it is; the bad files are skipped with reasons."""
+    from organizer.media.mp4 import write_video
+    from organizer.media.video import video_frames
+
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    video = write_video(folder / "VID_0001.mp4", 40, _scene)
+    Image.fromarray(_halves()).save(folder / "IMG_0002.jpg")
+    data = video.read_bytes()
+    (folder / "cut.mp4").write_bytes(data[: len(data) // 2])  # the index (moov) is at the end: gone
+    (folder / "notes.mp4").write_text("not a video")
+    lib = Library(make_settings())
+    summary = list(lib.index([str(folder)], parts=False))[-1]
+    assert (summary.new, summary.skipped) == (2, 2)
+    reasons = {Path(f.path).name: f.reason for f in lib.status().skipped_files}
+    assert reasons == {"cut.mp4": "truncated or corrupt", "notes.mp4": "not an image"}
+    rows = {Path(r.path).name: r for r in lib.photo_rows()}
+    assert rows["VID_0001.mp4"].duration == 40.0 and rows["IMG_0002.jpg"].duration is None
+    details = lib.photo_details(rows["VID_0001.mp4"].id)
+    assert details is not None and details.duration == 40.0
+    frames = sorted(p.at_seconds for p in details.parts if p.type == "frame")
+    # one per 10 s spread over the clip (8, 16, 24, 32 s), the still scene's twins (24 and 32 s) left out
+    assert frames == [8.0, 16.0] and summary.frames_found == 2
+    # a search by the frame at 16 s finds the video there (the same pixels give the same vector)
+    t, im = [f for f in video_frames(str(video), 40.0, 448) if f[0] == 16.0][0]
+    im.save(tmp_path / "query.png")
+    res = lib.search(SearchQuery(image=str(tmp_path / "query.png"), top_k=3, threshold=-10.0))
+    assert Path(res[0].path).name == "VID_0001.mp4"
+    assert res[0].parts and res[0].parts[0].type == "frame" and res[0].parts[0].at_seconds == 16.0
+    again = list(lib.index([str(folder)], parts=False))[-1]
+    assert (again.new, again.frames_found) == (0, 0)
+    lib.close()
+
+
+def test_a_word_on_a_sign_in_a_video_is_found_by_search(make_settings, tmp_path: Path) -> None:
+    """Real OCR reads a sign in a video's poster frame; typing the word finds the video."""
+    from organizer.media.mp4 import write_video
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    sign = np.asarray(text_image("CAFE ROMA", (900, 300)).resize((640, 214)).crop((0, 0, 640, 214)))
+    canvas = np.full((240, 640, 3), 255, np.uint8)
+    canvas[13:227] = sign
+    write_video(folder / "street.mp4", 4, lambda t: canvas, size=(640, 240))
+    write_video(folder / "plain.mp4", 4, _scene)
+    lib = Library(make_settings(ocr={"enabled": True, "gate": "none", "engine": "rapidocr"},
+                                detection={"enabled": False}))
+    list(lib.index([str(folder)]))
+    res = lib.search(SearchQuery(text="cafe", top_k=5))
+    assert Path(res[0].path).name == "street.mp4" and res[0].keyword_score > 0
+    lib.close()
+
+
+def test_a_live_photo_is_one_item_and_its_clip_no_video_of_its_own(make_settings, tmp_path: Path) -> None:
+    """A still with its motion clip of the same name: one item shown by the still, the clip kept as its file."""
+    from organizer.media.mp4 import write_video
+
+    folder = tmp_path / "iphone"
+    folder.mkdir()
+    Image.fromarray(_halves()).save(folder / "IMG_0005.JPG")
+    write_video(folder / "IMG_0005.MOV", 3, _scene)
+    write_video(folder / "IMG_0006.MOV", 3, _scene)  # a video of its own
+    lib = Library(make_settings())
+    summary = list(lib.index([str(folder)], parts=False))[-1]
+    assert (summary.new, summary.paired) == (2, 1)
+    rows = {Path(r.path).name: r.id for r in lib.photo_rows()}
+    assert set(rows) == {"IMG_0005.JPG", "IMG_0006.MOV"}
+    details = lib.photo_details(rows["IMG_0005.JPG"])
+    assert details is not None and {Path(p).name for p in details.paths} == {"IMG_0005.JPG", "IMG_0005.MOV"}
+    lib.close()

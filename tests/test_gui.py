@@ -7,6 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
@@ -1288,3 +1289,43 @@ def test_a_day_of_many_photos_is_named_once_across_its_tiles_and_again_where_it_
     assert text.endswith("(7)") and "1" in text
     text2, span2, starts2 = label[3]  # the day goes on at the start of the next row: named again, dimmed
     assert not starts2 and span2.left() == rect[3].left() and span2.width() == 3 * rect[3].width()
+
+
+def test_a_video_is_marked_with_its_length_and_handed_to_a_player(qtbot, window: MainWindow, tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """The gallery marks a video with its length on its poster frame; the photo pane shows its length, lists its
+    frames by time, and "Play in the video player" hands the file to the system's player."""
+    from PySide6.QtGui import QDesktopServices
+
+    from organizer.gui.models import DurationRole
+    from organizer.media.mp4 import write_video
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+
+    def scene(t: float) -> np.ndarray:
+        f = np.zeros((240, 320, 3), np.uint8)
+        f[:, : 160 if t < 15 else 320] = (200, 60, 40)
+        return f
+
+    write_video(folder / "walk.mp4", 42, scene)
+    noise_image(1).save(folder / "still.jpg")
+    index_by_drop(qtbot, window, folder)
+    gallery = window.library_page.gallery
+    model = gallery.model()
+    lengths = {Path(r.path).name: model.index(i).data(DurationRole) for i, r in enumerate(gallery.model_.rows)}
+    assert lengths == {"walk.mp4": 42.0, "still.jpg": None}
+    gallery.viewport().grab()  # the badge is painted without error
+    pid = next(r.photo_id for r in gallery.model_.rows if r.path.endswith("walk.mp4"))
+    window.open_photo(pid, None)
+    viewer = window.viewer
+    assert not viewer.play_button.isHidden() and "Length" in viewer.info.toHtml() and "0:42" in viewer.info.toHtml()
+    assert any(" at 0:" in viewer.parts.itemText(i) for i in range(viewer.parts.count()))
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    qtbot.mouseClick(viewer.play_button, Qt.MouseButton.LeftButton)
+    assert opened and opened[0].endswith("walk.mp4")
+    viewer.leave()
+    still = next(r.photo_id for r in gallery.model_.rows if r.path.endswith("still.jpg"))
+    window.open_photo(still, None)
+    assert viewer.play_button.isHidden()

@@ -46,7 +46,8 @@ def ask(args: argparse.Namespace, what: str, refused: str) -> None:
         raise BadArgumentError(refused)
 
 
-PHASE_UNITS = {"scan": " files", "whole": " photos", "parts": " photos", "landmarks": " photos", "faces": " photos", "download": "B",
+PHASE_UNITS = {"scan": " files", "whole": " photos", "parts": " photos", "landmarks": " photos", "faces": " photos", "frames": " videos",
+               "download": "B",
                "landmark-head": " prompts"}
 
 

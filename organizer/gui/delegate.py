@@ -9,8 +9,9 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QS
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from organizer.gui.models import MissingRole, PartsRole
+from organizer.gui.models import DurationRole, MissingRole, PartsRole
 from organizer.gui.viewer import COLOURS
+from organizer.wording import clip_time
 
 DAY_STRIP = 24  # the height of the line above a tile that names the day (the library sorted by date)
 
@@ -117,22 +118,19 @@ class MatchDelegate(TileDelegate):
         super().paint_tile(painter, option, index)
         if index.data(MissingRole):
             _paint_badge(painter, option)
+        duration = index.data(DurationRole)
         parts = index.data(PartsRole) or []
-        part = next((p for p in parts if p.type != "whole"), None)
-        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
-        if part is None or pixmap is None or pixmap.isNull():
+        part = next((p for p in parts if p.type not in ("whole", "frame")), None)
+        if part is None and duration is None:
             return
-        # Where the view drew the thumbnail: the decoration rectangle of the option as initialised for
-        # this index (its size is the pixmap's own, not the view's icon size), the image letterboxed in it.
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        style = opt.widget.style() if opt.widget else None
-        cell = style.subElementRect(QStyle.SubElement.SE_ItemViewItemDecoration, opt, opt.widget) if style \
-            else opt.rect
-        w, h = pixmap.width() / pixmap.devicePixelRatio(), pixmap.height() / pixmap.devicePixelRatio()
-        scale = min(cell.width() / max(w, 1), cell.height() / max(h, 1), 1.0)
-        iw, ih = w * scale, h * scale
-        image = QRectF(cell.x() + (cell.width() - iw) / 2, cell.y() + (cell.height() - ih) / 2, iw, ih)
+        image = self._picture(option, index)
+        if image is None:
+            return
+        if duration is not None:
+            _paint_duration(painter, image, duration)
+        if part is None:
+            return
+        iw, ih = image.width(), image.height()
         x0, y0, x1, y1 = (min(max(v, 0.0), 1.0) for v in part.box)
         rect = QRectF(image.x() + x0 * iw, image.y() + y0 * ih, (x1 - x0) * iw, (y1 - y0) * ih)
         painter.save()
@@ -141,6 +139,22 @@ class MatchDelegate(TileDelegate):
         painter.setPen(QPen(COLOURS.get(part.type, QColor(255, 255, 255)), 2))
         painter.drawRect(rect)
         painter.restore()
+
+    def _picture(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QRectF | None:
+        """Where the view drew the thumbnail: the decoration rectangle of the option as initialised for this index
+        (its size is the pixmap's own, not the view's icon size), the image letterboxed in it."""
+        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+        if pixmap is None or pixmap.isNull():
+            return None
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        style = opt.widget.style() if opt.widget else None
+        cell = style.subElementRect(QStyle.SubElement.SE_ItemViewItemDecoration, opt, opt.widget) if style \
+            else opt.rect
+        w, h = pixmap.width() / pixmap.devicePixelRatio(), pixmap.height() / pixmap.devicePixelRatio()
+        scale = min(cell.width() / max(w, 1), cell.height() / max(h, 1), 1.0)
+        iw, ih = w * scale, h * scale
+        return QRectF(cell.x() + (cell.width() - iw) / 2, cell.y() + (cell.height() - ih) / 2, iw, ih)
 
 
 MISSING_COLOUR = QColor(176, 32, 32)
@@ -160,6 +174,21 @@ def _paint_badge(painter: QPainter, option: QStyleOptionViewItem) -> None:
     painter.drawRoundedRect(rect, 4, 4)
     painter.setPen(QColor(255, 255, 255))
     painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "missing")
+    painter.restore()
+
+
+def _paint_duration(painter: QPainter, image: QRectF, seconds: float) -> None:
+    """A video's length, as players show it ("\u25b6 0:42"), in the bottom right corner of its poster frame."""
+    text = "\u25b6 " + clip_time(seconds)
+    width = painter.fontMetrics().horizontalAdvance(text) + 12
+    rect = QRectF(image.right() - width - 4, image.bottom() - 22, width, 18)
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(0, 0, 0, 170))
+    painter.drawRoundedRect(rect, 4, 4)
+    painter.setPen(QColor(255, 255, 255))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
     painter.restore()
 
 

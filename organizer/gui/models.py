@@ -17,6 +17,7 @@ PathRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
 PartsRole = Qt.ItemDataRole.UserRole + 3
 MissingRole = Qt.ItemDataRole.UserRole + 5  # the photo's files are not there (a badge on its picture)
+DurationRole = Qt.ItemDataRole.UserRole + 6  # a video's length in seconds (a badge on its poster frame)
 
 
 @dataclass(slots=True)
@@ -31,11 +32,13 @@ class Row:
     stored_missing: bool = False  # missing by the library (the last scan), whatever the folder checks say
     day_first: int = -1  # the row of its day's first photo (-1: the gallery is not grouped by day)
     day_size: int = 0  # on a day's first photo: how many photos the day has
+    duration: float | None = None  # a video's length in seconds
 
     @classmethod
     def of(cls, r: Any, missing: bool = False) -> Row:
         """A gallery row for the library's PhotoRow ``r`` (``missing``: shown as missing whatever it says)."""
-        return cls(r.id, r.path, r.hash, missing=r.missing or missing, taken_at=r.taken_at, stored_missing=r.missing)
+        return cls(r.id, r.path, r.hash, missing=r.missing or missing, taken_at=r.taken_at, stored_missing=r.missing,
+                   duration=getattr(r, "duration", None))
 
 
 class PhotoListModel(QAbstractListModel):
@@ -104,6 +107,8 @@ class PhotoListModel(QAbstractListModel):
             return r.parts
         if role == MissingRole:
             return r.missing
+        if role == DurationRole:
+            return r.duration
         return None
 
     def _thumb_ready(self, photo_id: int, _image: QImage) -> None:

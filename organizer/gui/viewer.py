@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from organizer.media.decode import SkipError, load
 from organizer.paths import display
-from organizer.wording import date_words
+from organizer.wording import clip_time, date_words
 
 if TYPE_CHECKING:
     from organizer.library import PhotoDetails
@@ -50,6 +50,8 @@ def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int | N
     font.setPixelSize(max(12, im.width // 60))
     painter.setFont(font)
     for p in parts:
+        if p.type == "frame":  # a video's frame is a moment of the clip, not a place on the poster
+            continue
         colour = COLOURS.get(p.type, QColor(255, 255, 255))
         strong = p.id in highlight
         painter.setPen(QPen(colour, 5 if strong else 2, Qt.PenStyle.SolidLine if strong or not highlight
@@ -98,6 +100,10 @@ class PhotoViewer(QWidget):
         self.parts = QComboBox()
         self.label_btn = QPushButton("Label this part as...")
         self.label_btn.clicked.connect(lambda: self.label_part.emit(int(self.parts.currentData())))
+        self.play_button = QPushButton("Play in the video player")
+        self.play_button.setToolTip("Opens the video in the player your system uses for it")
+        self.play_button.clicked.connect(self._play)
+        self.play_button.hide()
         reveal = QPushButton("Show in folder")
         self.reveal_note = QLabel()
         self.reveal_note.setWordWrap(True)
@@ -126,6 +132,7 @@ class PhotoViewer(QWidget):
         side.addWidget(self.info)
         side.addWidget(self.parts)
         side.addWidget(self.label_btn)
+        side.addWidget(self.play_button)
         side.addWidget(reveal)
         side.addWidget(self.reveal_note)
         self.side = QWidget()  # hidden in full screen: the photo alone
@@ -177,8 +184,11 @@ class PhotoViewer(QWidget):
         self.info.setHtml(self._html())
         self.parts.clear()
         for p in details.parts:
-            self.parts.addItem(p.type + (f": {p.label}" if p.label else "") + (f' "{p.text}"' if p.text else ""), p.id)
+            where = f" at {clip_time(p.at_seconds)}" if p.at_seconds is not None else ""
+            self.parts.addItem(p.type + where + (f": {p.label}" if p.label else "") + (f' "{p.text}"' if p.text else ""),
+                               p.id)
         self.label_btn.setEnabled(bool(details.parts))
+        self.play_button.setVisible(details.duration is not None)
         self.reveal_note.hide()
         self.zoom = None
         self._render()
@@ -276,6 +286,17 @@ class PhotoViewer(QWidget):
         else:
             self.leave()
 
+    def _play(self) -> None:
+        """Hand the video to the system's player (the window shows its poster frame and its frames' times)."""
+        path = self._path()
+        if not Path(path).is_file():
+            self.reveal_note.setText(f"The video is not there now: {display(path)}")
+        elif QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+            return
+        else:
+            self.reveal_note.setText(f"No video player could be opened here. The video is: {display(path)}")
+        self.reveal_note.show()
+
     def _reveal(self, folder: Path) -> None:
         """Open the photo's folder in the file manager; where none opens, say where the folder is."""
         if not folder.is_dir():
@@ -290,6 +311,8 @@ class PhotoViewer(QWidget):
         d = self.details
         rows = [("Taken", when(d.taken_at)), ("Path", "<br>".join(html.escape(display(p)) for p in d.paths)),
                 ("Size", f"{d.width} x {d.height} ({d.format})"), ("Camera", d.camera or "unknown")]
+        if d.duration is not None:
+            rows.insert(1, ("Length", clip_time(d.duration)))
         if d.missing:
             rows.insert(0, ("Missing", "the file was not found at the last scan (an unplugged drive or a moved "
                                        "folder?). The photo, its analysis and labels are kept; it shows again when "
@@ -303,7 +326,7 @@ class PhotoViewer(QWidget):
         texts = [p.text for p in d.parts if p.type == "text" and p.text]
         if texts:
             rows.append(("Text", "<br>".join(t.replace("\n", " ") for t in texts)))
-        objects = [p.type + (f" ({p.label})" if p.label else "") for p in d.parts if p.type != "text"]
+        objects = [p.type + (f" ({p.label})" if p.label else "") for p in d.parts if p.type not in ("text", "frame")]
         if objects:
             rows.append(("Objects", ", ".join(objects)))
         return "<table>" + "".join(f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows) + "</table>"

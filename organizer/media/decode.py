@@ -13,7 +13,7 @@ import stat
 import threading
 import time
 import warnings
-from collections.abc import Container
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -21,9 +21,10 @@ from typing import Protocol
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from organizer.media.exif import PhotoMeta, read_meta
-from organizer.media.limits import MAX_FILE_BYTES, MAX_PIXELS, READ_STALL_SECONDS
+from organizer.media.limits import MAX_FILE_BYTES, MAX_PIXELS, MAX_VIDEO_BYTES, READ_STALL_SECONDS
 from organizer.media.raw import decode_raw, looks_raw, open_raw
 from organizer.media.scan import is_system, kind_of
+from organizer.media.video import HEAD_BYTES, decode_video, looks_video
 
 try:  # HEIC/HEIF through pillow-heif; without it such files are skipped as "not an image".
     import pillow_heif
@@ -67,14 +68,37 @@ def read_file(path: str, max_bytes: int, stall: float = READ_STALL_SECONDS) -> b
     """The bytes of a regular file, at most ``max_bytes``. Never blocks for good: a named pipe, a device or a
     file of the kernel's (/proc) is refused without a read, and a read that makes no progress for ``stall``
     seconds (a hung network share) is given up, its thread left behind (a daemon: it never holds up exit)."""
+    chunks: list[bytes] = []
+    _watched(path, max_bytes, stall, chunks.append)
+    return b"".join(chunks)
+
+
+def hash_file(path: str, max_bytes: int, stall: float = READ_STALL_SECONDS) -> tuple[str, int]:
+    """The content hash and size of a file read in a stream (a video of any size is never held in memory),
+    with :func:`read_file`'s guards."""
+    h = hashlib.blake2b(digest_size=16)
+    size = _watched(path, max_bytes, stall, h.update)
+    return h.hexdigest(), size
+
+
+def peek(path: str, n: int, stall: float = READ_STALL_SECONDS) -> bytes:
+    """The first ``n`` bytes of a file (what it is), with :func:`read_file`'s guards; no size limit."""
+    chunks: list[bytes] = []
+    _watched(path, None, stall, chunks.append, first=n)
+    return b"".join(chunks)[:n]
+
+
+def _watched(path: str, max_bytes: int | None, stall: float, sink: Callable[[bytes], object],
+             first: int | None = None) -> int:
+    """Read ``path`` in chunks into ``sink`` on a daemon thread watched for progress; returns the bytes read."""
     if is_system(os.path.abspath(path)):
         raise SkipError(SkipReason.NOT_IMAGE, "a file of the kernel's (/proc, /sys, /dev), not a photo: never read")
     progress = [0]
-    outcome: list[bytes | BaseException] = []
+    outcome: list[int | BaseException] = []
 
     def read() -> None:
         try:
-            outcome.append(_read(path, max_bytes, progress))
+            outcome.append(_read(path, max_bytes, progress, sink, first))
         except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
             outcome.append(e)
 
@@ -96,7 +120,8 @@ def read_file(path: str, max_bytes: int, stall: float = READ_STALL_SECONDS) -> b
     return result
 
 
-def _read(path: str, max_bytes: int, progress: list[int]) -> bytes:
+def _read(path: str, max_bytes: int | None, progress: list[int], sink: Callable[[bytes], object],
+          first: int | None = None) -> int:
     try:
         # O_NONBLOCK: opening a named pipe returns at once instead of waiting for a writer
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
@@ -108,6 +133,7 @@ def _read(path: str, max_bytes: int, progress: list[int]) -> bytes:
         raise SkipError(SkipReason.UNREADABLE, e.strerror or str(e)) from e
     except ValueError as e:  # an embedded NUL in the name
         raise SkipError(SkipReason.UNREADABLE, f"{type(e).__name__}: {e}") from e
+    limit = max_bytes if max_bytes is not None else 1 << 62
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
@@ -116,19 +142,19 @@ def _read(path: str, max_bytes: int, progress: list[int]) -> bytes:
             raise SkipError(SkipReason.NOT_IMAGE, f"{kind_of(st.st_mode)}, not a file: never read")
         if is_system(path, st):  # reached through a link: /proc/kmsg is a "regular file" whose read blocks
             raise SkipError(SkipReason.NOT_IMAGE, "a file of the kernel's (/proc, /sys, /dev), not a photo: never read")
-        if st.st_size > max_bytes:
-            raise SkipError(SkipReason.TOO_LARGE, f"over {max_bytes // 1_000_000} MB")
+        if st.st_size > limit:
+            raise SkipError(SkipReason.TOO_LARGE, f"over {limit // 1_000_000} MB")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        chunks, total = [], 0
-        while total <= max_bytes:
-            chunk = os.read(fd, min(CHUNK, max_bytes + 1 - total))
+        total = 0
+        want = first if first is not None else limit + 1
+        while total < want:
+            chunk = os.read(fd, min(CHUNK, want - total))
             if not chunk:
                 break
-            chunks.append(chunk)
+            sink(chunk)
             total += len(chunk)
             progress[0] = total
-        data = b"".join(chunks)
     except SkipError:
         raise
     except OSError as e:
@@ -137,11 +163,11 @@ def _read(path: str, max_bytes: int, progress: list[int]) -> bytes:
         raise SkipError(SkipReason.UNREADABLE, f"{type(e).__name__}: {e}") from e
     finally:
         os.close(fd)
-    if not data:
+    if not total:
         raise SkipError(SkipReason.EMPTY, "zero bytes")
-    if len(data) > max_bytes:
-        raise SkipError(SkipReason.TOO_LARGE, f"over {max_bytes // 1_000_000} MB")
-    return data
+    if total > limit:
+        raise SkipError(SkipReason.TOO_LARGE, f"over {limit // 1_000_000} MB")
+    return total
 
 
 def content_hash(data: bytes) -> str:
@@ -152,6 +178,7 @@ def content_hash(data: bytes) -> str:
 class Limits(Protocol):
     max_pixels: int
     max_file_bytes: int
+    max_video_bytes: int
     read_stall_seconds: float
 
 
@@ -159,6 +186,7 @@ class Limits(Protocol):
 class DefaultLimits:
     max_pixels: int = MAX_PIXELS
     max_file_bytes: int = MAX_FILE_BYTES
+    max_video_bytes: int = MAX_VIDEO_BYTES
     read_stall_seconds: float = READ_STALL_SECONDS
 
 
@@ -180,6 +208,13 @@ def load(path: str, limits: Limits | None = None, *, min_side: int | None = None
     window): read the file, hash its bytes, and decode it upright unless its hash is ``known``, with the
     decode settings' limits (``limits``; the settings' defaults when None). Every failure is a SkipError."""
     lim = limits or DefaultLimits()
+    container = looks_video(peek(path, HEAD_BYTES, lim.read_stall_seconds))
+    if container is not None:  # hashed in a stream; OpenCV reads only the frames it needs
+        h, size = hash_file(path, lim.max_video_bytes, lim.read_stall_seconds)
+        if h in known:
+            return Loaded(h, size, None)
+        return Loaded(h, size, _guarded(lambda: Decoded(*decode_video(path, lim.max_pixels, min_side, max_side,
+                                                                            container))))
     data = read_file(path, lim.max_file_bytes, lim.read_stall_seconds)
     h = content_hash(data)
     if h in known:
@@ -197,8 +232,12 @@ def decode(data: bytes, max_pixels: int, min_side: int | None = None, max_side: 
     Whatever a decoder raises becomes a SkipError (Pillow's plugins raise NotImplementedError,
     struct.error, KeyError and more on odd files), so one odd file never ends a run.
     """
+    return _guarded(lambda: _decode(data, max_pixels, min_side, max_side))
+
+
+def _guarded(fn: Callable[[], Decoded]) -> Decoded:
     try:
-        return _decode(data, max_pixels, min_side, max_side)
+        return fn()
     except SkipError:
         raise
     except MemoryError as e:

@@ -24,6 +24,7 @@ class PhotoMeta:
     camera_model: str | None = None
     gps_lat: float | None = None
     gps_lon: float | None = None
+    duration: float | None = None  # seconds, for a video
 
 
 def read_meta(im: Image.Image) -> PhotoMeta:

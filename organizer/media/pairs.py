@@ -1,8 +1,10 @@
-"""Files of one shot: a RAW and the JPEG (or HEIC) the camera wrote beside it are one photo with two files.
+"""Files of one shot are one item: a RAW and the JPEG (or HEIC) the camera wrote beside it; a still and its motion
+clip (an iPhone's Live Photo: ``IMG_0001.HEIC`` with ``IMG_0001.MOV``).
 
 They pair by place and name: the same folder, the same name but for the extension, in any case
-(``DSC_0001.NEF`` with ``dsc_0001.jpg``). The JPEG is the photo that is shown, searched and analysed; the RAW is
-kept as its file too, so forgetting or losing either leaves the photo with the other.
+(``DSC_0001.NEF`` with ``dsc_0001.jpg``). The still is the photo that is shown, searched and analysed; the RAW
+or the clip is kept as its file too (never indexed again as a photo or a video of its own), so forgetting or
+losing either leaves the photo with the other.
 """
 
 from __future__ import annotations
@@ -17,16 +19,21 @@ RAW_EXTENSIONS = frozenset({
 })
 # What a camera or phone writes beside a RAW as the picture to show
 SHOWN_EXTENSIONS = (".jpg", ".jpeg", ".heic", ".heif", ".hif")
+# A still's motion clip, by the extensions phones give them
+MOTION_EXTENSIONS = frozenset({".mov", ".mp4"})
 RAW_ROLE = "raw"
+MOTION_ROLE = "motion"
 
 
-def is_raw_name(path: str) -> bool:
-    return os.path.splitext(path)[1].lower() in RAW_EXTENSIONS
+def role_of(path: str) -> str | None:
+    """The role a file would have beside a still of the same name: "raw", "motion", or None."""
+    ext = os.path.splitext(path)[1].lower()
+    return RAW_ROLE if ext in RAW_EXTENSIONS else MOTION_ROLE if ext in MOTION_EXTENSIONS else None
 
 
-def raw_partners(raws: Iterable[str], others: Iterable[str]) -> dict[str, str]:
-    """RAW path -> the path of the picture of the same shot among ``others``: same folder, same name but for the
-    extension (any case); a JPEG before a HEIC where a shot has both."""
+def partners(files: Iterable[str], others: Iterable[str]) -> dict[str, str]:
+    """Path of a RAW or motion clip -> the path of the still of the same shot among ``others``: same folder, same
+    name but for the extension (any case); a JPEG before a HEIC where a shot has both."""
     shown: dict[tuple[str, str], tuple[int, str]] = {}
     for p in others:
         folder, name = os.path.split(p)
@@ -37,7 +44,7 @@ def raw_partners(raws: Iterable[str], others: Iterable[str]) -> dict[str, str]:
             if key not in shown or (rank, p) < shown[key]:
                 shown[key] = (rank, p)
     out = {}
-    for r in raws:
+    for r in files:
         folder, name = os.path.split(r)
         found = shown.get((folder, os.path.splitext(name)[0].lower()))
         if found is not None:

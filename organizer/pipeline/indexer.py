@@ -17,9 +17,9 @@ from organizer.errors import BadArgumentError, ModelUnavailableError
 from organizer.fsutil import chunked
 from organizer.landmarks.head import head_steps, labels_key
 from organizer.landmarks.labeller import label_photos
-from organizer.media.decode import Decoded, SkipError, SkipReason, content_hash, load, read_file
+from organizer.media.decode import Decoded, SkipError, SkipReason, hash_file, load
 from organizer.media.lookahead import bounded_map
-from organizer.media.pairs import RAW_ROLE, is_raw_name, raw_partners
+from organizer.media.pairs import RAW_ROLE, partners, role_of
 from organizer.media.scan import FileEntry, ScanProblem, walk
 from organizer.models.clip import prepare
 from organizer.models.registry import ModelSet
@@ -27,6 +27,7 @@ from organizer.parts import Modality, PartType
 from organizer.paths import display, resolve
 from organizer.pipeline.extractors import extractors
 from organizer.pipeline.faces import Faces
+from organizer.pipeline.frames import Frames
 from organizer.pipeline.rereading import Changed, changed_entries, crop, reader
 from organizer.progress import Event, Meter, Notice, Progress, Skipped, Stored, Summary
 from organizer.settings import Settings
@@ -83,6 +84,7 @@ class Indexer:
             yield from self.scan_and_store(wanted, summary, explicit=bool(roots))
             self._set_pending([p for p in self.pending_roots() if p not in wanted])
         yield from self.reembed(summary)
+        yield from Frames(self.store, self.models, self.settings).run(summary)
         yield from self.places_pass(summary)
         if self.settings.landmarks.enabled:
             yield from self.landmark_pass(summary)
@@ -165,12 +167,13 @@ class Indexer:
         if back:
             summary.restored += self.store.mark_present(back)
         if entries:
-            # a RAW beside the JPEG of the same shot is a file of the JPEG's photo, linked once that is stored
-            partners = raw_partners([e.path for e in entries if is_raw_name(e.path)],
-                                    [*(e.path for e in entries), *(p for p, k in known.items() if not k.missing)])
-            yield from self._store_new([e for e in entries if e.path not in partners], summary)
-            if partners:
-                yield from self._store_pairs([e for e in entries if e.path in partners], partners, summary)
+            # a RAW or a motion clip beside the still of the same shot is a file of the still's photo, linked once
+            # that is stored
+            stills = partners([e.path for e in entries if role_of(e.path)],
+                              [*(e.path for e in entries), *(p for p, k in known.items() if not k.missing)])
+            yield from self._store_new([e for e in entries if e.path not in stills], summary)
+            if stills:
+                yield from self._store_pairs([e for e in entries if e.path in stills], stills, summary)
         if file_problems:
             self.store.record_skips([(FileRef(p.path, 0, 0), p.reason or SkipReason.UNREADABLE.value, p.detail)
                                      for p in file_problems])
@@ -255,19 +258,19 @@ class Indexer:
         yield from flush()
         summary.seconds["whole"] = meter.elapsed
 
-    def _store_pairs(self, raws: list[FileEntry], partners: dict[str, str], summary: Summary) -> Iterator[Event]:
-        """Keep each RAW with its JPEG's photo (read and hashed, not decoded); one whose JPEG is not in the
-        library (it could not be read) is indexed as a photo of its own."""
+    def _store_pairs(self, files: list[FileEntry], stills: dict[str, str], summary: Summary) -> Iterator[Event]:
+        """Keep each RAW or motion clip with its still's photo (hashed in a stream, not decoded); one whose still
+        is not in the library (it could not be read) is indexed as an item of its own."""
         dec = self.settings.decode
 
         def work(e: FileEntry) -> tuple[str | None, SkipError | None]:
             try:
-                return content_hash(read_file(e.path, dec.max_file_bytes, dec.read_stall_seconds)), None
+                return hash_file(e.path, dec.max_video_bytes, dec.read_stall_seconds)[0], None
             except SkipError as err:
                 return None, err
 
         items, skips = [], []
-        for e, (h, err) in bounded_map(work, raws, self.settings.embed.workers, ahead=4):
+        for e, (h, err) in bounded_map(work, files, self.settings.embed.workers, ahead=4):
             ref = FileRef(e.path, e.size, e.mtime_ns)
             if h is None:
                 assert err is not None
@@ -275,13 +278,13 @@ class Indexer:
                 summary.skipped += 1
                 yield Skipped(e.path, err.reason.value, err.detail)
             else:
-                items.append((ref, h, RAW_ROLE, partners[e.path]))
+                items.append((ref, h, role_of(e.path) or RAW_ROLE, stills[e.path]))
         if skips:
             self.store.record_skips(skips)
         alone = {f.path for f in self.store.link_companions(items)} if items else set()
         summary.paired += len(items) - len(alone)
         if alone:
-            yield from self._store_new([e for e in raws if e.path in alone], summary)
+            yield from self._store_new([e for e in files if e.path in alone], summary)
 
     # ---- a model change: re-embed whole photos in the new space -------------------------------
 
@@ -478,7 +481,8 @@ class Indexer:
 def _info(h: str, size: int, d: Decoded) -> PhotoInfo:
     m = d.meta
     return PhotoInfo(hash=h, size=size, format=m.format, width=m.width, height=m.height, taken_at=m.taken_at,
-                     camera_make=m.camera_make, camera_model=m.camera_model, gps_lat=m.gps_lat, gps_lon=m.gps_lon)
+                     camera_make=m.camera_make, camera_model=m.camera_model, gps_lat=m.gps_lat, gps_lon=m.gps_lon,
+                     duration=m.duration)
 
 
 def _under(path: str, root: str) -> bool:

@@ -35,6 +35,7 @@ class PartMatch:
     similarity: float
     label: str | None = None
     text: str | None = None
+    at_seconds: float | None = None  # a video's frame: where in the clip
 
 
 @dataclass(slots=True)
@@ -238,7 +239,8 @@ class Searcher:
             for p in r.parts:
                 row = parts.get(p.part_id)
                 if row is not None:
-                    matches.append(PartMatch(p.part_id, row.type, row.box, p.score, p.raw, row.label, row.text))
+                    matches.append(PartMatch(p.part_id, row.type, row.box, p.score, p.raw, row.label, row.text,
+                                             row.at_seconds))
             paths = info.paths
             out.append(PhotoMatch(r.photo_id, r.score, paths[0] if paths else "", paths, r.keyword_score, matches, info))
         return out
@@ -262,7 +264,8 @@ def to_json(q: SearchQuery, results: list[PhotoMatch], model: str, settings: Set
                 "missing": r.missing,
                 "parts": [{"part_id": p.part_id, "type": p.type, "label": p.label,
                            "box": [round(x, 4) for x in p.box], "score": round(p.score, 4),
-                           "similarity": round(p.similarity, 4), "text": p.text} for p in r.parts],
+                           "similarity": round(p.similarity, 4), "text": p.text, "at_seconds": p.at_seconds}
+                          for p in r.parts],
             }
             for i, r in enumerate(results)
         ],

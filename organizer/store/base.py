@@ -433,7 +433,7 @@ class StoreBase:
         ids = []
         for p in parts:
             row = Part(photo_id=photo_id, type=p.type, label=p.label, x0=p.box[0], y0=p.box[1], x1=p.box[2],
-                       y1=p.box[3], confidence=p.confidence, text=p.text)
+                       y1=p.box[3], confidence=p.confidence, text=p.text, at_seconds=p.at_seconds)
             s.add(row)
             s.flush()
             if p.vector.size:  # a face too small to identify has no descriptor

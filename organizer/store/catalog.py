@@ -43,7 +43,7 @@ class CatalogRepository(StoreBase):
                         " ".join(x for x in (p.camera_make, p.camera_model) if x) or None,
                         (float(p.gps_lat), float(p.gps_lon)) if p.gps_lat is not None and p.gps_lon is not None
                         else None,
-                        p.landmark, p.landmark_p, place=p.place or None)
+                        p.landmark, p.landmark_p, place=p.place or None, duration=p.duration)
                 for pid, path, gone in s.execute(select(PhotoPath.photo_id, PhotoPath.path, PhotoPath.missing_since)
                                                  .where(PhotoPath.photo_id.in_(chunk))
                                                  .order_by(PhotoPath.role.is_not(None), PhotoPath.path)):
@@ -131,7 +131,7 @@ class CatalogRepository(StoreBase):
         The first path is a present one where the photo has any."""
         first_path = shown_path()
         present = func.max(case((PhotoPath.missing_since.is_(None), 1), else_=0))
-        stmt = (select(Photo.id, first_path, Photo.hash, present, Photo.taken_at)
+        stmt = (select(Photo.id, first_path, Photo.hash, present, Photo.taken_at, Photo.duration)
                 .join(PhotoPath, PhotoPath.photo_id == Photo.id).group_by(Photo.id))
         if landmark is not None:
             stmt = stmt.where(func.lower(Photo.landmark) == landmark.lower())
@@ -144,7 +144,7 @@ class CatalogRepository(StoreBase):
         else:
             stmt = stmt.order_by(Photo.taken_at.is_(None), Photo.taken_at, first_path)
         with self.read() as s:
-            return [PhotoRow(a, b, c, not d, t.isoformat() if t else None) for a, b, c, d, t in s.execute(stmt)]
+            return [PhotoRow(a, b, c, not d, t.isoformat() if t else None, u) for a, b, c, d, t, u in s.execute(stmt)]
 
     def keyword_hits(self, tokens: Sequence[str]) -> dict[int, int]:
         """photo_id -> how many of ``tokens`` (each a prefix match) its words contain."""

@@ -128,13 +128,34 @@ class ContentRepository(StoreBase):
             if photo is None:
                 return False
             old = s.execute(select(Part).where(Part.photo_id == photo_id,
-                                               Part.type.not_in(["whole", "face"]))).scalars().all()
+                                               Part.type.not_in(["whole", "face", "frame"]))).scalars().all()
             self._swap_parts(s, photo_id, old, parts, model)
             photo.parts_key = parts_key
             photo.parts_failed = None
             photo.faces_key = None  # the person boxes faces are searched in may have changed
             self._refresh_words(s, photo_id)
         return True
+
+    def replace_frames(self, photo_id: int, frames: Sequence[NewPart], model: str) -> bool:
+        """Put a video's embedded frames (parts of type "frame", each at its time) in place of those it had;
+        False if the video is gone meanwhile."""
+        with self.tx() as s:
+            photo = s.get(Photo, photo_id)
+            if photo is None:
+                return False
+            old = s.execute(select(Part).where(Part.photo_id == photo_id, Part.type == "frame")).scalars().all()
+            self._swap_parts(s, photo_id, old, frames, model)
+            photo.frames_key = model
+        return True
+
+    def videos_needing_frames(self, model: str, longer_than: float) -> list[tuple[int, str, float]]:
+        """(photo id, a present path, duration) of the videos longer than ``longer_than`` seconds whose frames
+        are not embedded in ``model``'s space yet."""
+        needing = (Photo.duration > longer_than) & ((Photo.frames_key.is_(None)) | (Photo.frames_key != model))
+        stmt = (select(Photo.id, shown_path(), Photo.duration).join(PhotoPath, PhotoPath.photo_id == Photo.id)
+                .where(needing, PhotoPath.missing_since.is_(None)).group_by(Photo.id).order_by(Photo.id))
+        with self.read() as s:
+            return [(pid, path, float(d or 0.0)) for pid, path, d in s.execute(stmt)]
 
     def replace_faces(self, photo_id: int, faces: Sequence[NewPart], faces_key: str) -> bool:
         """Replace a photo's faces atomically (names move to the new face over the old one); False if the

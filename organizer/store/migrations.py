@@ -102,8 +102,12 @@ V6 = (
         FOREIGN KEY(part_id) REFERENCES parts (id) ON DELETE CASCADE)""",
 )
 
-# Version 7: files in roles: the RAW of a RAW+JPEG pair is a file of the JPEG's photo, with its own hash.
+# Version 7: files in roles (the RAW of a RAW+JPEG pair is a file of the JPEG's photo, with its own hash);
+# videos (a duration; frames as parts at a time in the clip).
 V7 = (
+    "ALTER TABLE photos ADD COLUMN duration FLOAT",
+    "ALTER TABLE photos ADD COLUMN frames_key VARCHAR",
+    "ALTER TABLE parts ADD COLUMN at_seconds FLOAT",
     "ALTER TABLE paths ADD COLUMN role VARCHAR(8)",
     "ALTER TABLE paths ADD COLUMN hash VARCHAR(32)",
 )

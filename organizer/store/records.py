@@ -32,6 +32,7 @@ class PhotoInfo:
     camera_model: str | None = None
     gps_lat: float | None = None
     gps_lon: float | None = None
+    duration: float | None = None  # seconds: a video
 
 
 @dataclass(slots=True)
@@ -46,6 +47,7 @@ class NewPart:
     space: str | None = None  # the vector's model key where it is not CLIP's (a face descriptor)
     landmarks: list[tuple[float, float]] | None = None  # a face's 5 points
     quality: float | None = None  # a face's quality (0..1)
+    at_seconds: float | None = None  # a video's frame: its time in the clip
 
 
 @dataclass(slots=True)
@@ -75,6 +77,7 @@ class PartRow:
     confidence: float | None
     label: str | None
     text: str | None
+    at_seconds: float | None = None  # a video's frame: its time in the clip
 
 
 @dataclass(slots=True)
@@ -142,6 +145,7 @@ class PhotoRecord:
     missing_paths: list[str] = field(default_factory=list)
     missing: bool = False  # no file of it was found by the last scans
     place: str | None = None  # where the GPS says it was taken, in words ("Lisbon, Portugal")
+    duration: float | None = None  # seconds: a video
 
 
 @dataclass(slots=True)
@@ -161,6 +165,7 @@ class PhotoRow:
     hash: str
     missing: bool = False  # none of its files was found by the last scans
     taken_at: str | None = None  # ISO 8601
+    duration: float | None = None  # seconds: a video (the gallery marks it)
 
 
 @dataclass(slots=True)

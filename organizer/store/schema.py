@@ -35,6 +35,8 @@ class Photo(Base):
     camera_model: Mapped[str | None] = mapped_column(String, default=None)
     gps_lat: Mapped[float | None] = mapped_column(Float, default=None)
     gps_lon: Mapped[float | None] = mapped_column(Float, default=None)
+    duration: Mapped[float | None] = mapped_column(Float, default=None)  # seconds: a video (schema 7)
+    frames_key: Mapped[str | None] = mapped_column(String, default=None)  # the CLIP key its frames are embedded in
     # The settings key (models and thresholds) the photo's parts were found with; None until the
     # parts pass has run on it. A different key means the parts pass runs again.
     parts_key: Mapped[str | None] = mapped_column(String, default=None, index=True)
@@ -80,7 +82,8 @@ class PhotoPath(Base):
     # deletes: a photo whose every path is missing stays, with its analysis and labels.
     missing_since: Mapped[datetime | None] = mapped_column(default=None, index=True)
     # What the file is to its photo (schema 7): None, a file of the photo's own bytes; "raw", the RAW of a
-    # RAW+JPEG pair (one shot: the JPEG is shown, both are kept). Such a file's own hash is in ``hash``.
+    # RAW+JPEG pair, "motion", the clip of a Live Photo (one shot: the still is shown, both are kept). Such a
+    # file's own hash is in ``hash``.
     role: Mapped[str | None] = mapped_column(String(8), default=None)
     hash: Mapped[str | None] = mapped_column(String(32), default=None)
 
@@ -97,6 +100,7 @@ class Part(Base):
     y1: Mapped[float] = mapped_column(Float, default=1.0)
     confidence: Mapped[float | None] = mapped_column(Float, default=None)
     text: Mapped[str | None] = mapped_column(Text, default=None)
+    at_seconds: Mapped[float | None] = mapped_column(Float, default=None)  # a video's frame: its time (schema 7)
 
 
 class FaceInfo(Base):

@@ -82,4 +82,4 @@ def pack(vec: np.ndarray) -> bytes:
 
 
 def part_row(p: Part) -> PartRow:
-    return PartRow(p.id, p.photo_id, p.type, (p.x0, p.y0, p.x1, p.y1), p.confidence, p.label, p.text)
+    return PartRow(p.id, p.photo_id, p.type, (p.x0, p.y0, p.x1, p.y1), p.confidence, p.label, p.text, p.at_seconds)

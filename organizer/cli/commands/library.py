@@ -13,7 +13,7 @@ from organizer.cli.output import ask, confirm, drive
 from organizer.cli.parser import MAX_DAYS
 from organizer.errors import BadArgumentError, LibraryError
 from organizer.paths import display
-from organizer.wording import index_summary, plural, skip_line
+from organizer.wording import clip_time, index_summary, plural, skip_line
 
 if TYPE_CHECKING:
     from organizer.library import Library
@@ -75,6 +75,9 @@ def search(lib: Library, args: argparse.Namespace) -> int:
               + ("  (missing: file not found)" if r.missing else ""))
         for p in r.parts:
             if p.type == "whole":
+                continue
+            if p.at_seconds is not None:  # a video's frame: where in the clip
+                print(f"      frame {p.score:.3f} at {clip_time(p.at_seconds)} in the video")
                 continue
             extra = f' "{p.text}"' if p.text else (f" ({p.label})" if p.label else "")
             box = ", ".join(f"{x:.2f}" for x in p.box)
