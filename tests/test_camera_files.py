@@ -277,3 +277,24 @@ def test_a_live_photo_is_one_item_and_its_clip_no_video_of_its_own(make_settings
     details = lib.photo_details(rows["IMG_0005.JPG"])
     assert details is not None and {Path(p).name for p in details.paths} == {"IMG_0005.JPG", "IMG_0005.MOV"}
     lib.close()
+
+
+def test_a_video_over_the_photo_size_limit_is_read_in_a_stream(tmp_path: Path) -> None:
+    """A video larger than a photo may be (1 GB) is hashed in a stream and decoded frame by frame: Python's
+    memory stays a few MB, never the file's size (a sparse file: no disk is used)."""
+    import os
+    import tracemalloc
+
+    from organizer.media.mp4 import write_video
+
+    path = write_video(tmp_path / "long.mp4", 4, _scene)
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) + 1_100_000_000)  # trailing zeros: the container ignores them
+    tracemalloc.start()
+    try:
+        r = load(str(path), min_side=224)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert r.size > 1_000_000_000 and r.decoded.meta.duration == 4.0
+    assert peak < 64_000_000
