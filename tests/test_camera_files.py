@@ -298,3 +298,31 @@ def test_a_video_over_the_photo_size_limit_is_read_in_a_stream(tmp_path: Path) -
         tracemalloc.stop()
     assert r.size > 1_000_000_000 and r.decoded.meta.duration == 4.0
     assert peak < 64_000_000
+
+
+def test_videos_skipped_by_an_older_organizer_are_read_after_the_upgrade(make_settings, tmp_path: Path) -> None:
+    """An older organizer recorded a video as "not an image"; an unchanged skipped file is never read again, so
+    the upgrade (schema 7) forgets those records and the next scan indexes the video."""
+    import sqlite3
+
+    from organizer.media.mp4 import write_video
+    from organizer.store.migrations import DDL
+
+    folder = tmp_path / "old"
+    folder.mkdir()
+    video = write_video(folder / "VID_9.mp4", 3, _scene)
+    (tmp_path / "lib").mkdir()
+    conn = sqlite3.connect(tmp_path / "lib" / "library.sqlite3")
+    for v in range(1, 7):  # a schema-6 library, as released
+        for ddl in DDL[v]:
+            conn.execute(ddl)
+    st = video.stat()
+    conn.execute("INSERT INTO skipped(path, reason, detail, size, mtime_ns, at) VALUES (?, 'not an image', "
+                 "'no known image format in its content', ?, ?, '2026-01-01')", (str(video), st.st_size, st.st_mtime_ns))
+    conn.execute("INSERT INTO meta(key, value) VALUES ('schema_version', '6')")
+    conn.commit()
+    conn.close()
+    lib = Library(make_settings())
+    summary = list(lib.index([str(folder)], parts=False))[-1]
+    assert (summary.new, summary.skipped, summary.unchanged) == (1, 0, 0)
+    lib.close()

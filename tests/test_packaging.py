@@ -114,7 +114,7 @@ def test_self_test_command_passes(tmp_path: Path) -> None:
                           timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
                                             "ORGANIZER_SETTINGS": str(tmp_path / "s.json")})
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "self-test passed" in proc.stdout and "window opened with 3 photos" in proc.stdout
+    assert "self-test passed" in proc.stdout and "window opened with 5 photos" in proc.stdout
 
 
 def test_the_wheel_check_reads_platform_tags_as_pip_does() -> None:

@@ -108,6 +108,8 @@ V7 = (
     "ALTER TABLE photos ADD COLUMN duration FLOAT",
     "ALTER TABLE photos ADD COLUMN frames_key VARCHAR",
     "ALTER TABLE parts ADD COLUMN at_seconds FLOAT",
+    # files skipped before as not images (RAWs, videos) are read again at the next scan, which now knows them
+    "DELETE FROM skipped WHERE reason IN ('not an image', 'unsupported image format')",
     "ALTER TABLE paths ADD COLUMN role VARCHAR(8)",
     "ALTER TABLE paths ADD COLUMN hash VARCHAR(32)",
 )
