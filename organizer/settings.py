@@ -20,7 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from organizer.errors import BadArgumentError
 from organizer.fsutil import write_atomic
-from organizer.media.limits import MAX_FILE_BYTES, MAX_PIXELS, MAX_VIDEO_BYTES, READ_STALL_SECONDS
+from organizer.media.limits import (
+    MAX_FILE_BYTES,
+    MAX_PIXELS,
+    MAX_VIDEO_BYTES,
+    NATIVE_DECODE_SECONDS,
+    READ_STALL_SECONDS,
+)
 from organizer.parts import PART_TYPES
 
 APP_NAME = "organizer"
@@ -76,6 +82,9 @@ class DecodeSettings(_Section):
     max_file_bytes: int = Field(MAX_FILE_BYTES, ge=1, description="Larger photo files are skipped.")
     max_video_bytes: int = Field(MAX_VIDEO_BYTES, ge=1, description="Larger videos are skipped (a video is read "
                                  "in a stream, never into memory).")
+    native_decode_seconds: float = Field(
+        NATIVE_DECODE_SECONDS, gt=0.0, le=3600.0, description="A RAW or video whose decoding (in LibRaw's or FFmpeg's "
+        "native code, which may hang on a damaged file) takes longer is skipped and the run goes on.")
     read_stall_seconds: float = Field(
         READ_STALL_SECONDS, gt=0.0, le=3600.0, description="A file whose reading makes no progress for this long "
         "(a hung network share) is skipped as unreadable and the run goes on; it is tried again at the next scan.")

@@ -326,3 +326,33 @@ def test_videos_skipped_by_an_older_organizer_are_read_after_the_upgrade(make_se
     summary = list(lib.index([str(folder)], parts=False))[-1]
     assert (summary.new, summary.skipped, summary.unchanged) == (1, 0, 0)
     lib.close()
+
+
+def test_a_decoder_that_hangs_on_a_file_is_given_up(make_settings, tmp_path: Path, monkeypatch) -> None:
+    """LibRaw or FFmpeg stuck in native code on a damaged file: the file is skipped after
+    decode.native_decode_seconds with a reason, and the run goes on to the next file."""
+    import time
+
+    import organizer.media.decode as dec
+    from organizer.media.mp4 import write_video
+
+    folder = tmp_path / "card"
+    folder.mkdir()
+    write_video(folder / "stuck.mp4", 3, _scene)
+    Image.fromarray(_halves()).save(folder / "fine.jpg")
+    real = dec.decode_video
+
+    def hang(path: str, *args: object):  # noqa: ANN202
+        if path.endswith("stuck.mp4"):
+            time.sleep(30)
+        return real(path, *args)
+
+    monkeypatch.setattr(dec, "decode_video", hang)
+    lib = Library(make_settings(decode={"native_decode_seconds": 0.5}))
+    t = time.perf_counter()
+    summary = list(lib.index([str(folder)], parts=False))[-1]
+    assert time.perf_counter() - t < 20
+    assert (summary.new, summary.skipped) == (1, 1)
+    (skip,) = lib.status().skipped_files
+    assert skip.path.endswith("stuck.mp4") and "did not finish within 0.5 s" in skip.detail
+    lib.close()

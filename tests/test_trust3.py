@@ -241,10 +241,10 @@ def test_a_read_that_makes_no_progress_is_given_up_and_the_run_goes_on(make_sett
     release = threading.Event()
     real = dec._read
 
-    def hung(path: str, max_bytes: int, progress: list[int]) -> bytes:
+    def hung(path: str, max_bytes: int, progress: list[int], *rest: object) -> int:
         if path.endswith("p1.png"):
             release.wait(60)  # a hung network share
-        return real(path, max_bytes, progress)
+        return real(path, max_bytes, progress, *rest)
 
     monkeypatch.setattr(dec, "_read", hung)
     lib = Library(make_settings(decode={"read_stall_seconds": 0.5}))
@@ -265,7 +265,7 @@ import sys, threading
 import organizer.media.decode as dec
 real = dec._read
 said = threading.Lock()
-def hung(path, max_bytes, progress):
+def hung(path, max_bytes, progress, *rest):
     with said:  # two reads in parallel: one whole line each (print wrote "reading" and its newline apart)
         sys.stdout.write("reading\\n")
         sys.stdout.flush()

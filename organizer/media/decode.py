@@ -16,12 +16,18 @@ import warnings
 from collections.abc import Callable, Container
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from organizer.media.exif import PhotoMeta, read_meta
-from organizer.media.limits import MAX_FILE_BYTES, MAX_PIXELS, MAX_VIDEO_BYTES, READ_STALL_SECONDS
+from organizer.media.limits import (
+    MAX_FILE_BYTES,
+    MAX_PIXELS,
+    MAX_VIDEO_BYTES,
+    NATIVE_DECODE_SECONDS,
+    READ_STALL_SECONDS,
+)
 from organizer.media.raw import decode_raw, looks_raw, open_raw
 from organizer.media.scan import is_system, kind_of
 from organizer.media.video import HEAD_BYTES, decode_video, looks_video
@@ -35,6 +41,8 @@ except ImportError:  # pragma: no cover - pillow-heif is a dependency
 
 # Our own limit (DecodeSettings.max_pixels) decides; Pillow's warning would only be noise.
 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+
+T = TypeVar("T")
 
 FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF", "MPO"}
 
@@ -180,6 +188,7 @@ class Limits(Protocol):
     max_file_bytes: int
     max_video_bytes: int
     read_stall_seconds: float
+    native_decode_seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +197,7 @@ class DefaultLimits:
     max_file_bytes: int = MAX_FILE_BYTES
     max_video_bytes: int = MAX_VIDEO_BYTES
     read_stall_seconds: float = READ_STALL_SECONDS
+    native_decode_seconds: float = NATIVE_DECODE_SECONDS
 
 
 @dataclass(slots=True)
@@ -213,13 +223,40 @@ def load(path: str, limits: Limits | None = None, *, min_side: int | None = None
         h, size = hash_file(path, lim.max_video_bytes, lim.read_stall_seconds)
         if h in known:
             return Loaded(h, size, None)
-        return Loaded(h, size, _guarded(lambda: Decoded(*decode_video(path, lim.max_pixels, min_side, max_side,
-                                                                            container))))
+        return Loaded(h, size, bounded(lambda: _guarded(lambda: Decoded(*decode_video(
+            path, lim.max_pixels, min_side, max_side, container))), lim.native_decode_seconds))
     data = read_file(path, lim.max_file_bytes, lim.read_stall_seconds)
     h = content_hash(data)
     if h in known:
         return Loaded(h, len(data), None)
+    if looks_raw(data) is not False:  # LibRaw's native code, bounded like FFmpeg's
+        return Loaded(h, len(data), bounded(lambda: decode(data, lim.max_pixels, min_side=min_side,
+                                                           max_side=max_side), lim.native_decode_seconds))
     return Loaded(h, len(data), decode(data, lim.max_pixels, min_side=min_side, max_side=max_side))
+
+
+def bounded(fn: Callable[[], T], seconds: float) -> T:
+    """``fn()`` run on a daemon thread and given up after ``seconds``: native decoders (LibRaw, FFmpeg) may hang on a
+    crafted or damaged file, and no exception reaches into C to stop them. The file is skipped and the run goes
+    on; the thread is left behind (a daemon: it never holds up exit)."""
+    outcome: list[T | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(fn())
+        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+            outcome.append(e)
+
+    worker = threading.Thread(target=run, name="organizer-decode", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise SkipError(SkipReason.TRUNCATED, f"decoding did not finish within {seconds:g} s (the decoder may hang "
+                        "on this file); skipped until the file changes")
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def decode(data: bytes, max_pixels: int, min_side: int | None = None, max_side: int | None = None) -> Decoded:

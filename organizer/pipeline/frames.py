@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from organizer.media.decode import SkipError
+from organizer.media.decode import SkipError, bounded
 from organizer.media.lookahead import bounded_map
 from organizer.media.video import FRAME_EVERY, video_frames
 from organizer.models.clip import prepare
@@ -37,7 +37,8 @@ class Frames:
 
         def work(item: tuple[int, str, float]) -> list[tuple[float, np.ndarray]] | None:
             try:
-                frames = video_frames(item[1], item[2], max_side=max(size * 2, 448))
+                frames = bounded(lambda: video_frames(item[1], item[2], max_side=max(size * 2, 448)),
+                                 self.settings.decode.native_decode_seconds)
             except SkipError:
                 return None
             except Exception:  # noqa: BLE001 - one odd video never ends a run
