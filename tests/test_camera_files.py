@@ -31,6 +31,7 @@ def test_a_dng_is_decoded_from_its_preview_upright_with_its_metadata(tmp_path: P
     """The embedded JPEG preview serves indexing (no demosaic); the RAW's orientation is applied once; camera,
     date and GPS come from the RAW's own metadata; the photo's size is the sensor's, upright."""
     preview = _halves(960, 1280)
+    preview[:, :640] = (40, 200, 40)  # green where the sensor saw red: which picture was decoded shows
     path = write_dng(tmp_path / "IMG_0001.DNG", _halves(), preview, orientation=6, gps=(43.4633, 11.8796))
     r = load(str(path), min_side=224)
     meta = r.decoded.meta
@@ -39,8 +40,9 @@ def test_a_dng_is_decoded_from_its_preview_upright_with_its_metadata(tmp_path: P
     assert str(meta.taken_at) == "2024-05-17 09:30:00"
     assert meta.gps_lat == pytest.approx(43.4633, abs=1e-3) and meta.gps_lon == pytest.approx(11.8796, abs=1e-3)
     im = r.image
-    assert im.size == (960, 1280)  # the preview (1280x960), turned upright once
-    assert _reddish(im.getpixel((480, 20))) and not _reddish(im.getpixel((480, 1260)))  # red on top after a turn
+    assert im.size == (240, 320)  # the preview (1280x960) decoded at a quarter (draft), turned upright once
+    top, bottom = im.getpixel((120, 10)), im.getpixel((120, 310))
+    assert top[1] > top[0] + 60 and bottom[2] > bottom[1] + 60  # the preview's green on top after the turn
 
 
 def test_a_dng_without_a_large_preview_is_demosaiced(tmp_path: Path) -> None:
@@ -355,4 +357,35 @@ def test_a_decoder_that_hangs_on_a_file_is_given_up(make_settings, tmp_path: Pat
     assert (summary.new, summary.skipped) == (1, 1)
     (skip,) = lib.status().skipped_files
     assert skip.path.endswith("stuck.mp4") and "did not finish within 0.5 s" in skip.detail
+    lib.close()
+
+
+def test_a_motion_photo_shows_its_clip(make_settings, tmp_path: Path) -> None:
+    """A Google or Samsung motion photo (a JPEG with its MP4 clip appended) is a still with a clip: indexed as the
+    JPEG, the clip's place kept, and copied out once as a file a player opens."""
+    import io
+
+    import cv2
+
+    from organizer.media.mp4 import write_video
+
+    clip = write_video(tmp_path / "clip.mp4", 3, _scene).read_bytes()
+    buf = io.BytesIO()
+    Image.fromarray(_halves()).save(buf, "JPEG", quality=90)
+    folder = tmp_path / "pixel"
+    folder.mkdir()
+    (folder / "PXL_0001.MP.jpg").write_bytes(buf.getvalue() + clip)
+    Image.fromarray(_halves()).save(folder / "plain.jpg", quality=90)
+    lib = Library(make_settings())
+    summary = list(lib.index([str(folder)], parts=False))[-1]
+    assert summary.new == 2
+    rows = {Path(r.path).name: r.id for r in lib.photo_rows()}
+    details = lib.photo_details(rows["PXL_0001.MP.jpg"])
+    assert details is not None and details.format == "JPEG" and details.motion_offset == len(buf.getvalue())
+    assert details.duration is None and lib.motion_clip(rows["plain.jpg"]) is None
+    out = lib.motion_clip(rows["PXL_0001.MP.jpg"])
+    assert out is not None and Path(out).read_bytes() == clip
+    cap = cv2.VideoCapture(out)
+    assert cap.isOpened() and cap.read()[0]
+    cap.release()
     lib.close()

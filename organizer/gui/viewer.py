@@ -79,10 +79,12 @@ class PhotoViewer(QWidget):
     full_screen = Signal(bool)  # full screen on (True) or off: the window hides its own bars meanwhile
 
     def __init__(self, parent: QWidget | None = None,
-                 fetch: Callable[[int], PhotoDetails | None] | None = None) -> None:
+                 fetch: Callable[[int], PhotoDetails | None] | None = None,
+                 motion_clip: Callable[[int], str | None] | None = None) -> None:
         super().__init__(parent)
         self.sequence: list[int] = []
         self.fetch = fetch
+        self.motion_clip = motion_clip  # a motion photo's clip as a file a player can open
         self.highlight: set[int] = set()
         self._pixmap: QPixmap | None = None  # the shown copy, parts drawn; None until a photo is opened
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -188,7 +190,9 @@ class PhotoViewer(QWidget):
             self.parts.addItem(p.type + where + (f": {p.label}" if p.label else "") + (f' "{p.text}"' if p.text else ""),
                                p.id)
         self.label_btn.setEnabled(bool(details.parts))
-        self.play_button.setVisible(details.duration is not None)
+        self.play_button.setVisible(details.duration is not None or details.motion_offset is not None)
+        self.play_button.setText("Play the motion clip" if details.motion_offset is not None
+                                 else "Play in the video player")
         self.reveal_note.hide()
         self.zoom = None
         self._render()
@@ -287,8 +291,11 @@ class PhotoViewer(QWidget):
             self.leave()
 
     def _play(self) -> None:
-        """Hand the video to the system's player (the window shows its poster frame and its frames' times)."""
+        """Hand the video (or a motion photo's clip) to the system's player (the window shows the poster frame
+        and the frames' times)."""
         path = self._path()
+        if self.details.motion_offset is not None and self.motion_clip is not None:
+            path = self.motion_clip(self.details.id) or path
         if not Path(path).is_file():
             self.reveal_note.setText(f"The video is not there now: {display(path)}")
         elif QDesktopServices.openUrl(QUrl.fromLocalFile(path)):

@@ -81,7 +81,7 @@ class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart):
                            (self.settings_page, "Settings")):
             self.tabs.addTab(page, name)
         # the photo viewer is a pane that takes the tabs' place; Esc goes back to where it was opened from
-        self.viewer = PhotoViewer(fetch=library.photo_details)
+        self.viewer = PhotoViewer(fetch=library.photo_details, motion_clip=library.motion_clip)
         self.viewer.label_part.connect(self.label_part)
         self.viewer.closed.connect(self.close_photo)
         self.viewer.full_screen.connect(self._full_screen)

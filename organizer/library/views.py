@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -76,6 +77,19 @@ class Views(Indexing, Naming, Upkeep):
             names = self.people.face_names(faces)
             parts = [dataclasses.replace(p, label=names.get(p.id)) if p.type == "face" else p for p in parts]
         return PhotoDetails(**fields, parts=parts, landmarks=self.store.top_landmarks(photo_id))
+
+    def motion_clip(self, photo_id: int) -> str | None:
+        """The clip of a motion photo (a JPEG carrying an MP4), copied out once into the library's cache for a
+        player; None when the photo has none or its file is not there."""
+        from organizer.media.video import extract_motion_clip
+
+        info = self.store.photos([photo_id]).get(photo_id)
+        if info is None or info.motion_offset is None or not info.paths or not os.path.isfile(info.paths[0]):
+            return None
+        dest = self.store.folder / "cache" / "motion" / f"{info.hash}.mp4"
+        if not dest.is_file():
+            extract_motion_clip(info.paths[0], info.motion_offset, dest)
+        return str(dest)
 
     def face_places(self, faces: Iterable[int]) -> dict[int, tuple[str, Box]]:
         """Where each face is: (a file of its photo, its box), for cover pictures."""

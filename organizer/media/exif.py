@@ -25,6 +25,7 @@ class PhotoMeta:
     gps_lat: float | None = None
     gps_lon: float | None = None
     duration: float | None = None  # seconds, for a video
+    motion_offset: int | None = None  # a motion photo (Google's, Samsung's): where its MP4 clip starts in the file
 
 
 def read_meta(im: Image.Image) -> PhotoMeta:

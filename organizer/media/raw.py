@@ -22,7 +22,7 @@ _FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
 _TIFF = (b"II*\x00", b"MM\x00*")
 
 
-def looks_raw(data: bytes) -> bool | None:
+def looks_raw(data: bytes | bytearray) -> bool | None:
     """Whether ``data`` is a camera RAW by its first bytes: True (a RAW-only signature), None (a TIFF, which many
     RAWs are: LibRaw decides), False (neither)."""
     head = data[:16]
@@ -35,26 +35,25 @@ def looks_raw(data: bytes) -> bool | None:
     return False
 
 
-def open_raw(data: bytes) -> Any | None:
-    """LibRaw's handle on ``data`` (close it), or None when LibRaw does not take it as a RAW (a plain TIFF) or
-    rawpy is not installed."""
+def open_raw(data: bytes | bytearray, signed: bool) -> Any | None:
+    """LibRaw's handle on ``data`` (close it), or None when it is not a RAW or rawpy is not installed. A TIFF
+    (``signed`` False: no RAW-only signature) is a camera's only where its tags name a camera or a DNG version:
+    LibRaw would take a scientific 16-bit TIFF for a sensor's mosaic."""
+    if not signed:
+        meta = raw_meta(data)
+        if meta.format != "DNG" and meta.camera_make is None:
+            return None
     try:
         import rawpy
     except ImportError:  # pragma: no cover - rawpy is a dependency
         return None
     try:
-        raw = rawpy.imread(io.BytesIO(data))
+        return rawpy.imread(io.BytesIO(data))  # headers only: the mosaic is unpacked when demosaiced
     except (rawpy.LibRawError, ValueError):
         return None
-    try:
-        raw.raw_image_visible.shape  # noqa: B018 - a TIFF LibRaw opens but holds no sensor data
-    except rawpy.LibRawError:
-        raw.close()
-        return None
-    return raw
 
 
-def decode_raw(raw: Any, data: bytes, max_pixels: int, min_side: int | None,
+def decode_raw(raw: Any, data: bytes | bytearray, max_pixels: int, min_side: int | None,
                max_side: int | None) -> tuple[Image.Image, PhotoMeta]:
     """An upright RGB picture of the RAW ``raw`` (from :func:`open_raw`) and its metadata. The embedded preview
     serves where it is at least ``min_side`` on its short side and as long as what a half-size demosaic would
@@ -100,8 +99,13 @@ def _preview(raw: Any, want_short: int, want_long: int, orientation: int) -> Ima
     try:
         if thumb.format == rawpy.ThumbFormat.JPEG:
             im: Image.Image = Image.open(io.BytesIO(thumb.data))
-            if min(im.size) < want_short or max(im.size) < want_long:
+            short, long = min(im.size), max(im.size)
+            if short < want_short or long < want_long:
                 return None
+            # draft(): decoded at 1/2, 1/4 or 1/8 scale where that still gives the sizes asked for
+            scale = min(short / want_short if want_short else 1e9, long / want_long if want_long else 1e9)
+            if scale >= 2:
+                im.draft("RGB", (max(1, round(im.width / scale)), max(1, round(im.height / scale))))
             own = im.getexif().get(0x0112, 1)
             if own not in (None, 1):  # the preview says how it stands: trust it, once
                 return ImageOps.exif_transpose(im).convert("RGB")
@@ -115,7 +119,7 @@ def _preview(raw: Any, want_short: int, want_long: int, orientation: int) -> Ima
     return im.transpose(_TURN[orientation]) if orientation in _TURN else im
 
 
-def raw_meta(data: bytes) -> PhotoMeta:
+def raw_meta(data: bytes | bytearray) -> PhotoMeta:
     """Camera, date taken and GPS of a RAW, through exifread (TIFF-based RAWs, CR3, RAF...); as much as it
     finds, nothing where it finds nothing."""
     meta = PhotoMeta(format="RAW")

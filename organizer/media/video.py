@@ -14,6 +14,7 @@ import os
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
@@ -31,7 +32,7 @@ MAX_FRAMES = 12
 _EPOCH_1904 = datetime(1904, 1, 1, tzinfo=UTC)
 
 
-def looks_video(head: bytes) -> str | None:
+def looks_video(head: bytes | bytearray) -> str | None:
     """The container a file's first bytes announce ("MP4", "MOV", "MKV", "AVI"), or None."""
     if len(head) >= 12 and head[4:8] == b"ftyp":
         brand = head[8:12]
@@ -176,6 +177,33 @@ def video_frames(path: str, duration: float, max_side: int) -> list[tuple[float,
     finally:
         cap.release()
     return distinct(out)
+
+
+def motion_clip_offset(data: bytes | bytearray) -> int | None:
+    """Where the MP4 clip of a motion photo starts (Google's Motion Photos and Samsung's: a JPEG with the clip
+    appended after its image), or None. The clip is the last ISO media file in the bytes with a movie (``moov``)
+    box after it; the JPEG before it is untouched, so every viewer still shows the still."""
+    at = data.rfind(b"ftyp")
+    while at >= 4:
+        start = at - 4
+        size = int.from_bytes(data[start:at], "big")
+        if 8 <= size <= 64 and looks_video(data[start:start + HEAD_BYTES]) and data.find(b"moov", at) > 0 \
+                and start > 2 and data[:2] == b"\xff\xd8":
+            return start
+        at = data.rfind(b"ftyp", 0, at)
+    return None
+
+
+def extract_motion_clip(path: str, offset: int, dest: Path) -> Path:
+    """Copy a motion photo's clip (the bytes from ``offset`` on) to ``dest`` in a stream, whole or not at all."""
+    from organizer.fsutil import replacing
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(dest) as tmp, open(path, "rb") as src, open(tmp, "wb") as out:
+        src.seek(offset)
+        while chunk := src.read(1 << 20):
+            out.write(chunk)
+    return dest
 
 
 # ---- MP4 and QuickTime boxes -------------------------------------------------------------------

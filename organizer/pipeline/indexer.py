@@ -482,7 +482,7 @@ def _info(h: str, size: int, d: Decoded) -> PhotoInfo:
     m = d.meta
     return PhotoInfo(hash=h, size=size, format=m.format, width=m.width, height=m.height, taken_at=m.taken_at,
                      camera_make=m.camera_make, camera_model=m.camera_model, gps_lat=m.gps_lat, gps_lon=m.gps_lon,
-                     duration=m.duration)
+                     duration=m.duration, motion_offset=m.motion_offset)
 
 
 def _under(path: str, root: str) -> bool:

@@ -43,7 +43,8 @@ class CatalogRepository(StoreBase):
                         " ".join(x for x in (p.camera_make, p.camera_model) if x) or None,
                         (float(p.gps_lat), float(p.gps_lon)) if p.gps_lat is not None and p.gps_lon is not None
                         else None,
-                        p.landmark, p.landmark_p, place=p.place or None, duration=p.duration)
+                        p.landmark, p.landmark_p, place=p.place or None, duration=p.duration,
+                        motion_offset=p.motion_offset)
                 for pid, path, gone in s.execute(select(PhotoPath.photo_id, PhotoPath.path, PhotoPath.missing_since)
                                                  .where(PhotoPath.photo_id.in_(chunk))
                                                  .order_by(PhotoPath.role.is_not(None), PhotoPath.path)):

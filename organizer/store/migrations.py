@@ -107,6 +107,7 @@ V6 = (
 V7 = (
     "ALTER TABLE photos ADD COLUMN duration FLOAT",
     "ALTER TABLE photos ADD COLUMN frames_key VARCHAR",
+    "ALTER TABLE photos ADD COLUMN motion_offset INTEGER",
     "ALTER TABLE parts ADD COLUMN at_seconds FLOAT",
     # files skipped before as not images (RAWs, videos) are read again at the next scan, which now knows them
     "DELETE FROM skipped WHERE reason IN ('not an image', 'unsupported image format')",

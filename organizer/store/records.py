@@ -33,6 +33,7 @@ class PhotoInfo:
     gps_lat: float | None = None
     gps_lon: float | None = None
     duration: float | None = None  # seconds: a video
+    motion_offset: int | None = None  # a motion photo (a JPEG carrying its clip): where the clip starts
 
 
 @dataclass(slots=True)
@@ -146,6 +147,7 @@ class PhotoRecord:
     missing: bool = False  # no file of it was found by the last scans
     place: str | None = None  # where the GPS says it was taken, in words ("Lisbon, Portugal")
     duration: float | None = None  # seconds: a video
+    motion_offset: int | None = None  # a motion photo (a JPEG carrying its clip): where the clip starts
 
 
 @dataclass(slots=True)

@@ -37,6 +37,7 @@ class Photo(Base):
     gps_lon: Mapped[float | None] = mapped_column(Float, default=None)
     duration: Mapped[float | None] = mapped_column(Float, default=None)  # seconds: a video (schema 7)
     frames_key: Mapped[str | None] = mapped_column(String, default=None)  # the CLIP key its frames are embedded in
+    motion_offset: Mapped[int | None] = mapped_column(Integer, default=None)  # a motion photo's clip, in its file
     # The settings key (models and thresholds) the photo's parts were found with; None until the
     # parts pass has run on it. A different key means the parts pass runs again.
     parts_key: Mapped[str | None] = mapped_column(String, default=None, index=True)
