@@ -28,7 +28,7 @@ from organizer.media.limits import (
     NATIVE_DECODE_SECONDS,
     READ_STALL_SECONDS,
 )
-from organizer.media.raw import decode_raw, looks_raw, open_raw
+from organizer.media.raw import decode_raw, decode_raw_file, is_raw_file, looks_raw, open_raw
 from organizer.media.scan import is_system, kind_of
 from organizer.media.video import HEAD_BYTES, decode_video, looks_video, motion_clip_offset
 
@@ -72,24 +72,13 @@ class Decoded:
 CHUNK = 4 * 1024 * 1024  # a read's progress is watched chunk by chunk
 
 
-def read_file(path: str, max_bytes: int, stall: float = READ_STALL_SECONDS) -> bytearray:
+def read_file(path: str, max_bytes: int, stall: float = READ_STALL_SECONDS) -> bytes:
     """The bytes of a regular file, at most ``max_bytes``. Never blocks for good: a named pipe, a device or a
     file of the kernel's (/proc) is refused without a read, and a read that makes no progress for ``stall``
     seconds (a hung network share) is given up, its thread left behind (a daemon: it never holds up exit)."""
-    buffer = _Buffer()
-    _watched(path, max_bytes, stall, buffer)
-    return buffer.data  # a bytearray: bytes to every reader, without a copy of a 50 MB RAW
-
-
-class _Buffer:
-    """read_file's sink: the file read into one buffer sized from its stat (no chunk copies, no join: a third of
-    the time of reading a large RAW); bytes past that size (a file still growing) are appended."""
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-
-    def __call__(self, chunk: bytes) -> None:
-        self.data += chunk
+    chunks: list[bytes] = []
+    _watched(path, max_bytes, stall, chunks.append)
+    return b"".join(chunks)
 
 
 def hash_file(path: str, max_bytes: int, stall: float = READ_STALL_SECONDS) -> tuple[str, int]:
@@ -167,18 +156,6 @@ def _read(path: str, max_bytes: int | None, progress: list[int], sink: Callable[
             os.set_blocking(fd, True)
         total = 0
         want = first if first is not None else limit + 1
-        if isinstance(sink, _Buffer) and first is None:
-            sink.data = bytearray(min(st.st_size, want))
-            view = memoryview(sink.data)
-            with open(fd, "rb", buffering=0, closefd=False) as f:
-                while total < len(view):
-                    n = f.readinto(view[total:total + CHUNK])
-                    if not n:
-                        break
-                    total += n
-                    progress[0] = total
-            view.release()
-            del sink.data[total:]  # the file shrank since its stat
         while total < want:
             chunk = os.read(fd, min(CHUNK, want - total))
             if not chunk:
@@ -201,7 +178,7 @@ def _read(path: str, max_bytes: int | None, progress: list[int], sink: Callable[
     return total
 
 
-def content_hash(data: bytes | bytearray) -> str:
+def content_hash(data: bytes) -> str:
     """The photo's identity: BLAKE2b-128 of the file's bytes, as hex."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -241,20 +218,24 @@ def load(path: str, limits: Limits | None = None, *, min_side: int | None = None
     window): read the file, hash its bytes, and decode it upright unless its hash is ``known``, with the
     decode settings' limits (``limits``; the settings' defaults when None). Every failure is a SkipError."""
     lim = limits or DefaultLimits()
-    container = looks_video(peek(path, HEAD_BYTES, lim.read_stall_seconds))
+    head = peek(path, HEAD_BYTES, lim.read_stall_seconds)
+    container = looks_video(head)
     if container is not None:  # hashed in a stream; OpenCV reads only the frames it needs
         h, size = hash_file(path, lim.max_video_bytes, lim.read_stall_seconds)
         if h in known:
             return Loaded(h, size, None)
         return Loaded(h, size, bounded(lambda: _guarded(lambda: Decoded(*decode_video(
             path, lim.max_pixels, min_side, max_side, container))), lim.native_decode_seconds))
+    if is_raw_file(path, head):  # hashed in a stream; LibRaw reads the headers and the preview it needs
+        h, size = hash_file(path, lim.max_file_bytes, lim.read_stall_seconds)
+        if h in known:
+            return Loaded(h, size, None)
+        return Loaded(h, size, bounded(lambda: _guarded(lambda: Decoded(*decode_raw_file(
+            path, lim.max_pixels, min_side, max_side))), lim.native_decode_seconds))
     data = read_file(path, lim.max_file_bytes, lim.read_stall_seconds)
     h = content_hash(data)
     if h in known:
         return Loaded(h, len(data), None)
-    if looks_raw(data) is not False:  # LibRaw's native code, bounded like FFmpeg's
-        return Loaded(h, len(data), bounded(lambda: decode(data, lim.max_pixels, min_side=min_side,
-                                                           max_side=max_side), lim.native_decode_seconds))
     return Loaded(h, len(data), decode(data, lim.max_pixels, min_side=min_side, max_side=max_side))
 
 
@@ -282,7 +263,7 @@ def bounded(fn: Callable[[], T], seconds: float) -> T:
     return result
 
 
-def decode(data: bytes | bytearray, max_pixels: int, min_side: int | None = None, max_side: int | None = None) -> Decoded:
+def decode(data: bytes, max_pixels: int, min_side: int | None = None, max_side: int | None = None) -> Decoded:
     """Decode ``data`` into an upright RGB image.
 
     ``min_side``: the caller needs at least this many pixels on the short side (JPEGs are then
@@ -308,7 +289,7 @@ def _guarded(fn: Callable[[], Decoded]) -> Decoded:
         raise SkipError(SkipReason.TRUNCATED, f"decoder error {type(e).__name__}: {e}") from e
 
 
-def _decode(data: bytes | bytearray, max_pixels: int, min_side: int | None, max_side: int | None) -> Decoded:
+def _decode(data: bytes, max_pixels: int, min_side: int | None, max_side: int | None) -> Decoded:
     kind = looks_raw(data)
     if kind is not False:  # a camera RAW (or a TIFF, which LibRaw may take as one): before Pillow, which would
         raw = open_raw(data, signed=bool(kind))  # take a TIFF-based RAW's small thumbnail for the photo

@@ -104,8 +104,9 @@ def write_dng(path: Path, rgb: np.ndarray, preview: np.ndarray | None = None, or
         main += [(254, LONG, 1), (256, LONG, pw), (257, LONG, ph), (258, SHORT, (8, 8, 8)), (259, SHORT, 7),
                  (262, SHORT, 6), (273, LONG, t.blob(jpeg)), (277, SHORT, 3), (278, LONG, ph),
                  (279, LONG, len(jpeg))]
-    else:  # a tiny uncompressed thumbnail, as some converters write
-        thumb = np.ascontiguousarray(rgb[::8, ::8])
+    else:  # a small uncompressed thumbnail (at most 160 px), as some converters write
+        step = max(1, -(-max(rgb.shape[:2]) // 160))
+        thumb = np.ascontiguousarray(rgb[::step, ::step])
         th, tw = thumb.shape[:2]
         main += [(254, LONG, 1), (256, LONG, tw), (257, LONG, th), (258, SHORT, (8, 8, 8)), (259, SHORT, 1),
                  (262, SHORT, 2), (273, LONG, t.blob(thumb.tobytes())), (277, SHORT, 3), (278, LONG, th),

@@ -22,7 +22,7 @@ _FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
 _TIFF = (b"II*\x00", b"MM\x00*")
 
 
-def looks_raw(data: bytes | bytearray) -> bool | None:
+def looks_raw(data: bytes) -> bool | None:
     """Whether ``data`` is a camera RAW by its first bytes: True (a RAW-only signature), None (a TIFF, which many
     RAWs are: LibRaw decides), False (neither)."""
     head = data[:16]
@@ -35,25 +35,51 @@ def looks_raw(data: bytes | bytearray) -> bool | None:
     return False
 
 
-def open_raw(data: bytes | bytearray, signed: bool) -> Any | None:
-    """LibRaw's handle on ``data`` (close it), or None when it is not a RAW or rawpy is not installed. A TIFF
-    (``signed`` False: no RAW-only signature) is a camera's only where its tags name a camera or a DNG version:
-    LibRaw would take a scientific 16-bit TIFF for a sensor's mosaic."""
-    if not signed:
-        meta = raw_meta(data)
-        if meta.format != "DNG" and meta.camera_make is None:
-            return None
+def _camera_tiff(source: bytes | str) -> bool:
+    """Whether a TIFF's tags name a camera or a DNG version: LibRaw would take a scientific 16-bit TIFF for a
+    sensor's mosaic, so a TIFF is a RAW only then."""
+    meta = raw_meta(source)
+    return meta.format == "DNG" or meta.camera_make is not None
+
+
+def is_raw_file(path: str, head: bytes) -> bool:
+    """Whether the file at ``path`` (whose first bytes are ``head``) is a camera RAW, from its signature and, for
+    a TIFF, its tags (read from the file's header, not the whole file)."""
+    kind = looks_raw(head)
+    return kind is True or (kind is None and _camera_tiff(path))
+
+
+def open_raw(source: bytes | str, signed: bool = True) -> Any | None:
+    """LibRaw's handle on a RAW's bytes or on its file (a path: LibRaw then reads its headers and the parts it
+    decodes, never the whole file); close it. None when it is not a RAW (a TIFF, ``signed`` False, whose tags
+    name no camera) or rawpy is not installed."""
+    if not signed and not _camera_tiff(source):
+        return None
     try:
         import rawpy
     except ImportError:  # pragma: no cover - rawpy is a dependency
         return None
-    try:
-        return rawpy.imread(io.BytesIO(data))  # headers only: the mosaic is unpacked when demosaiced
-    except (rawpy.LibRawError, ValueError):
+    try:  # headers only: the mosaic is unpacked when demosaiced
+        return rawpy.imread(source if isinstance(source, str) else io.BytesIO(source))
+    except (rawpy.LibRawError, ValueError, OSError):
         return None
 
 
-def decode_raw(raw: Any, data: bytes | bytearray, max_pixels: int, min_side: int | None,
+def decode_raw_file(path: str, max_pixels: int, min_side: int | None,
+                    max_side: int | None) -> tuple[Image.Image, PhotoMeta]:
+    """:func:`decode_raw` of the RAW file at ``path``, read by LibRaw from the file."""
+    raw = open_raw(path)
+    if raw is None:
+        from organizer.media.decode import SkipError, SkipReason
+
+        raise SkipError(SkipReason.TRUNCATED, "a camera RAW file that LibRaw could not open")
+    try:
+        return decode_raw(raw, path, max_pixels, min_side, max_side)
+    finally:
+        raw.close()
+
+
+def decode_raw(raw: Any, source: bytes | str, max_pixels: int, min_side: int | None,
                max_side: int | None) -> tuple[Image.Image, PhotoMeta]:
     """An upright RGB picture of the RAW ``raw`` (from :func:`open_raw`) and its metadata. The embedded preview
     serves where it is at least ``min_side`` on its short side and as long as what a half-size demosaic would
@@ -69,7 +95,7 @@ def decode_raw(raw: Any, data: bytes | bytearray, max_pixels: int, min_side: int
         from organizer.media.decode import SkipError, SkipReason
 
         raise SkipError(SkipReason.TOO_LARGE, f"{width}x{height} is over the {max_pixels:,}-pixel limit")
-    meta = raw_meta(data)
+    meta = raw_meta(source)
     meta.width, meta.height = width, height
     meta.orientation = _FLIP_TO_ORIENTATION.get(flip, 1)
     image = None
@@ -119,14 +145,18 @@ def _preview(raw: Any, want_short: int, want_long: int, orientation: int) -> Ima
     return im.transpose(_TURN[orientation]) if orientation in _TURN else im
 
 
-def raw_meta(data: bytes | bytearray) -> PhotoMeta:
-    """Camera, date taken and GPS of a RAW, through exifread (TIFF-based RAWs, CR3, RAF...); as much as it
-    finds, nothing where it finds nothing."""
+def raw_meta(source: bytes | str) -> PhotoMeta:
+    """Camera, date taken and GPS of a RAW's bytes or file, through exifread (TIFF-based RAWs, CR3, RAF...); as
+    much as it finds, nothing where it finds nothing."""
     meta = PhotoMeta(format="RAW")
     try:
         import exifread
 
-        tags = exifread.process_file(io.BytesIO(data), details=False, extract_thumbnail=False)
+        if isinstance(source, str):
+            with open(source, "rb") as f:
+                tags = exifread.process_file(f, details=False, extract_thumbnail=False)
+        else:
+            tags = exifread.process_file(io.BytesIO(source), details=False, extract_thumbnail=False)
     except Exception:  # noqa: BLE001 - broken metadata must not cost the photo
         return meta
     if "Image DNGVersion" in tags or "Image Tag 0xC612" in tags:  # DNGVersion, by name or by number

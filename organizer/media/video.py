@@ -32,7 +32,7 @@ MAX_FRAMES = 12
 _EPOCH_1904 = datetime(1904, 1, 1, tzinfo=UTC)
 
 
-def looks_video(head: bytes | bytearray) -> str | None:
+def looks_video(head: bytes) -> str | None:
     """The container a file's first bytes announce ("MP4", "MOV", "MKV", "AVI"), or None."""
     if len(head) >= 12 and head[4:8] == b"ftyp":
         brand = head[8:12]
@@ -179,7 +179,7 @@ def video_frames(path: str, duration: float, max_side: int) -> list[tuple[float,
     return distinct(out)
 
 
-def motion_clip_offset(data: bytes | bytearray) -> int | None:
+def motion_clip_offset(data: bytes) -> int | None:
     """Where the MP4 clip of a motion photo starts (Google's Motion Photos and Samsung's: a JPEG with the clip
     appended after its image), or None. The clip is the last ISO media file in the bytes with a movie (``moov``)
     box after it; the JPEG before it is untouched, so every viewer still shows the still."""
