@@ -1036,7 +1036,7 @@ def test_a_search_that_ends_after_the_window_is_gone_does_nothing(qtbot, make_se
     monkeypatch.setattr(lib, "search", slow_search)
     w.run_search(object())
     assert started.wait(10)
-    task = w._search_tasks[-1]
+    task = w.searches.tasks[-1]
     thread = task.qthread
     delivered: list[object] = []
     task.worker.done.connect(lambda r: delivered.append(r))  # the worker's own signal: it does finish
@@ -1329,3 +1329,49 @@ def test_a_video_is_marked_with_its_length_and_handed_to_a_player(qtbot, window:
     still = next(r.photo_id for r in gallery.model_.rows if r.path.endswith("still.jpg"))
     window.open_photo(still, None)
     assert viewer.play_button.isHidden()
+
+
+def test_the_newest_query_wins_and_the_undo_history_keeps_twenty(qtbot) -> None:
+    """The window's controllers on their own: a slow older search that ends after a newer one is never shown
+    over it; the undo history keeps the newest 20 actions, says what Undo would undo, and reports an undo that
+    failed instead of raising."""
+    import threading
+
+    from organizer.gui.controllers.search import Searches
+    from organizer.gui.controllers.undo import UndoHistory
+
+    slow = threading.Event()
+
+    def search(query: str) -> list[str]:
+        if query == "old":
+            slow.wait(10)
+        return [query]
+
+    searches = Searches(search)
+    shown: list[list[str]] = []
+    searches.finished.connect(shown.append)
+    searches.run("old")
+    with qtbot.waitSignal(searches.finished, timeout=10_000):
+        searches.run("new")
+    slow.set()
+    qtbot.waitUntil(lambda: not any(t.running() for t in searches.tasks), timeout=10_000)
+    qtbot.wait(100)  # the old answer, had it been delivered, would be here now
+    assert shown == [["new"]]
+
+    history = UndoHistory()
+    said: list[str] = []
+    history.changed.connect(said.append)
+    undone: list[int] = []
+    for i in range(25):
+        history.push(f"step {i}", lambda i=i: undone.append(i))
+    assert said[-1] == "step 24"
+    for _ in range(20):
+        assert history.undo() is not None
+    assert undone == list(range(24, 4, -1)) and history.undo() is None and said[-1] == ""
+
+    def broken() -> None:
+        raise RuntimeError("the label is gone")
+
+    history.push("rename", broken)
+    what, error = history.undo()
+    assert what == "rename" and isinstance(error, RuntimeError)

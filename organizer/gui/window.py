@@ -26,6 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from organizer.gui.controllers.folders import FolderWatch
+from organizer.gui.controllers.search import Searches
+from organizer.gui.controllers.undo import UndoHistory
 from organizer.gui.models import Row
 from organizer.gui.pages.clusters_page import ClustersPage
 from organizer.gui.pages.gallery import LibraryPage
@@ -59,6 +62,10 @@ class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart):
     def __init__(self, library: Library) -> None:
         super().__init__()
         self.lib = library
+        # the controllers: each owns one job's state and tells the window by signals
+        self.searches = Searches(lambda query: self.lib.search(query), self)
+        self.undos = UndoHistory(self)
+        self.folders = FolderWatch(library.offline_folders, self)
         self.setWindowTitle("organizer")
         self.resize(1280, 820)
         self.setAcceptDrops(True)
@@ -139,14 +146,10 @@ class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart):
         self.task: Task | None = None
         self._stopping: list[Task] = []  # cancelled at quit, still ending a long step
         self.offline: list[tuple[str, int]] = []  # folders not there at the last check, with their photo counts
-        self._offline_thread: threading.Thread | None = None
-        self._offline_again = False
         self._closed = False
         self._queued_analysis: tuple[str, bool, bool] | None = None  # asked for while another run ran
-        self.undo_stack: list[tuple[str, Callable[[], object]]] = []  # (what, how to undo it), latest last
         self.task_kind = ""
         self.queue: list[list[str]] = []
-        self._search_serial = 0
         self.ask_on_close: Callable[[], bool] = self._ask_on_close
         self._closing = False
         self._refresh_timer = QTimer(self)
@@ -200,9 +203,10 @@ class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart):
         self.settings_page.failed.connect(self.show_message)
         self.settings_page.saved.connect(self._settings_saved)
         self.warmed.connect(self._warmed)
-        self.offline_found.connect(self._offline_checked)
-        self.search_result.connect(self._search_done)
-        self.search_error.connect(self._search_failed)
+        self.folders.found.connect(self._offline_checked)
+        self.searches.finished.connect(self._search_done)
+        self.searches.failed.connect(self._search_failed)
+        self.undos.changed.connect(self._undo_changed)
         QTimer.singleShot(WARM_AFTER_MS, self.warm_up)
         self.tabs.currentChanged.connect(self._tab_changed)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
@@ -323,12 +327,10 @@ class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart):
                 QApplication.processEvents()
                 if not task.stop(QUIT_WAIT_MS):
                     self._stopping.append(task)
-        for t in getattr(self, "_search_tasks", []):
-            t.qthread.quit()
-            if not t.qthread.wait(QUIT_WAIT_MS):
-                self._stopping.append(t)
+        self._stopping += self.searches.stop(QUIT_WAIT_MS)
         self.thumbs.wait(QUIT_WAIT_MS)
         self._closed = True
+        self.folders.closed = True
         e.accept()
     def wait_for_background(self, ms: int = 120_000) -> None:
         """After the window closed: let the steps still running end (they stop at their next event), so that
@@ -336,8 +338,7 @@ class MainWindow(IndexingPart, LibraryPart, CurationPart, ViewingPart):
         for task in self._stopping:
             task.wait(ms)
         self._stopping.clear()
-        if self._offline_thread is not None:  # reading the library: let it end before the library closes
-            self._offline_thread.join(min(ms / 1000, 5.0))
+        self.folders.wait(min(ms / 1000, 5.0))  # reading the library: let it end before the library closes
         self.thumbs.wait(ms)
 
 

@@ -110,22 +110,21 @@ class CurationPart(Shell):
     # ---- many photos at once, and undo -----------------------------------------------------------
 
     def push_undo(self, what: str, undo: Callable[[], object]) -> None:
-        self.undo_stack = [*self.undo_stack[-19:], (what, undo)]
-        self.undo_action.setEnabled(True)
-        self.undo_action.setText(f"&Undo {what}")
+        self.undos.push(what, undo)
+
+    def _undo_changed(self, what: str) -> None:
+        self.undo_action.setEnabled(bool(what))
+        self.undo_action.setText(f"&Undo {what}" if what else "&Undo")
 
     def undo(self) -> None:
-        if not self.undo_stack:
+        done = self.undos.undo()
+        if done is None:
             return
-        what, fn = self.undo_stack.pop()
-        try:
-            fn()
-        except Exception as e:  # noqa: BLE001 - shown, not raised
-            self.show_message(str(e))
+        what, error = done
+        if error is not None:
+            self.show_message(str(error))
         else:
             self.statusBar().showMessage(f"Undone: {what}.", 8000)
-        self.undo_action.setEnabled(bool(self.undo_stack))
-        self.undo_action.setText(f"&Undo {self.undo_stack[-1][0]}" if self.undo_stack else "&Undo")
         self.refresh_library()
         if self.tabs.currentWidget() is self.labels_page:
             self.labels_page.show_labels(self.lib.label_infos())

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -51,21 +49,8 @@ class LibraryPart(Shell):
             pass  # the library is busy or gone for a moment: the next tick looks again
 
     def _check_offline(self) -> None:
-        if self._closed or self._closing:
-            return
-        if self._offline_thread is not None and self._offline_thread.is_alive():
-            self._offline_again = True  # one more check when this one ends
-            return
-
-        def run() -> None:  # a plain daemon thread: one stuck on a dead network drive never holds up quitting
-            try:
-                gone = self.lib.offline_folders()
-                self.offline_found.emit(gone)  # queued to the UI thread
-            except Exception:  # noqa: BLE001 - the window or the library went meanwhile; the next check tells
-                log.debug("folder check ended early", exc_info=True)
-
-        self._offline_thread = threading.Thread(target=run, name="organizer-folder-check", daemon=True)
-        self._offline_thread.start()
+        if not self._closing:
+            self.folders.check()
 
     def _offline_checked(self, gone: list[tuple[str, int]]) -> None:
         if self._closed:
@@ -76,9 +61,6 @@ class LibraryPart(Shell):
                 self.library_page.show_offline(gone)
             else:
                 self._show_library()
-        if self._offline_again:
-            self._offline_again = False
-            QTimer.singleShot(0, self._check_offline)
 
     def _offline_prefixes(self) -> tuple[str, ...]:
         return tuple(f.rstrip(os.sep) + os.sep for f, _ in self.offline)

@@ -3,7 +3,6 @@ methods one part calls on another, declared once so the type checker sees each p
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 if TYPE_CHECKING:
+    from organizer.gui.controllers.folders import FolderWatch
+    from organizer.gui.controllers.search import Searches
+    from organizer.gui.controllers.undo import UndoHistory
     from organizer.gui.pages.clusters_page import ClustersPage
     from organizer.gui.pages.gallery import LibraryPage
     from organizer.gui.pages.labels_page import LabelsPage
@@ -41,11 +43,11 @@ class Shell(QMainWindow):
     search_finished = Signal(int)  # number of results
     task_finished = Signal(str)  # "clusters", "projection"
     message_shown = Signal(str)
-    offline_found = Signal(object)  # the folders found offline by a check off the UI thread
-    search_result = Signal(int, object)  # (query serial, results) from the search thread
-    search_error = Signal(int, str)
 
     lib: Library
+    searches: Searches
+    undos: UndoHistory
+    folders: FolderWatch
     thumbs: Thumbnails
     library_page: LibraryPage
     search_page: SearchPage
@@ -75,14 +77,10 @@ class Shell(QMainWindow):
     task_kind: str
     queue: list[list[str]]
     offline: list[tuple[str, int]]  # folders not there at the last check, with their photo counts
-    undo_stack: list[tuple[str, Callable[[], object]]]  # (what, how to undo it), latest last
     _stopping: list[Task]
-    _offline_thread: threading.Thread | None
-    _offline_again: bool
     _closed: bool
     _closing: bool
     _queued_analysis: tuple[str, bool, bool] | None
-    _search_serial: int
     _refresh_timer: QTimer
     _viewer_from: Any  # the gallery the shown photo was opened from
     _overview: Any

@@ -7,7 +7,6 @@ from typing import Any
 
 from organizer.gui.models import Row
 from organizer.gui.window_parts.shell import Shell
-from organizer.gui.worker import Task, call
 from organizer.wording import plural
 
 log = logging.getLogger("organizer.gui.window")
@@ -68,28 +67,16 @@ class ViewingPart(Shell):
     # ---- search ----------------------------------------------------------------------------------
 
     def run_search(self, query: Any) -> None:
-        self._search_serial += 1
-        serial = self._search_serial
-        task = Task(lambda: call(lambda: self.lib.search(query)), self)
-        # The Task's own signals come in the UI thread and die with the window (the worker's, connected to a
-        # lambda, ran it in the worker's thread, even after the window was deleted: "Signal source has been
-        # deleted").
-        task.done.connect(lambda results: self.search_result.emit(serial, results))
-        task.failed.connect(lambda msg: self.search_error.emit(serial, msg))
-        self._search_tasks = [t for t in getattr(self, "_search_tasks", []) if t.running()] + [task]
-        task.start()
+        self.searches.run(query)
 
-    def _search_done(self, serial: int, results: list[Any]) -> None:
-        if serial != self._search_serial:
-            return  # a newer query is on its way
+    def _search_done(self, results: list[Any]) -> None:
         rows = [Row(r.photo_id, r.path, r.hash, r.score, r.parts) for r in results]
         self.search_page.results.set_rows(rows)
         self.search_page.status.setText(plural(len(rows), "photo") if rows else "No photos match.")
         self.search_finished.emit(len(rows))
 
-    def _search_failed(self, serial: int, message: str) -> None:
-        if serial == self._search_serial:
-            self.search_page.status.setText("")
-            self.show_message(message)
-            self.search_finished.emit(-1)
+    def _search_failed(self, message: str) -> None:
+        self.search_page.status.setText("")
+        self.show_message(message)
+        self.search_finished.emit(-1)
 
