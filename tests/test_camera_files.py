@@ -389,3 +389,26 @@ def test_a_motion_photo_shows_its_clip(make_settings, tmp_path: Path) -> None:
     assert cap.isOpened() and cap.read()[0]
     cap.release()
     lib.close()
+
+
+def test_a_sign_in_a_later_scene_of_a_video_is_found_at_its_time(make_settings, tmp_path: Path) -> None:
+    """Objects and text are looked for in the poster and two later scenes (at a third and two thirds of the
+    clip, a scene like the poster left out): a sign that appears 4 s into a 9 s clip is read and found, and the
+    search names where in the clip it is."""
+    from organizer.media.mp4 import write_video
+
+    sign = np.full((240, 640, 3), 255, np.uint8)
+    sign[13:227] = np.asarray(text_image("BAKERY", (900, 300)).resize((640, 214)))
+    plain = np.full((240, 640, 3), 120, np.uint8)
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    write_video(folder / "walk.mp4", 9, lambda t: sign if t >= 4 else plain, size=(640, 240))
+    lib = Library(make_settings(ocr={"enabled": True, "gate": "none", "engine": "rapidocr"},
+                                detection={"enabled": False}))
+    summary = list(lib.index([str(folder)]))[-1]
+    assert summary.ocr_run == 2  # the poster and the scene at 6 s; the one at 3 s is the poster's twin
+    res = lib.search(SearchQuery(text="bakery", top_k=5))
+    assert Path(res[0].path).name == "walk.mp4" and res[0].keyword_score > 0
+    texts = [p for p in lib.photo_details(res[0].photo_id).parts if p.type == "text"]
+    assert texts and all(p.at_seconds == 6.0 for p in texts) and any("BAKERY" in (p.text or "") for p in texts)
+    lib.close()

@@ -120,7 +120,9 @@ class MatchDelegate(TileDelegate):
             _paint_badge(painter, option)
         duration = index.data(DurationRole)
         parts = index.data(PartsRole) or []
-        part = next((p for p in parts if p.type not in ("whole", "frame")), None)
+        # a part of a video's later scene is not outlined on its poster
+        part = next((p for p in parts if p.type not in ("whole", "frame") and getattr(p, "at_seconds", None) is None),
+                    None)
         if part is None and duration is None:
             return
         image = self._picture(option, index)

@@ -50,7 +50,7 @@ def photo_pixmap(path: str, parts: list[Any], highlight: set[int], side: int | N
     font.setPixelSize(max(12, im.width // 60))
     painter.setFont(font)
     for p in parts:
-        if p.type == "frame":  # a video's frame is a moment of the clip, not a place on the poster
+        if p.at_seconds is not None:  # a video's later frame, or a part of one: not a place on the poster
             continue
         colour = COLOURS.get(p.type, QColor(255, 255, 255))
         strong = p.id in highlight

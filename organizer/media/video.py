@@ -160,14 +160,25 @@ def decode_video(path: str, max_pixels: int, min_side: int | None, max_side: int
     return poster, meta
 
 
-def video_frames(path: str, duration: float, max_side: int) -> list[tuple[float, Image.Image]]:
-    """The frames of a video that are embedded on their own (see :func:`sample_times`), near-duplicates left out,
-    each at most ``max_side`` pixels."""
-    times = sample_times(duration)
+PARTS_FRAMES = 2  # frames of a video searched for objects and text besides the poster (3 in all)
+
+
+def scene_times(duration: float, most: int = PARTS_FRAMES) -> list[float]:
+    """Where the frames searched for objects and text besides the poster are taken: spread over the clip (a third
+    and two thirds in, for two), none in a clip too short to hold another scene."""
+    if duration <= 3 * poster_time(duration) + 1.0:
+        return []
+    return [round(duration * (i + 1) / (most + 1), 3) for i in range(most)]
+
+
+def frames_at(path: str, times: list[float], max_side: int,
+              like: Image.Image | None = None) -> list[tuple[float, Image.Image]]:
+    """The frames at ``times``, each at most ``max_side`` pixels, near-duplicates (of ``like``, the poster, too)
+    left out."""
     if not times:
         return []
     cap = open_capture(path)
-    out = []
+    out: list[tuple[float, Image.Image]] = []
     try:
         for t in times:
             im = frame_at(cap, t)
@@ -176,7 +187,15 @@ def video_frames(path: str, duration: float, max_side: int) -> list[tuple[float,
                 out.append((t, im))
     finally:
         cap.release()
-    return distinct(out)
+    if like is None:
+        return distinct(out)
+    return distinct([(-1.0, like), *out])[1:]
+
+
+def video_frames(path: str, duration: float, max_side: int) -> list[tuple[float, Image.Image]]:
+    """The frames of a video that are embedded on their own (see :func:`sample_times`), near-duplicates left out,
+    each at most ``max_side`` pixels."""
+    return frames_at(path, sample_times(duration), max_side)
 
 
 def motion_clip_offset(data: bytes) -> int | None:

@@ -17,7 +17,7 @@ from organizer.errors import BadArgumentError, ModelUnavailableError
 from organizer.fsutil import chunked
 from organizer.landmarks.head import head_steps, labels_key
 from organizer.landmarks.labeller import label_photos
-from organizer.media.decode import Decoded, SkipError, SkipReason, hash_file, load
+from organizer.media.decode import SkipError, SkipReason, hash_file, load
 from organizer.media.lookahead import bounded_map
 from organizer.media.pairs import RAW_ROLE, partners, role_of
 from organizer.media.scan import FileEntry, ScanProblem, walk
@@ -28,7 +28,7 @@ from organizer.paths import display, resolve
 from organizer.pipeline.extractors import extractors
 from organizer.pipeline.faces import Faces
 from organizer.pipeline.frames import Frames
-from organizer.pipeline.rereading import Changed, changed_entries, crop, reader
+from organizer.pipeline.rereading import Changed, Scenes, changed_entries, crop, reader
 from organizer.progress import Event, Meter, Notice, Progress, Skipped, Stored, Summary
 from organizer.settings import Settings
 from organizer.store.db import TRANSIENT_REASONS as TRANSIENT
@@ -205,7 +205,7 @@ class Indexer:
                 r = load(e.path, dec, min_side=size, known=known_hashes)
                 if r.decoded is None:
                     return _Read(hash=r.hash, known=True)
-                return _Read(hash=r.hash, pixels=prepare(r.image, size, "crop"), info=_info(r.hash, r.size, r.decoded))
+                return _Read(hash=r.hash, pixels=prepare(r.image, size, "crop"), info=PhotoInfo.of(r.hash, r.size, r.decoded.meta))
             except SkipError as err:
                 return _Read(error=err)
             except Exception as err:  # noqa: BLE001 - one odd file never ends a run
@@ -410,24 +410,37 @@ class Indexer:
             except ModelUnavailableError:
                 faces_key, faces_due = None, set()  # the faces pass says why, after the parts are stored
         meter = Meter("parts", len(todo))
-        work = reader(self.settings.decode, canvas, self.store.expected_hashes(todo))
+        work = reader(self.settings.decode, canvas, self.store.expected_hashes(todo), scenes=True)
         changed: list[FileEntry] = []
 
         group = PARTS_GROUP
         for chunk in chunked(bounded_map(work, todo, self.settings.embed.workers, ahead=group * 2), group):
             changed += changed_entries(chunk)
-            live = [(pid, im) for (pid, _), im in chunk if isinstance(im, Image.Image)]
+            # each picture searched: a photo, or a video's poster and later scenes (their parts at their time)
+            seen: list[tuple[int, Image.Image, float | None]] = [
+                (pid, im, None) for (pid, _), im in chunk if isinstance(im, Image.Image)]
+            seen += [(pid, im, t) for (pid, _), got in chunk if isinstance(got, Scenes) for t, im in got.frames]
+            live = [(pid, im) for pid, im, _ in seen]
             failed = [pid for (pid, _), im in chunk if im is None]
             if failed:
                 self.store.mark_failed(failed, parts=key)
                 summary.failed += self._newly_failed(failed)
-            results: list[list[NewPart]] = [[] for _ in live]
+            found: list[list[NewPart]] = [[] for _ in live]
             for x in found_by:
-                for mine, theirs in zip(results, x.extract(live, summary), strict=True):
+                for mine, theirs in zip(found, x.extract(live, summary), strict=True):
                     mine += theirs
-            self._embed_parts(live, results)
+            self._embed_parts(live, found)
+            pictures: dict[int, Image.Image] = {}
+            per_photo: dict[int, list[NewPart]] = {}
+            for (pid, im, at), parts in zip(seen, found, strict=True):
+                for p in parts:
+                    p.at_seconds = at
+                per_photo.setdefault(pid, []).extend(parts)
+                if at is None:
+                    pictures[pid] = im
             done, with_faces = [], []
-            for (pid, im), parts in zip(live, results, strict=True):
+            for pid, parts in per_photo.items():
+                im = pictures[pid]
                 parts.sort(key=lambda p: p.type != PartType.TEXT.value)
                 if self.store.replace_parts(pid, parts, clip.key, key):
                     done.append(pid)
@@ -475,14 +488,6 @@ class Indexer:
                 return
             yield from self._changed_files(changed, summary)
             yield from self.parts_pass(summary)
-
-
-
-def _info(h: str, size: int, d: Decoded) -> PhotoInfo:
-    m = d.meta
-    return PhotoInfo(hash=h, size=size, format=m.format, width=m.width, height=m.height, taken_at=m.taken_at,
-                     camera_make=m.camera_make, camera_model=m.camera_model, gps_lat=m.gps_lat, gps_lon=m.gps_lon,
-                     duration=m.duration, motion_offset=m.motion_offset)
 
 
 def _under(path: str, root: str) -> bool:

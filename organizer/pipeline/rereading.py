@@ -10,8 +10,9 @@ from typing import Any
 
 from PIL import Image
 
-from organizer.media.decode import load
+from organizer.media.decode import bounded, load
 from organizer.media.scan import FileEntry
+from organizer.media.video import frames_at, scene_times
 from organizer.parts import Box
 
 
@@ -34,22 +35,39 @@ class Changed:
 CHANGED = Changed(None)
 
 
+@dataclass(frozen=True, slots=True)
+class Scenes:
+    """A video read again for its parts: the poster frame and up to two later scenes, each at its time (the
+    poster's is None: its parts are the video's own, outlined on its picture)."""
+
+    frames: list[tuple[float | None, Image.Image]]
+
+
 def changed_entries(chunk: Sequence[tuple[Any, Any]]) -> list[FileEntry]:
     return [r.entry for _, r in chunk if isinstance(r, Changed) and r.entry is not None]
 
 
-def reader(dec: Any, side: int, expect: dict[str, str]) -> Any:
+def reader(dec: Any, side: int, expect: dict[str, str], scenes: bool = False) -> Any:
     """Read (photo id, path) as an upright image of at most ``side`` pixels; None where it cannot be read (a
     pass records that as failed for its key, retried when the file is seen again); a :class:`Changed` where
-    the file's bytes are no longer what was indexed (``expect``: path -> hash, Store.expected_hashes)."""
+    the file's bytes are no longer what was indexed (``expect``: path -> hash, Store.expected_hashes). With
+    ``scenes``, a video is read as :class:`Scenes` (the parts pass looks for objects and text in three frames)."""
 
-    def work(item: tuple[int, str]) -> Image.Image | Changed | None:
+    def work(item: tuple[int, str]) -> Image.Image | Scenes | Changed | None:
         try:
             r = load(item[1], dec, max_side=side)
         except Exception:  # noqa: BLE001 - one odd file never ends a run
             return None
         if r.hash != expect.get(item[1], r.hash):
             return Changed.of(item[1])
+        duration = r.decoded.meta.duration if r.decoded is not None else None
+        if duration is not None and scenes:  # a video: objects and text in two later scenes too
+            try:
+                later = bounded(lambda: frames_at(item[1], scene_times(duration), side, like=r.image),
+                                dec.native_decode_seconds)
+            except Exception:  # noqa: BLE001 - the poster's parts are still worth storing
+                later = []
+            return Scenes([(None, r.image), *later])
         return r.image
 
     return work

@@ -35,6 +35,13 @@ class PhotoInfo:
     duration: float | None = None  # seconds: a video
     motion_offset: int | None = None  # a motion photo (a JPEG carrying its clip): where the clip starts
 
+    @classmethod
+    def of(cls, h: str, size: int, meta: Any) -> PhotoInfo:
+        """The record of a decoded photo's metadata (media.exif.PhotoMeta) under its hash and size."""
+        fields = ("format", "width", "height", "taken_at", "camera_make", "camera_model", "gps_lat", "gps_lon",
+                  "duration", "motion_offset")
+        return cls(hash=h, size=size, **{f: getattr(meta, f) for f in fields})
+
 
 @dataclass(slots=True)
 class NewPart:

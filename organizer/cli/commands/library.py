@@ -76,12 +76,10 @@ def search(lib: Library, args: argparse.Namespace) -> int:
         for p in r.parts:
             if p.type == "whole":
                 continue
-            if p.at_seconds is not None:  # a video's frame: where in the clip
-                print(f"      frame {p.score:.3f} at {clip_time(p.at_seconds)} in the video")
-                continue
             extra = f' "{p.text}"' if p.text else (f" ({p.label})" if p.label else "")
             box = ", ".join(f"{x:.2f}" for x in p.box)
-            print(f"      {p.type}{extra} {p.score:.3f} at [{box}]")
+            where = f"at [{box}]" if p.at_seconds is None else f"at {clip_time(p.at_seconds)} in the video"
+            print(f"      {p.type}{extra} {p.score:.3f} {where}")
         if r.keyword_score:
             print(f"      words match (+{r.keyword_score:.2f})")
     return 0
