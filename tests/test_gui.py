@@ -1375,3 +1375,30 @@ def test_the_newest_query_wins_and_the_undo_history_keeps_twenty(qtbot) -> None:
     history.push("rename", broken)
     what, error = history.undo()
     assert what == "rename" and isinstance(error, RuntimeError)
+
+
+def test_the_photo_pane_shows_a_raw_and_its_own_pixels(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """A DNG dropped on the window is shown from its preview, upright; zooming to actual size demosaics the
+    sensor's own pixels (LibRaw), the outlines kept."""
+    from organizer.media.dng import write_dng
+
+    folder = tmp_path / "card"
+    folder.mkdir()
+    mosaic = np.zeros((480, 640, 3), np.uint8)
+    mosaic[:, :320] = (210, 40, 40)
+    preview = np.zeros((960, 1280, 3), np.uint8)
+    preview[:, :640] = (210, 40, 40)
+    write_dng(folder / "DSC_0001.dng", mosaic, preview, orientation=6)
+    index_by_drop(qtbot, window, folder)
+    gallery = window.library_page.gallery
+    (row,) = gallery.model_.rows
+    window.open_photo(row.photo_id, None)
+    viewer = window.viewer
+    shown = viewer._pixmap
+    assert shown is not None and (shown.width(), shown.height()) == (960, 1280)  # the preview, turned upright
+    assert "480 x 640 (DNG)" in viewer.info.toHtml()
+    viewer.set_zoom(4.0)  # closer than the preview allows: the photo's own pixels
+    full = viewer._pixmap
+    assert full is not None and (full.width(), full.height()) == (480, 640)
+    top = full.toImage().pixelColor(240, 20)
+    assert top.red() > top.blue() + 60  # red on top: the sensor's left, turned upright once

@@ -101,7 +101,7 @@ def decode_raw(raw: Any, source: bytes | str, max_pixels: int, min_side: int | N
     image = None
     if min_side or max_side:
         want_long = min(max_side, max(width, height) // 2) if max_side else 0
-        image = _preview(raw, min_side or 0, want_long, meta.orientation)
+        image = _preview(raw, min_side or 0, want_long, max_side or 0, meta.orientation)
     if image is None:
         half = bool(min_side or max_side) and min(width, height) // 2 >= (min_side or 0) and \
             max(width, height) // 2 >= min(max_side or 0, max(width, height) // 2)
@@ -114,8 +114,9 @@ def decode_raw(raw: Any, source: bytes | str, max_pixels: int, min_side: int | N
 _TURN = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_270, 8: Image.Transpose.ROTATE_90}
 
 
-def _preview(raw: Any, want_short: int, want_long: int, orientation: int) -> Image.Image | None:
-    """The camera's embedded preview, upright, when it is large enough; None otherwise."""
+def _preview(raw: Any, want_short: int, want_long: int, max_side: int, orientation: int) -> Image.Image | None:
+    """The camera's embedded preview, upright, when it is at least ``want_short`` and ``want_long``; None
+    otherwise. It is decoded no smaller than ``min_side`` (``want_short``) and ``max_side`` ask."""
     import rawpy
 
     try:
@@ -129,7 +130,7 @@ def _preview(raw: Any, want_short: int, want_long: int, orientation: int) -> Ima
             if short < want_short or long < want_long:
                 return None
             # draft(): decoded at 1/2, 1/4 or 1/8 scale where that still gives the sizes asked for
-            scale = min(short / want_short if want_short else 1e9, long / want_long if want_long else 1e9)
+            scale = min(short / want_short if want_short else 1e9, long / max_side if max_side else 1e9)
             if scale >= 2:
                 im.draft("RGB", (max(1, round(im.width / scale)), max(1, round(im.height / scale))))
             own = im.getexif().get(0x0112, 1)
