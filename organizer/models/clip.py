@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from PIL import Image
 
 from organizer.errors import ModelUnavailableError
 from organizer.models.base import LazyModel, best_device, bf16_native, folder_digest
+
+T = TypeVar("T")
 
 OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
 OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -32,6 +35,24 @@ class _Loaded:
     dim: int = 0  # the embedding's size (read from the torch model's config where there is one)
     logit: float = 0.0  # CLIP's learnt temperature, exp(logit_scale), where there is no torch model
     text: Any = None  # ort.TextOnly where there is no torch model (no transformers tokenizer either)
+
+
+def read_prepared(items: Sequence[T], path_of: Callable[[T], str], size: int, workers: int = 2,
+                  ahead: int = 64) -> Iterator[tuple[T, tuple[str, np.ndarray] | str]]:
+    """The one read-prepare recipe of the training commands: each item's file read, hashed and decoded (at least
+    ``size`` pixels, the read-ahead threads a bounded distance ahead) and prepared as CLIP's input; per item, in
+    order, (hash, pixels) or why it could not be read."""
+    from organizer.media.decode import SkipError, load
+    from organizer.media.lookahead import bounded_map
+
+    def work(item: T) -> tuple[str, np.ndarray] | str:
+        try:
+            r = load(path_of(item), min_side=size)
+            return r.hash, prepare(r.image, size)
+        except SkipError as e:
+            return str(e)
+
+    return bounded_map(work, items, workers, ahead=ahead)
 
 
 def prepare(image: Image.Image, size: int, mode: str = "crop") -> np.ndarray:

@@ -15,10 +15,8 @@ import numpy as np
 from organizer.errors import BadArgumentError
 from organizer.fsutil import replacing
 from organizer.landmarks.catalogue import friendly_name
-from organizer.media.decode import SkipError, load
-from organizer.media.lookahead import bounded_map
 from organizer.media.scan import walk
-from organizer.models.clip import ClipModel, prepare
+from organizer.models.clip import ClipModel, read_prepared
 from organizer.progress import Meter, Progress, drain
 
 
@@ -124,16 +122,9 @@ def embed_items(items: list[Item], clip: ClipModel, cache: Path | None, workers:
         else:
             todo.append(i)
 
-    def work(i: int) -> tuple[str, np.ndarray] | str:
-        try:
-            r = load(items[i].path, min_side=size)
-            return r.hash, prepare(r.image, size)
-        except SkipError as e:
-            return str(e)
-
     meter = Meter("embed", len(todo))
     chunk: list[tuple[int, np.ndarray]] = []
-    for i, r in bounded_map(work, todo, workers, ahead=batch * 2):
+    for i, r in read_prepared(todo, lambda j: items[j].path, size, workers, ahead=batch * 2):
         if isinstance(r, str):
             corrupt[i] = r
         else:

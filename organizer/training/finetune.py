@@ -27,10 +27,8 @@ import numpy as np
 from organizer.errors import BadArgumentError
 from organizer.fsutil import fsync
 from organizer.landmarks.catalogue import friendly_name
-from organizer.media.decode import SkipError, load
-from organizer.media.lookahead import bounded_map
 from organizer.media.scan import walk
-from organizer.models.clip import ClipModel, prepare
+from organizer.models.clip import ClipModel, read_prepared
 from organizer.paths import display
 from organizer.progress import Notice, Progress
 
@@ -354,18 +352,12 @@ def _check_config(cfg: FinetuneConfig) -> None:
 def _decode_pairs(pairs: list[Pair], size: int, px: dict[str, np.ndarray]) -> tuple[list[Pair], list[tuple[str, str]]]:
     """The pairs whose image decodes (their pixels go into ``px``), and (path, reason) for the others:
     a file that is not an image is reported, never trained on."""
-    def work(p: Pair) -> np.ndarray | str:
-        try:
-            return prepare(load(p.path, min_side=size).image, size)
-        except SkipError as e:
-            return str(e)
-
     ok, bad = [], []
-    for p, r in bounded_map(work, pairs, 2, ahead=64):
+    for p, r in read_prepared(pairs, lambda q: q.path, size):
         if isinstance(r, str):
             bad.append((p.path, r))
         else:
-            px[p.path] = r
+            px[p.path] = r[1]
             ok.append(p)
     return ok, bad
 

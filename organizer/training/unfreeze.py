@@ -16,22 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from organizer.landmarks.head import HeadClass
-from organizer.media.decode import SkipError, load
-from organizer.media.lookahead import bounded_map
-from organizer.models.clip import ClipModel, prepare
+from organizer.models.clip import ClipModel, read_prepared
 from organizer.progress import Progress
 from organizer.training.data import Item
 from organizer.training.head import TrainConfig, TrainResult, _Head, fit
 
 
 def _pixels(items: list[Item], size: int) -> np.ndarray:
-    def work(it: Item) -> np.ndarray:
-        try:
-            return prepare(load(it.path, min_side=size).image, size)
-        except SkipError:
-            return np.zeros((size, size, 3), np.uint8)  # cleaning removed unreadable files already
-
-    return np.stack([px for _, px in bounded_map(work, items, 2, ahead=64)]) if items else np.zeros((0, size, size, 3), np.uint8)
+    blank = np.zeros((size, size, 3), np.uint8)  # cleaning removed unreadable files already
+    return np.stack([r[1] if isinstance(r, tuple) else blank for _, r in read_prepared(items, lambda it: it.path, size)]) \
+        if items else np.zeros((0, size, size, 3), np.uint8)
 
 
 def train_unfrozen(items: list[Item], y: np.ndarray, tr: np.ndarray, va: np.ndarray, te: np.ndarray,
