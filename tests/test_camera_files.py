@@ -278,6 +278,8 @@ def test_a_live_photo_is_one_item_and_its_clip_no_video_of_its_own(make_settings
     assert set(rows) == {"IMG_0005.JPG", "IMG_0006.MOV"}
     details = lib.photo_details(rows["IMG_0005.JPG"])
     assert details is not None and {Path(p).name for p in details.paths} == {"IMG_0005.JPG", "IMG_0005.MOV"}
+    # the photo pane plays the clip kept with the still
+    assert details.motion_path is not None and lib.motion_clip(rows["IMG_0005.JPG"]) == str(folder / "IMG_0005.MOV")
     lib.close()
 
 

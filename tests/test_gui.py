@@ -1402,3 +1402,35 @@ def test_the_photo_pane_shows_a_raw_and_its_own_pixels(qtbot, window: MainWindow
     assert full is not None and (full.width(), full.height()) == (480, 640)
     top = full.toImage().pixelColor(240, 20)
     assert top.red() > top.blue() + 60  # red on top: the sensor's left, turned upright once
+
+
+def test_pairs_are_marked_and_a_live_photo_plays_its_clip(qtbot, window: MainWindow, tmp_path: Path,
+                                                          monkeypatch) -> None:
+    """A RAW+JPEG pair is one tile marked "RAW"; a Live Photo one tile marked "LIVE" whose pane plays its clip."""
+    from PIL import Image
+    from PySide6.QtGui import QDesktopServices
+
+    from organizer.gui.models import KindRole
+    from organizer.media.dng import write_dng
+    from organizer.media.mp4 import write_video
+
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    picture = np.zeros((480, 640, 3), np.uint8)
+    picture[:, :320] = (200, 60, 40)
+    write_dng(folder / "DSC_0001.dng", picture)
+    Image.fromarray(picture).save(folder / "DSC_0001.jpg")
+    Image.fromarray(picture[:, ::-1].copy()).save(folder / "IMG_0002.jpg")  # another picture
+    write_video(folder / "IMG_0002.mov", 3, lambda t: picture)
+    noise_image(3).save(folder / "plain.jpg")
+    index_by_drop(qtbot, window, folder)
+    gallery = window.library_page.gallery
+    kinds = {Path(r.path).name: gallery.model().index(i).data(KindRole) for i, r in enumerate(gallery.model_.rows)}
+    assert kinds == {"DSC_0001.jpg": "RAW", "IMG_0002.jpg": "LIVE", "plain.jpg": None}
+    gallery.viewport().grab()
+    opened: list[str] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    window.open_photo(next(r.photo_id for r in gallery.model_.rows if r.path.endswith("IMG_0002.jpg")), None)
+    assert window.viewer.play_button.text() == "Play the motion clip"
+    qtbot.mouseClick(window.viewer.play_button, Qt.MouseButton.LeftButton)
+    assert opened and opened[0].endswith("IMG_0002.mov")

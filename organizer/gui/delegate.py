@@ -9,7 +9,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QS
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from organizer.gui.models import DurationRole, MissingRole, PartsRole
+from organizer.gui.models import DurationRole, KindRole, MissingRole, PartsRole
 from organizer.gui.viewer import COLOURS
 from organizer.wording import clip_time
 
@@ -119,17 +119,20 @@ class MatchDelegate(TileDelegate):
         if index.data(MissingRole):
             _paint_badge(painter, option)
         duration = index.data(DurationRole)
+        kind = index.data(KindRole)
         parts = index.data(PartsRole) or []
         # a part of a video's later scene is not outlined on its poster
         part = next((p for p in parts if p.type not in ("whole", "frame") and getattr(p, "at_seconds", None) is None),
                     None)
-        if part is None and duration is None:
+        if part is None and duration is None and kind is None:
             return
         image = self._picture(option, index)
         if image is None:
             return
         if duration is not None:
-            _paint_duration(painter, image, duration)
+            _paint_duration(painter, image, "\u25b6 " + clip_time(duration))
+        elif kind is not None:  # a RAW kept with the JPEG, a Live Photo's or motion photo's clip
+            _paint_duration(painter, image, kind)
         if part is None:
             return
         iw, ih = image.width(), image.height()
@@ -179,9 +182,9 @@ def _paint_badge(painter: QPainter, option: QStyleOptionViewItem) -> None:
     painter.restore()
 
 
-def _paint_duration(painter: QPainter, image: QRectF, seconds: float) -> None:
-    """A video's length, as players show it ("\u25b6 0:42"), in the bottom right corner of its poster frame."""
-    text = "\u25b6 " + clip_time(seconds)
+def _paint_duration(painter: QPainter, image: QRectF, text: str) -> None:
+    """A mark in the bottom right corner of a picture: a video's length as players show it ("\u25b6 0:42"), "RAW"
+    or "LIVE"."""
     width = painter.fontMetrics().horizontalAdvance(text) + 12
     rect = QRectF(image.right() - width - 4, image.bottom() - 22, width, 18)
     painter.save()

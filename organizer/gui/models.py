@@ -18,6 +18,7 @@ ScoreRole = Qt.ItemDataRole.UserRole + 2
 PartsRole = Qt.ItemDataRole.UserRole + 3
 MissingRole = Qt.ItemDataRole.UserRole + 5  # the photo's files are not there (a badge on its picture)
 DurationRole = Qt.ItemDataRole.UserRole + 6  # a video's length in seconds (a badge on its poster frame)
+KindRole = Qt.ItemDataRole.UserRole + 7  # "RAW" (a RAW kept with it), "LIVE" (a motion clip) or None
 
 
 @dataclass(slots=True)
@@ -33,12 +34,14 @@ class Row:
     day_first: int = -1  # the row of its day's first photo (-1: the gallery is not grouped by day)
     day_size: int = 0  # on a day's first photo: how many photos the day has
     duration: float | None = None  # a video's length in seconds
+    kind: str | None = None  # "RAW" or "LIVE": what the gallery marks on the picture
 
     @classmethod
     def of(cls, r: Any, missing: bool = False) -> Row:
         """A gallery row for the library's PhotoRow ``r`` (``missing``: shown as missing whatever it says)."""
         return cls(r.id, r.path, r.hash, missing=r.missing or missing, taken_at=r.taken_at, stored_missing=r.missing,
-                   duration=getattr(r, "duration", None))
+                   duration=getattr(r, "duration", None),
+                   kind="LIVE" if getattr(r, "live", False) else "RAW" if getattr(r, "raw", False) else None)
 
 
 class PhotoListModel(QAbstractListModel):
@@ -109,6 +112,8 @@ class PhotoListModel(QAbstractListModel):
             return r.missing
         if role == DurationRole:
             return r.duration
+        if role == KindRole:
+            return r.kind
         return None
 
     def _thumb_ready(self, photo_id: int, _image: QImage) -> None:

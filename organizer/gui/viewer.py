@@ -190,9 +190,9 @@ class PhotoViewer(QWidget):
             self.parts.addItem(p.type + where + (f": {p.label}" if p.label else "") + (f' "{p.text}"' if p.text else ""),
                                p.id)
         self.label_btn.setEnabled(bool(details.parts))
-        self.play_button.setVisible(details.duration is not None or details.motion_offset is not None)
-        self.play_button.setText("Play the motion clip" if details.motion_offset is not None
-                                 else "Play in the video player")
+        motion = details.motion_offset is not None or details.motion_path is not None
+        self.play_button.setVisible(details.duration is not None or motion)
+        self.play_button.setText("Play the motion clip" if motion else "Play in the video player")
         self.reveal_note.hide()
         self.zoom = None
         self._render()
@@ -294,7 +294,7 @@ class PhotoViewer(QWidget):
         """Hand the video (or a motion photo's clip) to the system's player (the window shows the poster frame
         and the frames' times)."""
         path = self._path()
-        if self.details.motion_offset is not None and self.motion_clip is not None:
+        if (self.details.motion_offset is not None or self.details.motion_path) and self.motion_clip is not None:
             path = self.motion_clip(self.details.id) or path
         if not Path(path).is_file():
             self.reveal_note.setText(f"The video is not there now: {display(path)}")

@@ -84,7 +84,11 @@ class Views(Indexing, Naming, Upkeep):
         from organizer.media.video import extract_motion_clip
 
         info = self.store.photos([photo_id]).get(photo_id)
-        if info is None or info.motion_offset is None or not info.paths or not os.path.isfile(info.paths[0]):
+        if info is None:
+            return None
+        if info.motion_path is not None:  # a Live Photo's clip: a file of its own
+            return info.motion_path if os.path.isfile(info.motion_path) else None
+        if info.motion_offset is None or not info.paths or not os.path.isfile(info.paths[0]):
             return None
         dest = self.store.folder / "cache" / "motion" / f"{info.hash}.mp4"
         if not dest.is_file():

@@ -45,10 +45,12 @@ class CatalogRepository(StoreBase):
                         else None,
                         p.landmark, p.landmark_p, place=p.place or None, duration=p.duration,
                         motion_offset=p.motion_offset)
-                for pid, path, gone in s.execute(select(PhotoPath.photo_id, PhotoPath.path, PhotoPath.missing_since)
-                                                 .where(PhotoPath.photo_id.in_(chunk))
-                                                 .order_by(PhotoPath.role.is_not(None), PhotoPath.path)):
+                for pid, path, gone, role in s.execute(
+                        select(PhotoPath.photo_id, PhotoPath.path, PhotoPath.missing_since, PhotoPath.role)
+                        .where(PhotoPath.photo_id.in_(chunk)).order_by(PhotoPath.role.is_not(None), PhotoPath.path)):
                     (out[pid].missing_paths if gone is not None else out[pid].paths).append(path)
+                    if role is not None:
+                        out[pid].roles[path] = role
         for info in out.values():
             if not info.paths:  # every file missing: show where it was
                 info.missing = True
@@ -132,7 +134,9 @@ class CatalogRepository(StoreBase):
         The first path is a present one where the photo has any."""
         first_path = shown_path()
         present = func.max(case((PhotoPath.missing_since.is_(None), 1), else_=0))
-        stmt = (select(Photo.id, first_path, Photo.hash, present, Photo.taken_at, Photo.duration)
+        raw = func.max(case((PhotoPath.role == "raw", 1), else_=0))
+        live = func.max(case((PhotoPath.role == "motion", 1), (Photo.motion_offset.is_not(None), 1), else_=0))
+        stmt = (select(Photo.id, first_path, Photo.hash, present, Photo.taken_at, Photo.duration, raw, live)
                 .join(PhotoPath, PhotoPath.photo_id == Photo.id).group_by(Photo.id))
         if landmark is not None:
             stmt = stmt.where(func.lower(Photo.landmark) == landmark.lower())
@@ -145,7 +149,8 @@ class CatalogRepository(StoreBase):
         else:
             stmt = stmt.order_by(Photo.taken_at.is_(None), Photo.taken_at, first_path)
         with self.read() as s:
-            return [PhotoRow(a, b, c, not d, t.isoformat() if t else None, u) for a, b, c, d, t, u in s.execute(stmt)]
+            return [PhotoRow(a, b, c, not d, t.isoformat() if t else None, u, bool(r), bool(m))
+                    for a, b, c, d, t, u, r, m in s.execute(stmt)]
 
     def keyword_hits(self, tokens: Sequence[str]) -> dict[int, int]:
         """photo_id -> how many of ``tokens`` (each a prefix match) its words contain."""

@@ -155,6 +155,13 @@ class PhotoRecord:
     place: str | None = None  # where the GPS says it was taken, in words ("Lisbon, Portugal")
     duration: float | None = None  # seconds: a video
     motion_offset: int | None = None  # a motion photo (a JPEG carrying its clip): where the clip starts
+    roles: dict[str, str] = field(default_factory=dict)  # path -> "raw" or "motion": a file kept with the still
+
+    @property
+    def motion_path(self) -> str | None:
+        """A Live Photo's clip: the motion file kept with the still, present where one is."""
+        clips = [p for p, r in self.roles.items() if r == "motion"]
+        return next((p for p in clips if p in self.paths), clips[0] if clips else None)
 
 
 @dataclass(slots=True)
@@ -175,6 +182,8 @@ class PhotoRow:
     missing: bool = False  # none of its files was found by the last scans
     taken_at: str | None = None  # ISO 8601
     duration: float | None = None  # seconds: a video (the gallery marks it)
+    raw: bool = False  # a RAW is kept with it (a RAW+JPEG pair)
+    live: bool = False  # it has a motion clip (a Live Photo, a motion photo)
 
 
 @dataclass(slots=True)
