@@ -102,16 +102,7 @@ def _watched(path: str, max_bytes: int | None, stall: float, sink: Callable[[byt
     if is_system(os.path.abspath(path)):
         raise SkipError(SkipReason.NOT_IMAGE, "a file of the kernel's (/proc, /sys, /dev), not a photo: never read")
     progress = [0]
-    outcome: list[int | BaseException] = []
-
-    def read() -> None:
-        try:
-            outcome.append(_read(path, max_bytes, progress, sink, first))
-        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
-            outcome.append(e)
-
-    reader = threading.Thread(target=read, name="organizer-read", daemon=True)
-    reader.start()
+    reader, outcome = _on_daemon(lambda: _read(path, max_bytes, progress, sink, first), "organizer-read")
     seen, since = -1, time.monotonic()
     while True:
         reader.join(min(stall, 0.5))
@@ -122,6 +113,26 @@ def _watched(path: str, max_bytes: int | None, stall: float, sink: Callable[[byt
         elif time.monotonic() - since >= stall:
             raise SkipError(SkipReason.UNREADABLE, f"reading it made no progress for {stall:g} s (a hung drive "
                             "or network share?); tried again at the next scan")
+    return _outcome(outcome)
+
+
+def _on_daemon(fn: Callable[[], T], name: str) -> tuple[threading.Thread, list[T | BaseException]]:
+    """``fn()`` started on a daemon thread (one stuck in a read or in native code never holds up exit); its
+    outcome, a result or what it raised, lands in the list once it ends."""
+    outcome: list[T | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(fn())
+        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
+            outcome.append(e)
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def _outcome(outcome: list[T | BaseException]) -> T:
     result = outcome[0]
     if isinstance(result, BaseException):
         raise result
@@ -243,24 +254,12 @@ def bounded(fn: Callable[[], T], seconds: float) -> T:
     """``fn()`` run on a daemon thread and given up after ``seconds``: native decoders (LibRaw, FFmpeg) may hang on a
     crafted or damaged file, and no exception reaches into C to stop them. The file is skipped and the run goes
     on; the thread is left behind (a daemon: it never holds up exit)."""
-    outcome: list[T | BaseException] = []
-
-    def run() -> None:
-        try:
-            outcome.append(fn())
-        except BaseException as e:  # noqa: BLE001 - handed to the waiting thread
-            outcome.append(e)
-
-    worker = threading.Thread(target=run, name="organizer-decode", daemon=True)
-    worker.start()
+    worker, outcome = _on_daemon(fn, "organizer-decode")
     worker.join(seconds)
     if not outcome:
         raise SkipError(SkipReason.TRUNCATED, f"decoding did not finish within {seconds:g} s (the decoder may hang "
                         "on this file); skipped until the file changes")
-    result = outcome[0]
-    if isinstance(result, BaseException):
-        raise result
-    return result
+    return _outcome(outcome)
 
 
 def decode(data: bytes, max_pixels: int, min_side: int | None = None, max_side: int | None = None) -> Decoded:
