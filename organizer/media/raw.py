@@ -103,8 +103,9 @@ def decode_raw(raw: Any, source: bytes | str, max_pixels: int, min_side: int | N
         want_long = min(max_side, max(width, height) // 2) if max_side else 0
         image = _preview(raw, min_side or 0, want_long, max_side or 0, meta.orientation)
     if image is None:
-        half = bool(min_side or max_side) and min(width, height) // 2 >= (min_side or 0) and \
-            max(width, height) // 2 >= min(max_side or 0, max(width, height) // 2)
+        # half size serves a caller who asked for sizes, unless its short side falls under min_side (a long side
+        # is never asked beyond what half size gives: max_side only caps it)
+        half = bool(min_side or max_side) and min(width, height) // 2 >= (min_side or 0)
         image = Image.fromarray(raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8))  # flipped
     if max_side and max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)

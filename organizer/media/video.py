@@ -280,8 +280,9 @@ def _walk(data: bytes, out: dict[str, object]) -> None:
             keys = _keys(body)
         elif kind == b"ilst" and keys:
             for name, value in _ilst(body, keys):
-                if name == "com.apple.quicktime.location.ISO6709" and _iso6709(value):
-                    out["gps"] = _iso6709(value)
+                gps = _iso6709(value) if name == "com.apple.quicktime.location.ISO6709" else None
+                if gps:
+                    out["gps"] = gps
         elif kind in _CONTAINERS:
             # an ISO ``meta`` box starts with a version and flags; QuickTime's holds its children at once
             _walk(body[4:] if kind == b"meta" and body[4:8] != b"hdlr" else body, out)
