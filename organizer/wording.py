@@ -12,7 +12,7 @@ from organizer.progress import Summary
 
 PHASES = {
     "scan": "Scanning", "whole": "Pass 1 of 2: whole photos", "parts": "Pass 2 of 2: objects and text",
-    "faces": "Faces", "frames": "Video frames",
+    "faces": "Faces", "frames": "Video frames", "rehash": "Fingerprinting RAWs and videos again (once, after an upgrade)",
     "landmarks": "Landmarks", "clusters": "Clustering", "projection": "Projecting", "embed": "Embedding",
     "train": "Training", "decode": "Decoding", "finetune": "Fine-tuning", "download": "Downloading models (first use)",
     "waiting": "Waiting for another organizer to finish indexing",

@@ -198,7 +198,7 @@ def test_schema_1_library_is_migrated(tmp_path: Path, make_settings) -> None:
     from organizer.store.schema import SCHEMA_VERSION
 
     lib = Library(make_settings())
-    assert lib.store.get_meta("schema_version") == str(SCHEMA_VERSION) == "7"
+    assert lib.store.get_meta("schema_version") == str(SCHEMA_VERSION) == "8"
     names = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"clusters", "analysis_points", "analysis_runs", "photo_landmarks", "labels"} <= names
     assert lib.store.stats().photos == 1  # the photo it held is still there

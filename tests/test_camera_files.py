@@ -189,10 +189,11 @@ def _scene(t: float) -> np.ndarray:
 
 def test_a_video_is_read_upright_with_its_date_place_and_length(tmp_path: Path) -> None:
     """The rotation in the track header turns the poster frame upright; the date (UTC in the movie header) and
-    GPS (Apple's box) come from the container; the file is hashed in a stream."""
+    GPS (Apple's box) come from the container; the file is hashed in a stream (BLAKE3)."""
     from datetime import UTC, datetime
 
-    from organizer.media.decode import content_hash
+    from blake3 import blake3
+
     from organizer.media.mp4 import write_video
 
     path = write_video(tmp_path / "clip.mp4", 30, _scene, rotation=90, created=datetime(2023, 7, 1, 12, 0, tzinfo=UTC),
@@ -202,7 +203,7 @@ def test_a_video_is_read_upright_with_its_date_place_and_length(tmp_path: Path) 
     assert (meta.format, meta.width, meta.height, meta.duration) == ("MP4", 240, 320, 30.0)
     assert meta.taken_at == datetime(2023, 7, 1, 12, 0, tzinfo=UTC).astimezone().replace(tzinfo=None)
     assert (round(meta.gps_lat, 4), round(meta.gps_lon, 4)) == (38.7223, -9.1393)
-    assert r.hash == content_hash(path.read_bytes()) and r.size == path.stat().st_size
+    assert r.hash == blake3(path.read_bytes()).hexdigest(length=16) and r.size == path.stat().st_size
     assert _reddish(r.image.getpixel((120, 10))) and not _reddish(r.image.getpixel((120, 310)))  # turned upright
 
 
@@ -413,4 +414,66 @@ def test_a_sign_in_a_later_scene_of_a_video_is_found_at_its_time(make_settings, 
     assert Path(res[0].path).name == "walk.mp4" and res[0].keyword_score > 0
     texts = [p for p in lib.photo_details(res[0].photo_id).parts if p.type == "text"]
     assert texts and all(p.at_seconds == 6.0 for p in texts) and any("BAKERY" in (p.text or "") for p in texts)
+    lib.close()
+
+
+def test_an_upgrade_fingerprints_raws_and_videos_again_and_reads_thumbnail_raws_as_raws(
+        make_settings, tmp_path: Path) -> None:
+    """Schema 8: files read in a stream are fingerprinted with BLAKE3. A schema-7 library's RAWs, videos and
+    files in roles (BLAKE2b) are hashed again by the next scan, nothing analysed again, so a later pass and a move
+    still recognise them; a RAW an older organizer read as its TIFF thumbnail is indexed again as the RAW, its
+    label kept."""
+    import hashlib
+    import shutil
+    import sqlite3
+
+    from organizer.media.decode import hash_file
+    from organizer.media.mp4 import write_video
+
+    folder = tmp_path / "card"
+    folder.mkdir()
+    write_dng(folder / "solo.dng", _halves())
+    write_video(folder / "VID_1.mp4", 3, _scene)
+    Image.fromarray(_halves()).save(folder / "IMG_2.jpg")
+    write_dng(folder / "IMG_2.dng", _halves())
+    write_dng(folder / "old.dng", _halves(), preview=_halves(960, 1280))
+    lib = Library(make_settings())
+    list(lib.index([str(folder)], parts=False))
+    rows = {Path(r.path).name: r for r in lib.photo_rows()}
+    assert set(rows) == {"solo.dng", "VID_1.mp4", "IMG_2.jpg", "old.dng"}
+    lib.label_photos("keep", [rows["solo.dng"].id, rows["old.dng"].id])
+    before = {n: r.id for n, r in rows.items()}
+    lib.close()
+
+    def b2(name: str) -> str:
+        return hashlib.blake2b((folder / name).read_bytes(), digest_size=16).hexdigest()
+
+    conn = sqlite3.connect(tmp_path / "lib" / "library.sqlite3")  # back to what schema 7 stored
+    for name in ("solo.dng", "VID_1.mp4", "old.dng"):
+        conn.execute("UPDATE photos SET hash = ? WHERE id = ?", (b2(name), before[name]))
+    conn.execute("UPDATE paths SET hash = ? WHERE role = 'raw'", (b2("IMG_2.dng"),))
+    conn.execute("UPDATE photos SET format = 'TIFF', width = 256, height = 192 WHERE id = ?", (before["old.dng"],))
+    conn.execute("DROP TABLE rehash")
+    conn.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+
+    lib = Library(make_settings())
+    summary = list(lib.index([str(folder)], parts=False))[-1]
+    assert (summary.new, summary.skipped, summary.unchanged) == (1, 0, 5)  # only the thumbnail-read RAW again
+    rows = {Path(r.path).name: r for r in lib.photo_rows()}
+    assert {n: rows[n].id for n in ("solo.dng", "VID_1.mp4", "IMG_2.jpg")} == {
+        n: before[n] for n in ("solo.dng", "VID_1.mp4", "IMG_2.jpg")}
+    expect = lib.store.expected_hashes((0, str(folder / n)) for n in ("solo.dng", "VID_1.mp4", "IMG_2.dng"))
+    assert expect == {str(folder / n): hash_file(str(folder / n), 1 << 40)[0]
+                      for n in ("solo.dng", "VID_1.mp4", "IMG_2.dng")}
+    old = lib.photo_details(rows["old.dng"].id)
+    assert old is not None
+    assert (old.format, old.width, old.height) == ("DNG", 640, 480)
+    assert set(lib.label_photo_ids("keep")) == {rows["solo.dng"].id, rows["old.dng"].id}
+    assert lib.store.rehash_due([str(folder)]) == {}
+    shutil.move(folder / "solo.dng", folder / "renamed.dng")  # a move is recognised by the new fingerprint
+    summary = list(lib.index([str(folder)], parts=False))[-1]
+    assert (summary.new, summary.removed_paths) == (0, 1)
+    assert rows["solo.dng"].id in set(lib.label_photo_ids("keep"))
     lib.close()

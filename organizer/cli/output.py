@@ -46,7 +46,7 @@ def ask(args: argparse.Namespace, what: str, refused: str) -> None:
         raise BadArgumentError(refused)
 
 
-PHASE_UNITS = {"scan": " files", "whole": " photos", "parts": " photos", "landmarks": " photos", "faces": " photos", "frames": " videos",
+PHASE_UNITS = {"scan": " files", "whole": " photos", "parts": " photos", "landmarks": " photos", "faces": " photos", "frames": " videos", "rehash": " files",
                "download": "B",
                "landmark-head": " prompts"}
 

@@ -82,11 +82,16 @@ def read_file(path: str, max_bytes: int, stall: float = READ_STALL_SECONDS) -> b
 
 
 def hash_file(path: str, max_bytes: int, stall: float = READ_STALL_SECONDS) -> tuple[str, int]:
-    """The content hash and size of a file read in a stream (a video of any size is never held in memory),
-    with :func:`read_file`'s guards."""
-    h = hashlib.blake2b(digest_size=16)
+    """The content hash and size of a file read in a stream (a RAW or a video: never held in memory), with
+    :func:`read_file`'s guards. BLAKE3, 128 bits: its SIMD kernels hash a 51 MB RAW in 12 ms of CPU where BLAKE2b
+    takes 60, most of a RAW's first pass (photos read whole keep BLAKE2b, :func:`content_hash`: a file is always
+    read the same way, so its hash never changes; a library fingerprinted streamed files with BLAKE2b before
+    schema 8, and the next scan hashes those again, see ``Indexer.rehash``)."""
+    from blake3 import blake3
+
+    h = blake3()
     size = _watched(path, max_bytes, stall, h.update)
-    return h.hexdigest(), size
+    return h.hexdigest(length=16), size
 
 
 def peek(path: str, n: int, stall: float = READ_STALL_SECONDS) -> bytes:

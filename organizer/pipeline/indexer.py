@@ -28,6 +28,7 @@ from organizer.paths import display, resolve
 from organizer.pipeline.extractors import extractors
 from organizer.pipeline.faces import Faces
 from organizer.pipeline.frames import Frames
+from organizer.pipeline.rehash import forget_reread, rehash
 from organizer.pipeline.rereading import Changed, Scenes, changed_entries, crop, reader
 from organizer.progress import Event, Meter, Notice, Progress, Skipped, Stored, Summary
 from organizer.settings import Settings
@@ -124,6 +125,7 @@ class Indexer:
         meter = Meter("scan", 0)
         known = self.store.known_files(existing)
         skipped = self.store.skipped_files(existing)
+        due, found = self.store.rehash_due(existing), {}  # files an upgrade listed to be read again
         entries: list[FileEntry] = []
         seen: set[str] = set()
         problems: list[ScanProblem] = []
@@ -131,6 +133,8 @@ class Indexer:
         for e in walk(existing, exclude=[str(self.store.folder)], on_problem=problems.append,
                       links=self.settings.scan.follow_links):
             seen.add(e.path)
+            if e.path in due:
+                found[e.path] = e
             summary.scanned += 1
             for r in per_root:
                 if _under(e.path, r):
@@ -166,6 +170,8 @@ class Indexer:
         back = [p for p, k in known.items() if k.missing and p in seen]
         if back:
             summary.restored += self.store.mark_present(back)
+        if found:
+            yield from rehash(self.store, self.settings, due, found, entries)
         if entries:
             # a RAW or a motion clip beside the still of the same shot is a file of the still's photo, linked once
             # that is stored
@@ -174,6 +180,8 @@ class Indexer:
             yield from self._store_new([e for e in entries if e.path not in stills], summary)
             if stills:
                 yield from self._store_pairs([e for e in entries if e.path in stills], stills, summary)
+            if found:
+                forget_reread(self.store, due, found)
         if file_problems:
             self.store.record_skips([(FileRef(p.path, 0, 0), p.reason or SkipReason.UNREADABLE.value, p.detail)
                                      for p in file_problems])

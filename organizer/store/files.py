@@ -29,6 +29,7 @@ from organizer.store.schema import (
     Part,
     Photo,
     PhotoPath,
+    Rehash,
     Skipped,
 )
 from organizer.store.sqlhelp import chunked, rowcount, under_any
@@ -47,6 +48,35 @@ class FileRepository(StoreBase):
             stmt = stmt.where(under_any(PhotoPath.path, under))
         with self.read() as s:
             return {r[0]: KnownFile(r[1], r[2], r[3], r[4] is not None) for r in s.execute(stmt)}
+
+    def rehash_due(self, under: Sequence[str]) -> dict[str, str]:
+        """path -> why, for the files at or under ``under`` that an upgrade listed to be read again once (see
+        schema.Rehash)."""
+        with self.read() as s:
+            return dict(s.execute(select(Rehash.path, Rehash.why).where(under_any(Rehash.path, under))).all())
+
+    def rehashed(self, hashes: Sequence[tuple[str, str]]) -> None:
+        """The new fingerprints of files :meth:`rehash_due` listed as (path, hash): a file in a role gets its own
+        hash, a photo's own file gives the photo its hash. Where another photo has that hash already (the same
+        bytes indexed anew under another path while this one was away), the file joins it and its photo's labels
+        follow."""
+        with self.tx() as s:
+            for path, h in hashes:
+                row = s.execute(select(PhotoPath).where(PhotoPath.path == path)).scalar_one_or_none()
+                if row is not None and row.hash is not None:
+                    row.hash = h
+                elif row is not None:
+                    other = s.execute(select(Photo.id).where(Photo.hash == h)).scalar_one_or_none()
+                    if other is None:
+                        s.execute(update(Photo).where(Photo.id == row.photo_id).values(hash=h))
+                    elif other != row.photo_id:
+                        self._link(s, FileRef(path, row.size, row.mtime_ns), other)
+                s.execute(delete(Rehash).where(Rehash.path == path))
+
+    def forget_rehash(self, paths: Sequence[str]) -> None:
+        with self.tx() as s:
+            for chunk in chunked(paths):
+                s.execute(delete(Rehash).where(Rehash.path.in_(chunk)))
 
     def skipped_files(self, under: Sequence[str] | None = None) -> dict[str, SkipRecord]:
         stmt = select(Skipped.path, Skipped.size, Skipped.mtime_ns, Skipped.reason)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from organizer.store.paths import FsPath
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 class Base(DeclarativeBase):
@@ -87,6 +87,15 @@ class PhotoPath(Base):
     # file's own hash is in ``hash``.
     role: Mapped[str | None] = mapped_column(String(8), default=None)
     hash: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class Rehash(Base):
+    """A file to read again once (schema 8): "hash", a RAW or video fingerprinted with BLAKE2b before streamed files
+    took BLAKE3; "reread", a RAW an organizer before schema 7 read as its small TIFF thumbnail."""
+
+    __tablename__ = "rehash"
+    path: Mapped[str] = mapped_column(FsPath, primary_key=True)
+    why: Mapped[str] = mapped_column(String(8))
 
 
 class Part(Base):
