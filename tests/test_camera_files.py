@@ -207,6 +207,31 @@ def test_a_video_is_read_upright_with_its_date_place_and_length(tmp_path: Path) 
     assert _reddish(r.image.getpixel((120, 10))) and not _reddish(r.image.getpixel((120, 310)))  # turned upright
 
 
+def _pq_code(nits: float) -> float:
+    """SMPTE ST 2084's inverse EOTF: nits to a PQ coded value (0..1)."""
+    m1, m2, c1, c2, c3 = 2610 / 16384, 2523 / 4096 * 128, 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
+    y = (nits / 10000.0) ** m1
+    return float(((c1 + c2 * y) / (1 + c3 * y)) ** m2)
+
+
+def test_hdr_clips_are_shown_in_sdr(tmp_path: Path) -> None:
+    """A phone's HDR clip (PQ as HDR10 cameras film, HLG as an iPhone does; BT.2020) is brought to SDR for CLIP
+    and thumbnails by the decoder's colour management, from the colour tags in the container: HDR's reference
+    white (203 nits; HLG's 75%) is shown as white, where its coded values read as SDR are a flat grey."""
+    from organizer.media.mp4 import write_video
+
+    for name, colour, code in (("pq", (9, 16, 9), round(_pq_code(203) * 255)), ("hlg", (9, 18, 9), 191)):
+        frame = np.full((240, 320, 3), code, np.uint8)
+        frame[:, :80] = 64  # a shadow stays a shadow
+        hdr = load(str(write_video(tmp_path / f"{name}.mp4", 3, lambda t, f=frame: f, colour=colour)),
+                   min_side=224).image
+        flat = load(str(write_video(tmp_path / f"{name}-untagged.mp4", 3, lambda t, f=frame: f)),
+                    min_side=224).image
+        assert min(hdr.getpixel((240, 120))) >= 235, name
+        assert abs(flat.getpixel((240, 120))[1] - code) <= 8, name
+        assert 40 <= hdr.getpixel((40, 120))[1] <= 110, name
+
+
 def test_videos_are_indexed_with_their_frames_and_bad_ones_are_skipped(make_settings, tmp_path: Path) -> None:
     """A folder as a phone leaves it: a video, a photo, a video cut in half and a text file named .mp4. The video
     is an item with its length; its frames (one per 10 s, the still scene's twin left out) are embedded at their
@@ -281,6 +306,42 @@ def test_a_live_photo_is_one_item_and_its_clip_no_video_of_its_own(make_settings
     assert details is not None and {Path(p).name for p in details.paths} == {"IMG_0005.JPG", "IMG_0005.MOV"}
     # the photo pane plays the clip kept with the still
     assert details.motion_path is not None and lib.motion_clip(rows["IMG_0005.JPG"]) == str(folder / "IMG_0005.MOV")
+    lib.close()
+
+
+def _iphone_jpeg(path: Path, content_id: str) -> Path:
+    """A JPEG as an iPhone's Live Photo still: Apple's maker note with its content identifier (tag 0x0011)."""
+    import struct
+
+    text = content_id.encode() + b"\x00"
+    ifd = struct.pack(">H", 1) + struct.pack(">HHII", 0x0011, 2, len(text), 32) + struct.pack(">I", 0)
+    note = b"Apple iOS\x00" + b"\x00\x01" + b"MM" + ifd + text  # value offsets count from the note's start
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Apple", "iPhone 15"
+    exif.get_ifd(0x8769)[0x927C] = note
+    Image.fromarray(_halves()).save(path, exif=exif)
+    return path
+
+
+def test_a_live_photo_renamed_apart_pairs_by_its_content_identifier(make_settings, tmp_path: Path) -> None:
+    """A Live Photo exported or copied apart (the clip numbered "IMG_0007 (2).MOV") is still one item: the clip
+    and the still carry the same content identifier. A still with another identifier, or a clip with none, stays
+    an item of its own."""
+    from organizer.media.mp4 import write_video
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    _iphone_jpeg(folder / "IMG_0007.JPG", "6F1C3B2A-0D4E-4C7B-9A51-1E2F3A4B5C6D")
+    write_video(folder / "IMG_0007 (2).MOV", 3, _scene, content_id="6F1C3B2A-0D4E-4C7B-9A51-1E2F3A4B5C6D")
+    _iphone_jpeg(folder / "IMG_0008.JPG", "0B8E1D7C-5F2A-4E3B-8C6D-7A9B1C2D3E4F")
+    write_video(folder / "clip.MOV", 3, _scene)  # a video of its own
+    lib = Library(make_settings())
+    summary = list(lib.index([str(folder)], parts=False))[-1]
+    assert (summary.new, summary.paired) == (3, 1)
+    rows = {Path(r.path).name: r.id for r in lib.photo_rows()}
+    assert set(rows) == {"IMG_0007.JPG", "IMG_0008.JPG", "clip.MOV"}
+    assert lib.motion_clip(rows["IMG_0007.JPG"]) == str(folder / "IMG_0007 (2).MOV")
+    assert lib.motion_clip(rows["IMG_0008.JPG"]) is None
     lib.close()
 
 

@@ -93,3 +93,34 @@ def _degrees(value: Any, ref: Any) -> float | None:
     if _text(ref) in ("S", "W"):
         deg = -deg
     return deg
+
+
+def apple_content_id(path: str) -> str | None:
+    """The content identifier an iPhone writes into a Live Photo's still (its maker note's tag 0x0011; the clip
+    carries the same one), or None. Reads the file's header only."""
+    try:
+        with Image.open(path) as im:
+            note = im.getexif().get_ifd(0x8769).get(0x927C)
+    except Exception:  # noqa: BLE001 - a still whose metadata cannot be read has no identifier
+        return None
+    return _apple_note_text(note, 0x0011) if isinstance(note, bytes) else None
+
+
+def _apple_note_text(note: bytes, tag: int) -> str | None:
+    """A text tag of Apple's maker note: "Apple iOS", a version, the byte order, then an IFD whose value offsets
+    count from the note's start."""
+    import struct
+
+    if not note.startswith(b"Apple iOS\x00") or note[12:14] not in (b"MM", b"II"):
+        return None
+    order = ">" if note[12:14] == b"MM" else "<"
+    try:
+        (count,) = struct.unpack_from(order + "H", note, 14)
+        for i in range(min(count, 256)):
+            t, kind, n, value = struct.unpack_from(order + "HHI4s", note, 16 + 12 * i)
+            if t == tag and kind == 2:  # ASCII
+                raw = value[:n] if n <= 4 else note[struct.unpack(order + "I", value)[0]:][:n]
+                return raw.split(b"\x00", 1)[0].decode("ascii", "replace").strip() or None
+    except struct.error:
+        return None
+    return None

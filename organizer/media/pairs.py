@@ -2,7 +2,9 @@
 clip (an iPhone's Live Photo: ``IMG_0001.HEIC`` with ``IMG_0001.MOV``).
 
 They pair by place and name: the same folder, the same name but for the extension, in any case
-(``DSC_0001.NEF`` with ``dsc_0001.jpg``). The still is the photo that is shown, searched and analysed; the RAW
+(``DSC_0001.NEF`` with ``dsc_0001.jpg``). A clip left without a still of its name (a Live Photo exported or
+copied apart: ``IMG_0001.JPG`` with ``IMG_0001 (2).MOV``) pairs by the content identifier an iPhone writes into
+both, with a still in its folder. The still is the photo that is shown, searched and analysed; the RAW
 or the clip is kept as its file too (never indexed again as a photo or a video of its own), so forgetting or
 losing either leaves the photo with the other.
 """
@@ -50,3 +52,25 @@ def partners(files: Iterable[str], others: Iterable[str]) -> dict[str, str]:
         if found is not None:
             out[r] = found[1]
     return out
+
+
+def by_content_id(clips: Iterable[str], others: Iterable[str], taken: Iterable[str] = ()) -> dict[str, str]:
+    """Path of a motion clip -> the path of its still among ``others`` in the same folder, by Apple's content
+    identifier (the clip's QuickTime metadata, the still's maker note); stills in ``taken`` (paired already) are
+    left out. A still's metadata is read only in folders where a clip has an identifier."""
+    from organizer.media.exif import apple_content_id
+    from organizer.media.video import content_id
+
+    ids = {c: i for c in clips if (i := content_id(c))}
+    folders = {os.path.dirname(c) for c in ids}
+    if not ids:
+        return {}
+    taken = set(taken)
+    stills: dict[tuple[str, str], str] = {}
+    for p in sorted(others):
+        folder = os.path.dirname(p)
+        if folder in folders and p not in taken and os.path.splitext(p)[1].lower() in SHOWN_EXTENSIONS:
+            found = apple_content_id(p)
+            if found:
+                stills.setdefault((folder, found), p)
+    return {c: stills[key] for c, i in ids.items() if (key := (os.path.dirname(c), i)) in stills}

@@ -92,6 +92,17 @@ def probe(path: str, cap) -> Video:  # noqa: ANN001
     return video
 
 
+def content_id(path: str) -> str | None:
+    """The content identifier an iPhone writes into a Live Photo's clip (QuickTime metadata; its still carries the
+    same one), or None. Reads the movie box only."""
+    try:
+        with open(path, "rb") as f:
+            found = _boxes_meta(f, os.fstat(f.fileno()).st_size).get("content_id")
+    except (OSError, ValueError, struct.error):
+        return None
+    return found if isinstance(found, str) else None
+
+
 def frame_at(cap, seconds: float) -> Image.Image | None:  # noqa: ANN001
     """The frame shown at ``seconds`` (upright, RGB), or None where none can be decoded there."""
     import cv2
@@ -283,6 +294,8 @@ def _walk(data: bytes, out: dict[str, object]) -> None:
                 gps = _iso6709(value) if name == "com.apple.quicktime.location.ISO6709" else None
                 if gps:
                     out["gps"] = gps
+                elif name == "com.apple.quicktime.content.identifier" and value.strip("\x00 "):
+                    out["content_id"] = value.strip("\x00 ")
         elif kind in _CONTAINERS:
             # an ISO ``meta`` box starts with a version and flags; QuickTime's holds its children at once
             _walk(body[4:] if kind == b"meta" and body[4:8] != b"hdlr" else body, out)

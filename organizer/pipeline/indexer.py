@@ -19,7 +19,7 @@ from organizer.landmarks.head import head_steps, labels_key
 from organizer.landmarks.labeller import label_photos
 from organizer.media.decode import SkipError, SkipReason, hash_file, load
 from organizer.media.lookahead import bounded_map
-from organizer.media.pairs import RAW_ROLE, partners, role_of
+from organizer.media.pairs import MOTION_ROLE, RAW_ROLE, by_content_id, partners, role_of
 from organizer.media.scan import FileEntry, ScanProblem, walk
 from organizer.models.clip import prepare
 from organizer.models.registry import ModelSet
@@ -175,8 +175,11 @@ class Indexer:
         if entries:
             # a RAW or a motion clip beside the still of the same shot is a file of the still's photo, linked once
             # that is stored
-            stills = partners([e.path for e in entries if role_of(e.path)],
-                              [*(e.path for e in entries), *(p for p, k in known.items() if not k.missing)])
+            present = [*(e.path for e in entries), *(p for p, k in known.items() if not k.missing)]
+            stills = partners([e.path for e in entries if role_of(e.path)], present)
+            loose = [e.path for e in entries if role_of(e.path) == MOTION_ROLE and e.path not in stills]
+            if loose:  # Live Photos renamed apart: by Apple's content identifier
+                stills |= by_content_id(loose, present, {s for c, s in stills.items() if role_of(c) == MOTION_ROLE})
             yield from self._store_new([e for e in entries if e.path not in stills], summary)
             if stills:
                 yield from self._store_pairs([e for e in entries if e.path in stills], stills, summary)
