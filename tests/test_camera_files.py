@@ -538,3 +538,41 @@ def test_an_upgrade_fingerprints_raws_and_videos_again_and_reads_thumbnail_raws_
     assert (summary.new, summary.removed_paths) == (0, 1)
     assert rows["solo.dng"].id in set(lib.label_photo_ids("keep"))
     lib.close()
+
+
+def _red_centre(im: Image.Image) -> tuple[float, float]:
+    """Where the red square is, as fractions of the picture's width and height."""
+    a = np.asarray(im.convert("RGB")).astype(int)
+    ys, xs = np.nonzero((a[..., 0] > a[..., 1] + 100) & (a[..., 0] > a[..., 2] + 100))
+    return float(xs.mean() + 0.5) / im.width, float(ys.mean() + 0.5) / im.height
+
+
+@pytest.mark.parametrize(("shape", "orientation"), [("4:3", 1), ("16:9", 1), ("4:3", 6)])
+def test_a_raw_is_framed_as_its_preview_so_boxes_stay_in_place(tmp_path: Path, shape: str, orientation: int) -> None:
+    """The camera crops its sensor (DNG's DefaultCrop: a magenta border outside it here) and its preview shows only
+    that, in the picture style's shape (4:3, or 16:9 cut from it). The viewer's full demosaic, and the half-size one
+    an index makes without a preview, are framed alike: a box found on the preview (kept as fractions of the
+    picture) outlines the same thing on either, and the photo's size is the framed one."""
+    rgb = np.full((480, 640, 3), (200, 40, 200), np.uint8)  # magenta: the border the camera crops away
+    rgb[48:432, 64:576] = (90, 110, 120)
+    rgb[150:230, 380:470] = (220, 30, 30)  # the red square
+    inner = rgb[48:432, 64:576]
+    if shape == "16:9":
+        inner = inner[48:336]  # 512x288, centred
+    preview = np.asarray(Image.fromarray(inner).resize((inner.shape[1] * 2, inner.shape[0] * 2)))
+    path = write_dng(tmp_path / "IMG_0100.DNG", rgb, preview, orientation=orientation, crop=(64, 48, 512, 384))
+    shown = load(str(path), min_side=224)  # the preview, as indexing reads it
+    full = load(str(path))  # LibRaw's demosaic at full size, as the viewer shows actual size
+    bare = load(str(write_dng(tmp_path / "bare.dng", rgb, orientation=orientation, crop=(64, 48, 512, 384))),
+                min_side=224)  # no preview: demosaiced at half size
+    want = (512, 288) if shape == "16:9" else (512, 384)
+    if orientation == 6:
+        want = want[::-1]
+    assert (full.decoded.meta.width, full.decoded.meta.height) == full.image.size == want
+    assert (shown.decoded.meta.width, shown.decoded.meta.height) == want
+    centre = _red_centre(shown.image)
+    for other in ((full.image,) if shape == "16:9" else (full.image, bare.image)):
+        assert _red_centre(other) == pytest.approx(centre, abs=0.02)
+        a = np.asarray(other)  # its edges (past the pixel or two the demosaic blends) show no magenta border
+        for strip in (a[3:8], a[-8:-3], a[:, 3:8], a[:, -8:-3]):
+            assert np.median(strip[..., 1]) > 150

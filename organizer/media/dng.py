@@ -59,9 +59,11 @@ class _Tiff:
 
 def write_dng(path: Path, rgb: np.ndarray, preview: np.ndarray | None = None, orientation: int = 1,
               taken: str | None = "2024:05:17 09:30:00", gps: tuple[float, float] | None = None,
-              make: str = "Organizer", model: str = "Test Camera") -> Path:
+              make: str = "Organizer", model: str = "Test Camera",
+              crop: tuple[int, int, int, int] | None = None) -> Path:
     """A DNG of ``rgb`` (uint8 H x W x 3, even sides) as an RGGB mosaic; ``preview`` (uint8 RGB) embedded as a
-    JPEG in IFD0 as cameras do, the mosaic in a SubIFD; EXIF orientation, date taken and GPS as given."""
+    JPEG in IFD0 as cameras do, the mosaic in a SubIFD; EXIF orientation, date taken and GPS as given; ``crop``
+    (left, top, width, height of the mosaic) as its DefaultCrop, the part of the sensor the camera shows."""
     t = _Tiff()
     mosaic = bayer_of(rgb)
     h, w = mosaic.shape
@@ -71,6 +73,8 @@ def write_dng(path: Path, rgb: np.ndarray, preview: np.ndarray | None = None, or
         (273, LONG, raw_at), (277, SHORT, 1), (278, LONG, h), (279, LONG, mosaic.nbytes),
         (33421, SHORT, (2, 2)), (33422, BYTE, (0, 1, 1, 2)), (50717, LONG, 4095),
     ]
+    if crop is not None:
+        sub_entries += [(50719, LONG, crop[:2]), (50720, LONG, crop[2:])]
     sub_at, _ = t.ifd(sub_entries)
     exif: list[tuple[int, int, object]] = []
     if taken:

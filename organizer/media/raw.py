@@ -84,8 +84,9 @@ def decode_raw(raw: Any, source: bytes | str, max_pixels: int, min_side: int | N
     """An upright RGB picture of the RAW ``raw`` (from :func:`open_raw`) and its metadata. The embedded preview
     serves where it is at least ``min_side`` on its short side and as long as what a half-size demosaic would
     give (up to ``max_side``); else LibRaw demosaics, at half size when that is enough. With neither size, the
-    viewer wants the photo's own pixels: a full demosaic. LibRaw's errors on a truncated or corrupt file are
-    raised (the caller makes them a skip)."""
+    viewer wants the photo's own pixels: a full demosaic. Every picture of one RAW is framed alike (see
+    :func:`_frame`), so a box found on the preview outlines the same thing on a demosaic. LibRaw's errors on a
+    truncated or corrupt file are raised (the caller makes them a skip)."""
     sizes = raw.sizes
     flip = int(sizes.flip)
     width, height = int(sizes.width), int(sizes.height)
@@ -96,55 +97,119 @@ def decode_raw(raw: Any, source: bytes | str, max_pixels: int, min_side: int | N
 
         raise SkipError(SkipReason.TOO_LARGE, f"{width}x{height} is over the {max_pixels:,}-pixel limit")
     meta = raw_meta(source)
-    meta.width, meta.height = width, height
     meta.orientation = _FLIP_TO_ORIENTATION.get(flip, 1)
+    preview = _embedded(raw, meta.orientation)
+    frame = _frame(sizes, flip, preview.size if preview is not None else None)
+    meta.width, meta.height = max(1, round((frame[2] - frame[0]) * width)), max(1, round((frame[3] - frame[1]) * height))
     image = None
-    if min_side or max_side:
-        want_long = min(max_side, max(width, height) // 2) if max_side else 0
-        image = _preview(raw, min_side or 0, want_long, max_side or 0, meta.orientation)
+    if (min_side or max_side) and preview is not None:
+        long = max(meta.width, meta.height)
+        want_long = min(max_side, long // 2) if max_side else 0
+        image = _preview(preview, min_side or 0, want_long, max_side or 0)
     if image is None:
         # half size serves a caller who asked for sizes, unless its short side falls under min_side (a long side
         # is never asked beyond what half size gives: max_side only caps it)
-        half = bool(min_side or max_side) and min(width, height) // 2 >= (min_side or 0)
-        image = Image.fromarray(raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8))  # flipped
+        half = bool(min_side or max_side) and min(meta.width, meta.height) // 2 >= (min_side or 0)
+        image = Image.fromarray(raw.postprocess(half_size=half, use_camera_wb=True, output_bps=8))  # upright
+        if frame != (0.0, 0.0, 1.0, 1.0):
+            w, h = image.size
+            image = image.crop((round(frame[0] * w), round(frame[1] * h), round(frame[2] * w), round(frame[3] * h)))
     if max_side and max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return image, meta
 
 
+PREVIEW_SIDE = 224  # an embedded JPEG at least this on its short side is a preview of the photo, not a thumbnail
+
+
+def _frame(sizes: Any, flip: int, preview: tuple[int, int] | None) -> tuple[float, float, float, float]:
+    """The part of LibRaw's upright picture that the photo shows, (left, top, right, bottom) as fractions: the crop
+    the camera applies (DNG's DefaultCrop, makers' crops: LibRaw's first inset crop), then, where the camera's
+    preview (upright ``preview`` size) has another shape (a 16:9 or square picture style), its shape, centred.
+    Previews frame the picture so; a demosaic framed alike keeps boxes found on either in place."""
+    w, h = max(1, int(sizes.width)), max(1, int(sizes.height))
+    x0, y0, x1, y1 = 0.0, 0.0, 1.0, 1.0
+    cw, ch = int(getattr(sizes, "crop_width", 0) or 0), int(getattr(sizes, "crop_height", 0) or 0)
+    if cw > 0 and ch > 0:
+        left, top = int(sizes.crop_left_margin), int(sizes.crop_top_margin)
+        x0, y0 = min(max(left / w, 0.0), 1.0), min(max(top / h, 0.0), 1.0)
+        x1, y1 = min((left + cw) / w, 1.0), min((top + ch) / h, 1.0)
+        if x1 - x0 < 0.25 or y1 - y0 < 0.25:  # not a crop a camera applies: left alone
+            x0, y0, x1, y1 = 0.0, 0.0, 1.0, 1.0
+    # turned upright as LibRaw turns its picture (flip 3: 180 degrees; 6: clockwise; 5: counter-clockwise)
+    if flip == 3:
+        x0, y0, x1, y1 = 1 - x1, 1 - y1, 1 - x0, 1 - y0
+    elif flip == 6:
+        x0, y0, x1, y1 = 1 - y1, x0, 1 - y0, x1
+    elif flip == 5:
+        x0, y0, x1, y1 = y0, 1 - x1, y1, 1 - x0
+    if flip in (5, 6):
+        w, h = h, w
+    if preview is not None and min(preview) >= PREVIEW_SIDE:
+        fw, fh = (x1 - x0) * w, (y1 - y0) * h
+        shape = preview[0] / preview[1]
+        if shape > fw / fh * 1.01:  # wider: fewer rows
+            cut = (fh - fw / shape) / 2 / h
+            y0, y1 = y0 + cut, y1 - cut
+        elif shape < fw / fh / 1.01:  # taller: fewer columns
+            cut = (fw - fh * shape) / 2 / w
+            x0, x1 = x0 + cut, x1 - cut
+    return (x0, y0, x1, y1)
+
+
 _TURN = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_270, 8: Image.Transpose.ROTATE_90}
 
 
-def _preview(raw: Any, want_short: int, want_long: int, max_side: int, orientation: int) -> Image.Image | None:
-    """The camera's embedded preview, upright, when it is at least ``want_short`` and ``want_long``; None
-    otherwise. It is decoded no smaller than ``min_side`` (``want_short``) and ``max_side`` ask."""
+class _Embedded:
+    """The camera's embedded preview, opened (a JPEG is not decoded yet), and how to stand it up: ``turn`` > 1, its
+    own EXIF orientation; < 0, the RAW's orientation, negated; 1, upright already."""
+
+    def __init__(self, im: Image.Image, turn: int) -> None:
+        self.im, self.turn = im, turn
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Its size once upright."""
+        w, h = self.im.size
+        return (h, w) if abs(self.turn) in (5, 6, 7, 8) else (w, h)
+
+
+def _embedded(raw: Any, orientation: int) -> _Embedded | None:
+    """The camera's embedded preview (see :class:`_Embedded`), or None."""
     import rawpy
 
     try:
         thumb = raw.extract_thumb()
-    except (rawpy.LibRawError, ValueError):
-        return None
-    try:
         if thumb.format == rawpy.ThumbFormat.JPEG:
             im: Image.Image = Image.open(io.BytesIO(thumb.data))
-            short, long = min(im.size), max(im.size)
-            if short < want_short or long < want_long:
-                return None
-            # draft(): decoded at 1/2, 1/4 or 1/8 scale where that still gives the sizes asked for
-            scale = min(short / want_short if want_short else 1e9, long / max_side if max_side else 1e9)
-            if scale >= 2:
-                im.draft("RGB", (max(1, round(im.width / scale)), max(1, round(im.height / scale))))
             own = im.getexif().get(0x0112, 1)
             if own not in (None, 1):  # the preview says how it stands: trust it, once
-                return ImageOps.exif_transpose(im).convert("RGB")
-            im = im.convert("RGB")
+                return _Embedded(im, int(own))
         else:
-            im = Image.fromarray(thumb.data).convert("RGB")
-            if min(im.size) < want_short or max(im.size) < want_long:
-                return None
+            im = Image.fromarray(thumb.data)
+    except (rawpy.LibRawError, OSError, ValueError, SyntaxError):
+        return None
+    return _Embedded(im, -orientation if orientation in _TURN else 1)
+
+
+def _preview(e: _Embedded, want_short: int, want_long: int, max_side: int) -> Image.Image | None:
+    """The preview ``e`` decoded upright, when it is at least ``want_short`` and ``want_long``; None otherwise. It
+    is decoded no smaller than ``min_side`` (``want_short``) and ``max_side`` ask."""
+    im = e.im
+    try:
+        short, long = min(im.size), max(im.size)
+        if short < want_short or long < want_long:
+            return None
+        # draft(): a JPEG decoded at 1/2, 1/4 or 1/8 scale where that still gives the sizes asked for
+        scale = min(short / want_short if want_short else 1e9, long / max_side if max_side else 1e9)
+        if scale >= 2 and im.format == "JPEG":
+            im.draft("RGB", (max(1, round(im.width / scale)), max(1, round(im.height / scale))))
+        if e.turn > 1:
+            return ImageOps.exif_transpose(im).convert("RGB")
+        im = im.convert("RGB")
     except (OSError, ValueError, SyntaxError):
         return None
-    return im.transpose(_TURN[orientation]) if orientation in _TURN else im
+    return im.transpose(_TURN[-e.turn]) if e.turn < 0 else im
 
 
 def raw_meta(source: bytes | str) -> PhotoMeta:
