@@ -32,11 +32,12 @@ def test_a_dng_is_decoded_from_its_preview_upright_with_its_metadata(tmp_path: P
     date and GPS come from the RAW's own metadata; the photo's size is the sensor's, upright."""
     preview = _halves(960, 1280)
     preview[:, :640] = (40, 200, 40)  # green where the sensor saw red: which picture was decoded shows
-    path = write_dng(tmp_path / "IMG_0001.DNG", _halves(), preview, orientation=6, gps=(43.4633, 11.8796))
+    path = write_dng(tmp_path / "IMG_0001.DNG", _halves(), preview, orientation=6, gps=(43.4633, 11.8796),
+                     lens="FE 24-70mm F2.8 GM II")
     r = load(str(path), min_side=224)
     meta = r.decoded.meta
     assert (meta.format, meta.width, meta.height) == ("DNG", 480, 640)  # turned by the orientation
-    assert (meta.camera_make, meta.camera_model) == ("Organizer", "Test Camera")
+    assert (meta.camera_make, meta.camera_model, meta.lens) == ("Organizer", "Test Camera", "FE 24-70mm F2.8 GM II")
     assert str(meta.taken_at) == "2024-05-17 09:30:00"
     assert meta.gps_lat == pytest.approx(43.4633, abs=1e-3) and meta.gps_lon == pytest.approx(11.8796, abs=1e-3)
     im = r.image
@@ -59,13 +60,15 @@ def test_a_dng_without_a_large_preview_is_demosaiced(tmp_path: Path) -> None:
 
 def test_raw_files_are_indexed_with_plain_photos_and_bad_ones_are_skipped(make_settings, tmp_path: Path) -> None:
     """A folder as a camera leaves it: a DNG with its XMP sidecar, a JPEG, a truncated DNG and a text file
-    named .dng. The DNG is a photo with its date and camera; the sidecar is no skipped file; the bad ones are
-    skipped with their reasons and the run goes on."""
+    named .dng. The DNG is a photo with its date, camera and lens (the JPEG's lens too); the sidecar is no skipped
+    file; the bad ones are skipped with their reasons and the run goes on."""
     folder = tmp_path / "card"
     folder.mkdir()
-    good = write_dng(folder / "DSC_0001.dng", _halves(), _halves(960, 1280), orientation=1)
+    good = write_dng(folder / "DSC_0001.dng", _halves(), _halves(960, 1280), orientation=1, lens="XF23mmF1.4 R")
     (folder / "DSC_0001.xmp").write_text("<x:xmpmeta xmlns:x='adobe:ns:meta/'/>")
-    Image.fromarray(_halves()).save(folder / "other.jpg")
+    exif = Image.Exif()
+    exif.get_ifd(0x8769)[0xA434] = "iPhone 15 back camera 6.86mm f/1.78"
+    Image.fromarray(_halves()).save(folder / "other.jpg", exif=exif)
     data = good.read_bytes()
     (folder / "cut.dng").write_bytes(data[:8] + b"\x00" * 64)  # a header, then nothing LibRaw can read
     (folder / "notes.dng").write_text("not a raw file at all")
@@ -80,7 +83,9 @@ def test_raw_files_are_indexed_with_plain_photos_and_bad_ones_are_skipped(make_s
     assert rows["DSC_0001.dng"].taken_at is not None and str(rows["DSC_0001.dng"].taken_at).startswith("2024-05-17")
     details = lib.photo_details(rows["DSC_0001.dng"].id)
     assert details is not None and "Test Camera" in (details.camera or "") and details.format == "DNG"
-    assert (details.width, details.height) == (640, 480)
+    assert (details.width, details.height, details.lens) == (640, 480, "XF23mmF1.4 R")
+    other = lib.photo_details(rows["other.jpg"].id)
+    assert other is not None and other.lens == "iPhone 15 back camera 6.86mm f/1.78"
     lib.close()
 
 

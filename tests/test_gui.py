@@ -1379,7 +1379,7 @@ def test_the_newest_query_wins_and_the_undo_history_keeps_twenty(qtbot) -> None:
 
 def test_the_photo_pane_shows_a_raw_and_its_own_pixels(qtbot, window: MainWindow, tmp_path: Path) -> None:
     """A DNG dropped on the window is shown from its preview, upright; zooming to actual size demosaics the
-    sensor's own pixels (LibRaw), the outlines kept."""
+    sensor's own pixels (LibRaw), the outlines kept. The pane names the lens."""
     from organizer.media.dng import write_dng
 
     folder = tmp_path / "card"
@@ -1388,7 +1388,7 @@ def test_the_photo_pane_shows_a_raw_and_its_own_pixels(qtbot, window: MainWindow
     mosaic[:, :320] = (210, 40, 40)
     preview = np.zeros((960, 1280, 3), np.uint8)
     preview[:, :640] = (210, 40, 40)
-    write_dng(folder / "DSC_0001.dng", mosaic, preview, orientation=6)
+    write_dng(folder / "DSC_0001.dng", mosaic, preview, orientation=6, lens="NIKKOR Z 50mm f/1.8 S")
     index_by_drop(qtbot, window, folder)
     gallery = window.library_page.gallery
     (row,) = gallery.model_.rows
@@ -1396,7 +1396,7 @@ def test_the_photo_pane_shows_a_raw_and_its_own_pixels(qtbot, window: MainWindow
     viewer = window.viewer
     shown = viewer._pixmap
     assert shown is not None and (shown.width(), shown.height()) == (960, 1280)  # the preview, turned upright
-    assert "480 x 640 (DNG)" in viewer.info.toHtml()
+    assert "480 x 640 (DNG)" in viewer.info.toHtml() and "NIKKOR Z 50mm f/1.8 S" in viewer.info.toHtml()
     viewer.set_zoom(4.0)  # closer than the preview allows: the photo's own pixels
     full = viewer._pixmap
     assert full is not None and (full.width(), full.height()) == (480, 640)

@@ -318,6 +318,8 @@ class PhotoViewer(QWidget):
         d = self.details
         rows = [("Taken", when(d.taken_at)), ("Path", "<br>".join(html.escape(display(p)) for p in d.paths)),
                 ("Size", f"{d.width} x {d.height} ({d.format})"), ("Camera", d.camera or "unknown")]
+        if d.lens:
+            rows.append(("Lens", html.escape(d.lens)))
         if d.duration is not None:
             rows.insert(1, ("Length", clip_time(d.duration)))
         if d.missing:

@@ -60,10 +60,11 @@ class _Tiff:
 def write_dng(path: Path, rgb: np.ndarray, preview: np.ndarray | None = None, orientation: int = 1,
               taken: str | None = "2024:05:17 09:30:00", gps: tuple[float, float] | None = None,
               make: str = "Organizer", model: str = "Test Camera",
-              crop: tuple[int, int, int, int] | None = None) -> Path:
+              crop: tuple[int, int, int, int] | None = None, lens: str | None = None) -> Path:
     """A DNG of ``rgb`` (uint8 H x W x 3, even sides) as an RGGB mosaic; ``preview`` (uint8 RGB) embedded as a
     JPEG in IFD0 as cameras do, the mosaic in a SubIFD; EXIF orientation, date taken and GPS as given; ``crop``
-    (left, top, width, height of the mosaic) as its DefaultCrop, the part of the sensor the camera shows."""
+    (left, top, width, height of the mosaic) as its DefaultCrop, the part of the sensor the camera shows; ``lens``
+    as the EXIF lens model."""
     t = _Tiff()
     mosaic = bayer_of(rgb)
     h, w = mosaic.shape
@@ -79,6 +80,8 @@ def write_dng(path: Path, rgb: np.ndarray, preview: np.ndarray | None = None, or
     exif: list[tuple[int, int, object]] = []
     if taken:
         exif.append((36867, ASCII, taken))
+    if lens:
+        exif.append((42036, ASCII, lens))
     exif_at = t.ifd(exif)[0] if exif else None
     gps_at = None
     if gps is not None:

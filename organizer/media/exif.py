@@ -1,4 +1,4 @@
-"""The metadata a photo carries: date taken, camera, GPS position, orientation."""
+"""The metadata a photo carries: date taken, camera and lens, GPS position, orientation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from PIL import Image
 
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _MAKE, _MODEL, _DATETIME, _ORIENTATION = 0x010F, 0x0110, 0x0132, 0x0112
-_DATETIME_ORIGINAL = 0x9003
+_DATETIME_ORIGINAL, _LENS_MODEL = 0x9003, 0xA434
 
 
 @dataclass(slots=True)
@@ -22,6 +22,7 @@ class PhotoMeta:
     taken_at: datetime | None = None
     camera_make: str | None = None
     camera_model: str | None = None
+    lens: str | None = None
     gps_lat: float | None = None
     gps_lon: float | None = None
     duration: float | None = None  # seconds, for a video
@@ -42,6 +43,7 @@ def read_meta(im: Image.Image) -> PhotoMeta:
     try:
         sub = exif.get_ifd(_EXIF_IFD)
         meta.taken_at = _date(sub.get(_DATETIME_ORIGINAL)) or _date(exif.get(_DATETIME))
+        meta.lens = _text(sub.get(_LENS_MODEL))
         gps = exif.get_ifd(_GPS_IFD)
         if gps:
             lat, lon = _degrees(gps.get(2), gps.get(1)), _degrees(gps.get(4), gps.get(3))

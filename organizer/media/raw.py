@@ -230,6 +230,7 @@ def raw_meta(source: bytes | str) -> PhotoMeta:
         meta.format = "DNG"
     meta.camera_make = _tag(tags, "Image Make")
     meta.camera_model = _tag(tags, "Image Model")
+    meta.lens = _tag(tags, "EXIF LensModel")
     meta.taken_at = text_date(_tag(tags, "EXIF DateTimeOriginal") or _tag(tags, "Image DateTime"))
     lat = _degrees(tags.get("GPS GPSLatitude"), _tag(tags, "GPS GPSLatitudeRef"))
     lon = _degrees(tags.get("GPS GPSLongitude"), _tag(tags, "GPS GPSLongitudeRef"))

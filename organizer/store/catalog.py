@@ -44,7 +44,7 @@ class CatalogRepository(StoreBase):
                         (float(p.gps_lat), float(p.gps_lon)) if p.gps_lat is not None and p.gps_lon is not None
                         else None,
                         p.landmark, p.landmark_p, place=p.place or None, duration=p.duration,
-                        motion_offset=p.motion_offset)
+                        motion_offset=p.motion_offset, lens=p.lens)
                 for pid, path, gone, role in s.execute(
                         select(PhotoPath.photo_id, PhotoPath.path, PhotoPath.missing_since, PhotoPath.role)
                         .where(PhotoPath.photo_id.in_(chunk)).order_by(PhotoPath.role.is_not(None), PhotoPath.path)):

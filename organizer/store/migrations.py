@@ -118,6 +118,7 @@ V7 = (
 # Version 8: files read in a stream (RAWs, videos, files in roles) are fingerprinted with BLAKE3; those hashed
 # before with BLAKE2b are listed to be hashed again by the next scan, and so are RAWs an organizer before
 # schema 7 read as their TIFF thumbnail (to be read again as the RAWs they are). The extensions are frozen here.
+# Photos keep the lens model their camera recorded.
 _RAW_LIKE = " OR ".join(f"lower(paths.path) LIKE '%.{x}'" for x in (
     "dng", "cr2", "crw", "nef", "nrw", "arw", "srf", "sr2", "pef", "srw", "3fr", "fff", "erf", "kdc", "dcr", "mos",
     "iiq", "mef", "raw", "rwl", "x3f", "mrw"))
@@ -128,6 +129,7 @@ V8 = (
     "paths.photo_id WHERE paths.hash IS NULL AND (photos.format IN ('RAW', 'DNG') OR photos.duration IS NOT NULL)",
     "INSERT OR IGNORE INTO rehash (path, why) SELECT paths.path, 'reread' FROM paths JOIN photos ON photos.id = "
     f"paths.photo_id WHERE paths.hash IS NULL AND photos.format = 'TIFF' AND ({_RAW_LIKE})",
+    "ALTER TABLE photos ADD COLUMN lens VARCHAR",
 )
 
 DDL: dict[int, tuple[str, ...]] = {1: V1, 2: V2, 3: V3, 4: V4, 5: V5, 6: V6, 7: V7, 8: V8}

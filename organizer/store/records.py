@@ -30,6 +30,7 @@ class PhotoInfo:
     taken_at: datetime | None = None
     camera_make: str | None = None
     camera_model: str | None = None
+    lens: str | None = None
     gps_lat: float | None = None
     gps_lon: float | None = None
     duration: float | None = None  # seconds: a video
@@ -38,8 +39,8 @@ class PhotoInfo:
     @classmethod
     def of(cls, h: str, size: int, meta: Any) -> PhotoInfo:
         """The record of a decoded photo's metadata (media.exif.PhotoMeta) under its hash and size."""
-        fields = ("format", "width", "height", "taken_at", "camera_make", "camera_model", "gps_lat", "gps_lon",
-                  "duration", "motion_offset")
+        fields = ("format", "width", "height", "taken_at", "camera_make", "camera_model", "lens", "gps_lat",
+                  "gps_lon", "duration", "motion_offset")
         return cls(hash=h, size=size, **{f: getattr(meta, f) for f in fields})
 
 
@@ -156,6 +157,7 @@ class PhotoRecord:
     duration: float | None = None  # seconds: a video
     motion_offset: int | None = None  # a motion photo (a JPEG carrying its clip): where the clip starts
     roles: dict[str, str] = field(default_factory=dict)  # path -> "raw" or "motion": a file kept with the still
+    lens: str | None = None  # the lens model the camera recorded
 
     @property
     def motion_path(self) -> str | None:

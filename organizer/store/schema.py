@@ -33,6 +33,7 @@ class Photo(Base):
     taken_at: Mapped[datetime | None] = mapped_column(default=None)
     camera_make: Mapped[str | None] = mapped_column(String, default=None)
     camera_model: Mapped[str | None] = mapped_column(String, default=None)
+    lens: Mapped[str | None] = mapped_column(String, default=None)  # schema 8
     gps_lat: Mapped[float | None] = mapped_column(Float, default=None)
     gps_lon: Mapped[float | None] = mapped_column(Float, default=None)
     duration: Mapped[float | None] = mapped_column(Float, default=None)  # seconds: a video (schema 7)
