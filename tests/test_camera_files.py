@@ -503,10 +503,13 @@ def test_an_upgrade_fingerprints_raws_and_videos_again_and_reads_thumbnail_raws_
     Image.fromarray(_halves()).save(folder / "IMG_2.jpg")
     write_dng(folder / "IMG_2.dng", _halves())
     write_dng(folder / "old.dng", _halves(), preview=_halves(960, 1280))
+    elsewhere = tmp_path / "elsewhere"  # a folder the next index is not asked to scan
+    elsewhere.mkdir()
+    write_video(elsewhere / "VID_3.mp4", 3, lambda t: _scene(t + 20))  # other bytes
     lib = Library(make_settings())
-    list(lib.index([str(folder)], parts=False))
+    list(lib.index([str(folder), str(elsewhere)], parts=False))
     rows = {Path(r.path).name: r for r in lib.photo_rows()}
-    assert set(rows) == {"solo.dng", "VID_1.mp4", "IMG_2.jpg", "old.dng"}
+    assert set(rows) == {"solo.dng", "VID_1.mp4", "IMG_2.jpg", "old.dng", "VID_3.mp4"}
     lib.label_photos("keep", [rows["solo.dng"].id, rows["old.dng"].id])
     before = {n: r.id for n, r in rows.items()}
     lib.close()
@@ -517,9 +520,12 @@ def test_an_upgrade_fingerprints_raws_and_videos_again_and_reads_thumbnail_raws_
     conn = sqlite3.connect(tmp_path / "lib" / "library.sqlite3")  # back to what schema 7 stored
     for name in ("solo.dng", "VID_1.mp4", "old.dng"):
         conn.execute("UPDATE photos SET hash = ? WHERE id = ?", (b2(name), before[name]))
+    conn.execute("UPDATE photos SET hash = ? WHERE id = ?", (hashlib.blake2b(
+        (elsewhere / "VID_3.mp4").read_bytes(), digest_size=16).hexdigest(), before["VID_3.mp4"]))
     conn.execute("UPDATE paths SET hash = ? WHERE role = 'raw'", (b2("IMG_2.dng"),))
     conn.execute("UPDATE photos SET format = 'TIFF', width = 256, height = 192 WHERE id = ?", (before["old.dng"],))
     conn.execute("DROP TABLE rehash")
+    conn.execute("ALTER TABLE photos DROP COLUMN lens")
     conn.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
@@ -530,14 +536,14 @@ def test_an_upgrade_fingerprints_raws_and_videos_again_and_reads_thumbnail_raws_
     rows = {Path(r.path).name: r for r in lib.photo_rows()}
     assert {n: rows[n].id for n in ("solo.dng", "VID_1.mp4", "IMG_2.jpg")} == {
         n: before[n] for n in ("solo.dng", "VID_1.mp4", "IMG_2.jpg")}
-    expect = lib.store.expected_hashes((0, str(folder / n)) for n in ("solo.dng", "VID_1.mp4", "IMG_2.dng"))
-    assert expect == {str(folder / n): hash_file(str(folder / n), 1 << 40)[0]
-                      for n in ("solo.dng", "VID_1.mp4", "IMG_2.dng")}
+    files = [folder / n for n in ("solo.dng", "VID_1.mp4", "IMG_2.dng")] + [elsewhere / "VID_3.mp4"]
+    expect = lib.store.expected_hashes((0, str(f)) for f in files)
+    assert expect == {str(f): hash_file(str(f), 1 << 40)[0] for f in files}
     old = lib.photo_details(rows["old.dng"].id)
     assert old is not None
     assert (old.format, old.width, old.height) == ("DNG", 640, 480)
     assert set(lib.label_photo_ids("keep")) == {rows["solo.dng"].id, rows["old.dng"].id}
-    assert lib.store.rehash_due([str(folder)]) == {}
+    assert lib.store.rehash_due() == {}
     shutil.move(folder / "solo.dng", folder / "renamed.dng")  # a move is recognised by the new fingerprint
     summary = list(lib.index([str(folder)], parts=False))[-1]
     assert (summary.new, summary.removed_paths) == (0, 1)

@@ -28,7 +28,7 @@ from organizer.paths import display, resolve
 from organizer.pipeline.extractors import extractors
 from organizer.pipeline.faces import Faces
 from organizer.pipeline.frames import Frames
-from organizer.pipeline.rehash import forget_reread, rehash
+from organizer.pipeline.rehash import forget_reread, rehash, unchanged_elsewhere
 from organizer.pipeline.rereading import Changed, Scenes, changed_entries, crop, reader
 from organizer.progress import Event, Meter, Notice, Progress, Skipped, Stored, Summary
 from organizer.settings import Settings
@@ -125,7 +125,7 @@ class Indexer:
         meter = Meter("scan", 0)
         known = self.store.known_files(existing)
         skipped = self.store.skipped_files(existing)
-        due, found = self.store.rehash_due(existing), {}  # files an upgrade listed to be read again
+        due, found = self.store.rehash_due(), {}  # files an upgrade listed to be read again
         entries: list[FileEntry] = []
         seen: set[str] = set()
         problems: list[ScanProblem] = []
@@ -170,6 +170,9 @@ class Indexer:
         back = [p for p, k in known.items() if k.missing and p in seen]
         if back:
             summary.restored += self.store.mark_present(back)
+        if due:  # those elsewhere too: a later pass may read any photo
+            found |= unchanged_elsewhere(self.store, [p for p in due if p not in found
+                                                      and not any(_under(p, r) for r in existing)])
         if found:
             yield from rehash(self.store, self.settings, due, found, entries)
         if entries:

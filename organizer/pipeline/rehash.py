@@ -5,7 +5,9 @@ the file). A file that is not there now keeps its listing until a scan finds it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import stat
+from collections.abc import Iterator, Sequence
 
 from organizer.media.decode import SkipError, hash_file
 from organizer.media.lookahead import bounded_map
@@ -46,6 +48,23 @@ def rehash(store: Store, settings: Settings, due: dict[str, str], found: dict[st
             done = []
         yield meter.step(1, e.path)
     store.rehashed(done)
+
+
+def unchanged_elsewhere(store: Store, paths: Sequence[str]) -> dict[str, FileEntry]:
+    """The listed ``paths`` outside the folders a scan walked that are there, unchanged since they were indexed."""
+    if not paths:
+        return {}
+    known = store.known_files(paths)
+    out = {}
+    for p in paths:
+        try:
+            st = os.stat(p)
+        except (OSError, ValueError):
+            continue
+        k = known.get(p)
+        if k is not None and stat.S_ISREG(st.st_mode) and (k.size, k.mtime_ns) == (st.st_size, st.st_mtime_ns):
+            out[p] = FileEntry(p, st.st_size, st.st_mtime_ns)
+    return out
 
 
 def forget_reread(store: Store, due: dict[str, str], found: dict[str, FileEntry]) -> None:

@@ -49,11 +49,14 @@ class FileRepository(StoreBase):
         with self.read() as s:
             return {r[0]: KnownFile(r[1], r[2], r[3], r[4] is not None) for r in s.execute(stmt)}
 
-    def rehash_due(self, under: Sequence[str]) -> dict[str, str]:
-        """path -> why, for the files at or under ``under`` that an upgrade listed to be read again once (see
+    def rehash_due(self, under: Sequence[str] | None = None) -> dict[str, str]:
+        """path -> why, for the files (at or under ``under``) that an upgrade listed to be read again once (see
         schema.Rehash)."""
+        stmt = select(Rehash.path, Rehash.why)
+        if under is not None:
+            stmt = stmt.where(under_any(Rehash.path, under))
         with self.read() as s:
-            return dict(s.execute(select(Rehash.path, Rehash.why).where(under_any(Rehash.path, under))).all())
+            return {p: why for p, why in s.execute(stmt)}
 
     def rehashed(self, hashes: Sequence[tuple[str, str]]) -> None:
         """The new fingerprints of files :meth:`rehash_due` listed as (path, hash): a file in a role gets its own
