@@ -314,8 +314,11 @@ def test_a_live_photo_is_one_item_and_its_clip_no_video_of_its_own(make_settings
     lib.close()
 
 
-def _iphone_jpeg(path: Path, content_id: str) -> Path:
-    """A JPEG as an iPhone's Live Photo still: Apple's maker note with its content identifier (tag 0x0011)."""
+def _iphone_still(path: Path, content_id: str) -> Path:
+    """A HEIC or JPEG as an iPhone's Live Photo still: Apple's maker note with its content identifier (0x0011)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
     import struct
 
     text = content_id.encode() + b"\x00"
@@ -336,16 +339,16 @@ def test_a_live_photo_renamed_apart_pairs_by_its_content_identifier(make_setting
 
     folder = tmp_path / "export"
     folder.mkdir()
-    _iphone_jpeg(folder / "IMG_0007.JPG", "6F1C3B2A-0D4E-4C7B-9A51-1E2F3A4B5C6D")
+    _iphone_still(folder / "IMG_0007.HEIC", "6F1C3B2A-0D4E-4C7B-9A51-1E2F3A4B5C6D")
     write_video(folder / "IMG_0007 (2).MOV", 3, _scene, content_id="6F1C3B2A-0D4E-4C7B-9A51-1E2F3A4B5C6D")
-    _iphone_jpeg(folder / "IMG_0008.JPG", "0B8E1D7C-5F2A-4E3B-8C6D-7A9B1C2D3E4F")
+    _iphone_still(folder / "IMG_0008.JPG", "0B8E1D7C-5F2A-4E3B-8C6D-7A9B1C2D3E4F")
     write_video(folder / "clip.MOV", 3, _scene)  # a video of its own
     lib = Library(make_settings())
     summary = list(lib.index([str(folder)], parts=False))[-1]
     assert (summary.new, summary.paired) == (3, 1)
     rows = {Path(r.path).name: r.id for r in lib.photo_rows()}
-    assert set(rows) == {"IMG_0007.JPG", "IMG_0008.JPG", "clip.MOV"}
-    assert lib.motion_clip(rows["IMG_0007.JPG"]) == str(folder / "IMG_0007 (2).MOV")
+    assert set(rows) == {"IMG_0007.HEIC", "IMG_0008.JPG", "clip.MOV"}
+    assert lib.motion_clip(rows["IMG_0007.HEIC"]) == str(folder / "IMG_0007 (2).MOV")
     assert lib.motion_clip(rows["IMG_0008.JPG"]) is None
     lib.close()
 
