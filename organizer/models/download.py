@@ -75,37 +75,59 @@ def download_clip(spec: str) -> Iterator[Progress]:
 
 
 def download_file(url: str, dest: Path, label: str, role: str = "detector") -> Iterator[Progress]:
-    """Stream ``url`` to ``dest``, resuming a partial ``dest.part`` with a Range request."""
+    """Stream ``url`` to ``dest`` (see :func:`resume_download`), checked against the start of the SHA-256 that
+    torchvision's weight files carry in their name."""
+    meter: Meter | None = None
+    for have, total in resume_download(url, dest, role, label, sha256=_hash_prefix(dest.name)):
+        if meter is None:
+            meter = Meter("download", total, baseline=have)
+        yield meter.at(have, label)
+
+
+def resume_download(url: str, dest: Path, role: str, label: str, size: int | None = None,
+                    sha256: str | None = None) -> Iterator[tuple[int, int]]:
+    """Stream ``url`` into ``dest.part``, resuming what an earlier run left with a Range request, yielding (bytes
+    held, bytes in all, 0 where unknown) once the server answers and after each block; then check the size (``size``, else the
+    server's) and the SHA-256 (``sha256``: the whole digest or its start) and rename it to ``dest``. A download
+    that stops keeps its part for the next run; a wrong file is deleted (it cannot be resumed into a right one).
+    Every failure is a ModelUnavailableError saying what to do."""
     part = dest.with_name(dest.name + ".part")
     dest.parent.mkdir(parents=True, exist_ok=True)
     have = part.stat().st_size if part.exists() else 0
-    req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            if have and r.status != 206:  # the server ignored the range: start again
-                have = 0
-            total = have + int(r.headers.get("Content-Length") or 0)
-            meter = Meter("download", total, baseline=have)
-            with part.open("ab" if have else "wb") as f:
-                while True:
-                    chunk = r.read(1 << 16)
-                    if not chunk:
-                        break
-                    f.write(chunk)
-                    yield meter.step(len(chunk), label)
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
-        raise ModelUnavailableError(role, label, url, offline_hint(e)) from e
-    got = part.stat().st_size
-    if total > have and got != total:  # the server closed early: keep the part, resume next time
-        raise ModelUnavailableError(role, label, url, f"the download stopped at {got:,} of {total:,} bytes; "
-                                    "run the command again to resume it")
-    expected = _hash_prefix(dest.name)
-    if expected is not None:
+    if size is not None and have > size:  # not this file's beginning
+        part.unlink()
+        have = 0
+    total = size if size is not None else 0
+    if size is None or have < size:
+        req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                if have and r.status != 206:  # the server ignored the range: start again
+                    have = 0
+                length = r.headers.get("Content-Length")
+                if size is None and length:  # else unknown: whatever the server sends until it closes
+                    total = have + int(length)
+                yield have, total
+                with part.open("ab" if have else "wb") as out:
+                    while size is None or have < size:
+                        chunk = r.read(1 << 20)
+                        if not chunk:
+                            break
+                        out.write(chunk)
+                        have += len(chunk)
+                        yield have, total
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as e:
+            raise ModelUnavailableError(role, label, url, offline_hint(e) + "; run the command again to resume it"
+                                        ) from e
+    if total and have != total:  # the server closed early: keep the part, resume next time
+        raise ModelUnavailableError(role, label, url, f"the download stopped at {have:,} of {total:,} bytes; run "
+                                    "the command again to resume it")
+    if sha256 is not None:
         digest = file_sha256(part)
-        if not digest.startswith(expected):
-            part.unlink(missing_ok=True)  # a wrong file cannot be resumed into a right one
+        if not digest.startswith(sha256):
+            part.unlink(missing_ok=True)
             raise ModelUnavailableError(role, label, url, f"the downloaded file is damaged (SHA-256 {digest[:12]}..., "
-                                        f"expected {expected}...); run the command again to download it anew")
+                                        f"expected {sha256[:12]}...); run the command again to download it anew")
     os.replace(part, dest)
 
 

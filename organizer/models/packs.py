@@ -30,7 +30,7 @@ from typing import Any
 
 from organizer.errors import ModelUnavailableError
 from organizer.fsutil import write_atomic
-from organizer.models.download import file_sha256, offline_hint
+from organizer.models.download import file_sha256, offline_hint, resume_download
 from organizer.progress import Meter, Progress
 
 FORMAT = "organizer-model-pack-1"
@@ -78,8 +78,9 @@ def fetch(role: str, spec: str, base_url: str) -> Iterator[Progress]:
         dest = folder / _safe(f["path"])
         size, digest = int(f["size"]), str(f["sha256"])
         if not (dest.is_file() and dest.stat().st_size == size and file_sha256(dest) == digest):
-            for p in _download(f"{base}/{urllib.parse.quote(str(f['asset']))}", dest, size, digest, role, spec):
-                yield meter.at(done + p, f"{role} {spec}: {f['path']}", total)
+            url = f"{base}/{urllib.parse.quote(str(f['asset']))}"
+            for have, _ in resume_download(url, dest, role, spec, size=size, sha256=digest):
+                yield meter.at(done + have, f"{role} {spec}: {f['path']}", total)
         done += size
         yield meter.at(done, f"{role} {spec}: {f['path']}", total)
     write_atomic(folder / MANIFEST, json.dumps(manifest, indent=1))
@@ -103,41 +104,6 @@ def _manifest(role: str, spec: str, url: str) -> dict[str, Any]:
     if not ok or data.get("role") != role:
         raise ModelUnavailableError(role, spec, url, "the manifest there is not an organizer model pack's")
     return data
-
-
-def _download(url: str, dest: Path, size: int, digest: str, role: str, spec: str) -> Iterator[int]:
-    """Stream ``url`` into ``dest.part`` (resumed with a Range request), yielding the bytes held; checked,
-    then renamed to ``dest``."""
-    part = dest.with_name(dest.name + ".part")
-    have = part.stat().st_size if part.exists() else 0
-    if have > size:  # not this file's beginning
-        part.unlink()
-        have = 0
-    if have < size:
-        req = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                if have and r.status != 206:  # the server ignored the range: start again
-                    have = 0
-                with part.open("ab" if have else "wb") as out:
-                    while have < size:
-                        chunk = r.read(1 << 20)
-                        if not chunk:
-                            break
-                        out.write(chunk)
-                        have += len(chunk)
-                        yield have
-        except (urllib.error.URLError, OSError, ConnectionError) as e:
-            raise ModelUnavailableError(role, spec, url, offline_hint(e) + "; run the command again to resume it") from e
-    if have != size:
-        raise ModelUnavailableError(role, spec, url, f"the download stopped at {have:,} of {size:,} bytes; run the "
-                                    "command again to resume it")
-    got = file_sha256(part)
-    if got != digest:
-        part.unlink(missing_ok=True)  # a wrong file cannot be resumed into a right one
-        raise ModelUnavailableError(role, spec, url, f"the downloaded file is damaged (SHA-256 {got[:12]}..., the "
-                                    f"manifest says {digest[:12]}...); run the command again to download it anew")
-    part.replace(dest)
 
 
 def make(folder: Path, out: Path, role: str, spec: str, revision: str) -> Path:
