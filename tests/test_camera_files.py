@@ -490,8 +490,8 @@ def test_an_upgrade_fingerprints_raws_and_videos_again_and_reads_thumbnail_raws_
         make_settings, tmp_path: Path) -> None:
     """Schema 8: files read in a stream are fingerprinted with BLAKE3. A schema-7 library's RAWs, videos and
     files in roles (BLAKE2b) are hashed again by the next scan, nothing analysed again, so a later pass and a move
-    still recognise them; a RAW an older organizer read as its TIFF thumbnail is indexed again as the RAW, its
-    label kept."""
+    still recognise them, and a RAW's size is the framed one (its camera's crop); a RAW an older organizer read as
+    its TIFF thumbnail is indexed again as the RAW, its label kept."""
     import hashlib
     import shutil
     import sqlite3
@@ -501,7 +501,7 @@ def test_an_upgrade_fingerprints_raws_and_videos_again_and_reads_thumbnail_raws_
 
     folder = tmp_path / "card"
     folder.mkdir()
-    write_dng(folder / "solo.dng", _halves())
+    write_dng(folder / "solo.dng", _halves(), crop=(32, 16, 576, 448))
     write_video(folder / "VID_1.mp4", 3, _scene)
     Image.fromarray(_halves()).save(folder / "IMG_2.jpg")
     write_dng(folder / "IMG_2.dng", _halves())
@@ -527,6 +527,7 @@ def test_an_upgrade_fingerprints_raws_and_videos_again_and_reads_thumbnail_raws_
         (elsewhere / "VID_3.mp4").read_bytes(), digest_size=16).hexdigest(), before["VID_3.mp4"]))
     conn.execute("UPDATE paths SET hash = ? WHERE role = 'raw'", (b2("IMG_2.dng"),))
     conn.execute("UPDATE photos SET format = 'TIFF', width = 256, height = 192 WHERE id = ?", (before["old.dng"],))
+    conn.execute("UPDATE photos SET width = 640, height = 480 WHERE id = ?", (before["solo.dng"],))  # uncropped
     conn.execute("DROP TABLE rehash")
     conn.execute("ALTER TABLE photos DROP COLUMN lens")
     conn.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
@@ -542,6 +543,8 @@ def test_an_upgrade_fingerprints_raws_and_videos_again_and_reads_thumbnail_raws_
     files = [folder / n for n in ("solo.dng", "VID_1.mp4", "IMG_2.dng")] + [elsewhere / "VID_3.mp4"]
     expect = lib.store.expected_hashes((0, str(f)) for f in files)
     assert expect == {str(f): hash_file(str(f), 1 << 40)[0] for f in files}
+    solo = lib.photo_details(rows["solo.dng"].id)
+    assert solo is not None and (solo.width, solo.height) == (576, 448)
     old = lib.photo_details(rows["old.dng"].id)
     assert old is not None
     assert (old.format, old.width, old.height) == ("DNG", 640, 480)

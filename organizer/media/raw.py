@@ -98,9 +98,7 @@ def decode_raw(raw: Any, source: bytes | str, max_pixels: int, min_side: int | N
         raise SkipError(SkipReason.TOO_LARGE, f"{width}x{height} is over the {max_pixels:,}-pixel limit")
     meta = raw_meta(source)
     meta.orientation = _FLIP_TO_ORIENTATION.get(flip, 1)
-    preview = _embedded(raw, meta.orientation)
-    frame = _frame(sizes, flip, preview.size if preview is not None else None)
-    meta.width, meta.height = max(1, round((frame[2] - frame[0]) * width)), max(1, round((frame[3] - frame[1]) * height))
+    preview, frame, (meta.width, meta.height) = _framing(raw)
     image = None
     if (min_side or max_side) and preview is not None:
         long = max(meta.width, meta.height)
@@ -120,6 +118,29 @@ def decode_raw(raw: Any, source: bytes | str, max_pixels: int, min_side: int | N
 
 
 PREVIEW_SIDE = 224  # an embedded JPEG at least this on its short side is a preview of the photo, not a thumbnail
+
+
+def framed_size(path: str) -> tuple[int, int] | None:
+    """The upright size of the pictures the RAW at ``path`` gives (see :func:`_frame`), from its headers and its
+    preview's header, nothing decoded; None when LibRaw cannot open it."""
+    raw = open_raw(path)
+    if raw is None:
+        return None
+    try:
+        return _framing(raw)[2]
+    finally:
+        raw.close()
+
+
+def _framing(raw: Any) -> tuple[_Embedded | None, tuple[float, float, float, float], tuple[int, int]]:
+    """A RAW's embedded preview, the part of LibRaw's upright picture the photo shows (:func:`_frame`) and that
+    part's size at full resolution."""
+    sizes = raw.sizes
+    flip = int(sizes.flip)
+    width, height = (int(sizes.height), int(sizes.width)) if flip in (5, 6) else (int(sizes.width), int(sizes.height))
+    preview = _embedded(raw, _FLIP_TO_ORIENTATION.get(flip, 1))
+    frame = _frame(sizes, flip, preview.size if preview is not None else None)
+    return preview, frame, (max(1, round((frame[2] - frame[0]) * width)), max(1, round((frame[3] - frame[1]) * height)))
 
 
 def _frame(sizes: Any, flip: int, preview: tuple[int, int] | None) -> tuple[float, float, float, float]:

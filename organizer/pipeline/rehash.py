@@ -1,5 +1,6 @@
 """Files an upgrade listed to be read again once (schema 8): RAWs and videos fingerprinted with BLAKE2b before
-streamed files took BLAKE3 are hashed again, so later passes, moves and copies recognise them; RAWs an organizer
+streamed files took BLAKE3 are hashed again, so later passes, moves and copies recognise them (a RAW's size is
+taken again too, as this version frames it); RAWs an organizer
 before schema 7 read as their small TIFF thumbnail are indexed again as the RAWs they are (their labels follow
 the file). A file that is not there now keeps its listing until a scan finds it."""
 
@@ -9,9 +10,11 @@ import os
 import stat
 from collections.abc import Iterator, Sequence
 
-from organizer.media.decode import SkipError, hash_file
+from organizer.media.decode import SkipError, hash_file, peek
 from organizer.media.lookahead import bounded_map
+from organizer.media.raw import framed_size, is_raw_file
 from organizer.media.scan import FileEntry
+from organizer.media.video import HEAD_BYTES
 from organizer.progress import Event, Meter
 from organizer.settings import Settings
 from organizer.store.db import Store
@@ -33,16 +36,18 @@ def rehash(store: Store, settings: Settings, due: dict[str, str], found: dict[st
     dec = settings.decode
     meter = Meter("rehash", len(todo))
 
-    def work(e: FileEntry) -> str | None:
+    def work(e: FileEntry) -> tuple[str, tuple[int, int] | None] | None:
         try:
-            return hash_file(e.path, dec.max_video_bytes, dec.read_stall_seconds)[0]
+            h = hash_file(e.path, dec.max_video_bytes, dec.read_stall_seconds)[0]
+            # a RAW's size as this version frames it (the crop its camera applies; see media.raw)
+            return h, framed_size(e.path) if is_raw_file(e.path, peek(e.path, HEAD_BYTES)) else None
         except SkipError:
             return None  # unreadable now: listed until a scan can read it
 
-    done: list[tuple[str, str]] = []
-    for e, h in bounded_map(work, todo, settings.embed.workers, ahead=4):
-        if h is not None:
-            done.append((e.path, h))
+    done: list[tuple[str, str, tuple[int, int] | None]] = []
+    for e, r in bounded_map(work, todo, settings.embed.workers, ahead=4):
+        if r is not None:
+            done.append((e.path, *r))
         if len(done) >= 64:
             store.rehashed(done)
             done = []

@@ -58,20 +58,21 @@ class FileRepository(StoreBase):
         with self.read() as s:
             return {p: why for p, why in s.execute(stmt)}
 
-    def rehashed(self, hashes: Sequence[tuple[str, str]]) -> None:
-        """The new fingerprints of files :meth:`rehash_due` listed as (path, hash): a file in a role gets its own
-        hash, a photo's own file gives the photo its hash. Where another photo has that hash already (the same
-        bytes indexed anew under another path while this one was away), the file joins it and its photo's labels
-        follow."""
+    def rehashed(self, hashes: Sequence[tuple[str, str, tuple[int, int] | None]]) -> None:
+        """The new fingerprints of files :meth:`rehash_due` listed as (path, hash, a RAW's size or None): a file in
+        a role gets its own hash, a photo's own file gives the photo its hash (and size). Where another photo has
+        that hash already (the same bytes indexed anew under another path while this one was away), the file joins
+        it and its photo's labels follow."""
         with self.tx() as s:
-            for path, h in hashes:
+            for path, h, size in hashes:
                 row = s.execute(select(PhotoPath).where(PhotoPath.path == path)).scalar_one_or_none()
                 if row is not None and row.hash is not None:
                     row.hash = h
                 elif row is not None:
                     other = s.execute(select(Photo.id).where(Photo.hash == h)).scalar_one_or_none()
                     if other is None:
-                        s.execute(update(Photo).where(Photo.id == row.photo_id).values(hash=h))
+                        s.execute(update(Photo).where(Photo.id == row.photo_id).values(
+                            hash=h, **({"width": size[0], "height": size[1]} if size else {})))
                     elif other != row.photo_id:
                         self._link(s, FileRef(path, row.size, row.mtime_ns), other)
                 s.execute(delete(Rehash).where(Rehash.path == path))
