@@ -86,7 +86,7 @@ def hash_file(path: str, max_bytes: int, stall: float = READ_STALL_SECONDS) -> t
     :func:`read_file`'s guards. BLAKE3, 128 bits: its SIMD kernels hash a 51 MB RAW in 12 ms of CPU where BLAKE2b
     takes 60, most of a RAW's first pass (photos read whole keep BLAKE2b, :func:`content_hash`: a file is always
     read the same way, so its hash never changes; a library fingerprinted streamed files with BLAKE2b before
-    schema 8, and the next scan hashes those again, see ``Indexer.rehash``)."""
+    schema 8, and the next scan hashes those again: see :mod:`organizer.pipeline.rehash`)."""
     from blake3 import blake3
 
     h = blake3()
