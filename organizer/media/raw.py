@@ -87,11 +87,7 @@ def decode_raw(raw: Any, source: bytes | str, max_pixels: int, min_side: int | N
     viewer wants the photo's own pixels: a full demosaic. Every picture of one RAW is framed alike (see
     :func:`_frame`), so a box found on the preview outlines the same thing on a demosaic. LibRaw's errors on a
     truncated or corrupt file are raised (the caller makes them a skip)."""
-    sizes = raw.sizes
-    flip = int(sizes.flip)
-    width, height = int(sizes.width), int(sizes.height)
-    if flip in (5, 6):
-        width, height = height, width
+    flip, width, height = _upright(raw.sizes)
     if width * height > max_pixels:
         from organizer.media.decode import SkipError, SkipReason
 
@@ -136,11 +132,16 @@ def _framing(raw: Any) -> tuple[_Embedded | None, tuple[float, float, float, flo
     """A RAW's embedded preview, the part of LibRaw's upright picture the photo shows (:func:`_frame`) and that
     part's size at full resolution."""
     sizes = raw.sizes
-    flip = int(sizes.flip)
-    width, height = (int(sizes.height), int(sizes.width)) if flip in (5, 6) else (int(sizes.width), int(sizes.height))
+    flip, width, height = _upright(sizes)
     preview = _embedded(raw, _FLIP_TO_ORIENTATION.get(flip, 1))
     frame = _frame(sizes, flip, preview.size if preview is not None else None)
     return preview, frame, (max(1, round((frame[2] - frame[0]) * width)), max(1, round((frame[3] - frame[1]) * height)))
+
+
+def _upright(sizes: Any) -> tuple[int, int, int]:
+    """LibRaw's flip of a RAW and the width and height of its picture once LibRaw has turned it upright."""
+    flip, width, height = int(sizes.flip), int(sizes.width), int(sizes.height)
+    return (flip, height, width) if flip in (5, 6) else (flip, width, height)
 
 
 def _frame(sizes: Any, flip: int, preview: tuple[int, int] | None) -> tuple[float, float, float, float]:
